@@ -1,0 +1,84 @@
+// Evaluating a fitted mixture on the host: densities, log-likelihood and posteriors, through
+// the same per-sample math as the passes (betamix/math/beta_math.hpp).
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "backend.hpp"
+#include "betamix/betamix.hpp"
+#include "betamix/math/beta_math.hpp"
+#include "samples.hpp"
+
+namespace betamix {
+namespace {
+
+// Applies fn(i, log p(x_i), responsibilities of sample i) to every sample in (0,1).
+template <class Fn>
+void for_each_posterior(const MixtureParams& params, const std::vector<double>& x, Fn&& fn) {
+  params.validate();
+  const MixtureParams p = params.normalized();
+  const int k = static_cast<int>(p.k());
+  detail::PassConstants c;
+  c.resize(1, k);
+  c.set(0, p);
+  const math::ComponentView<double> comp{c.am1.data(), c.bm1.data(), c.c.data()};
+  std::vector<double> r(k);
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const double xi = x[i];
+    const double lp = math::mixture_responsibilities(std::log(xi), std::log1p(-xi), comp, k,
+                                                     r.data());
+    fn(i, lp, r);
+  }
+}
+
+std::vector<double> checked(const std::vector<double>& x) {
+  std::vector<double> copy = x;
+  detail::check_samples(copy.data(), copy.size(), BoundaryPolicy::Reject, 0.0, "data",
+                        detail::index_position);
+  return copy;
+}
+
+}  // namespace
+
+double log_likelihood(const MixtureParams& params, const std::vector<double>& x) {
+  double ll = 0.0;
+  for_each_posterior(params, checked(x), [&](std::size_t, double lp, const auto&) { ll += lp; });
+  return ll;
+}
+
+std::vector<double> pdf(const MixtureParams& params, const std::vector<double>& x) {
+  std::vector<double> inside, out(x.size(), 0.0);
+  std::vector<std::size_t> where;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    if (x[i] > 0.0 && x[i] < 1.0) {
+      inside.push_back(x[i]);
+      where.push_back(i);
+    }
+  }
+  for_each_posterior(params, inside,
+                     [&](std::size_t i, double lp, const auto&) { out[where[i]] = std::exp(lp); });
+  return out;
+}
+
+std::vector<double> responsibilities(const MixtureParams& params, const std::vector<double>& x) {
+  const std::size_t k = params.k();
+  std::vector<double> out(x.size() * k);
+  for_each_posterior(params, checked(x), [&](std::size_t i, double, const auto& r) {
+    std::copy(r.begin(), r.end(), out.begin() + i * k);
+  });
+  return out;
+}
+
+std::vector<int> predict(const MixtureParams& params, const std::vector<double>& x) {
+  std::vector<int> out(x.size());
+  for_each_posterior(params, checked(x), [&](std::size_t i, double, const auto& r) {
+    out[i] = static_cast<int>(std::max_element(r.begin(), r.end()) - r.begin());
+  });
+  return out;
+}
+
+bool cuda_available() { return detail::cuda_device_visible(); }
+
+}  // namespace betamix

@@ -1,0 +1,88 @@
+#pragma once
+// The interface every compute backend implements. A backend holds the data (loaded once per
+// fit) and runs the one pass per iteration that turns per-component constants into the
+// sufficient statistics (DESIGN.md): for each start r and component k
+//
+//   N_rk = sum_i v_i r_irk,  S_rk = sum_i v_i r_irk log x_i,  T_rk = sum_i v_i r_irk log(1-x_i)
+//   LL_r = sum_i v_i log sum_k exp(l_irk)
+//
+// Everything else (initialisation, optimisers, stopping, the result) is written once in
+// fit.cpp and updates.cpp.
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "betamix/options.hpp"
+#include "betamix/params.hpp"
+
+namespace betamix::detail {
+
+/// Per-component constants of one pass for `starts` independent parameter sets of `k`
+/// components each, laid out [start][k]: l = c + am1 log x + bm1 log(1-x).
+struct PassConstants {
+  int starts = 0;
+  int k = 0;
+  std::vector<double> am1, bm1, c;
+
+  void resize(int n_starts, int n_components);
+  /// Fills the constants of start `r` from its parameters: am1 = a - 1, bm1 = b - 1,
+  /// c = log w - log B(a, b), in double precision.
+  void set(int r, const MixtureParams& p);
+};
+
+/// Sufficient statistics of one pass, laid out like PassConstants, plus LL per start.
+struct PassStats {
+  int starts = 0;
+  int k = 0;
+  std::vector<double> n, s, t;  // [start][k]
+  std::vector<double> ll;       // [start]
+
+  void resize(int n_starts, int n_components);
+};
+
+/// A compute backend: holds the data and runs the pass.
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  /// "cpu" or "cuda".
+  virtual const char* name() const = 0;
+  /// Human description: thread count or GPU name.
+  virtual std::string device_name() const = 0;
+  /// Takes the samples (already validated to lie in (0,1)) and optional non-negative case
+  /// weights (nullptr: all 1). Called once per fit; the data stay with the backend.
+  virtual void load(const double* x, const double* case_weights, std::size_t n) = 0;
+  /// Number of samples loaded.
+  virtual std::size_t size() const = 0;
+  /// Sum of the case weights (n when there are none).
+  virtual double total_weight() const = 0;
+  /// One pass over the data. `out` is resized by the backend.
+  virtual void pass(const PassConstants& constants, PassStats& out) = 0;
+};
+
+/// The CPU backend; `threads` = 0 uses OpenMP's default.
+std::unique_ptr<Backend> make_cpu_backend(int threads);
+
+/// The CUDA backend; throws DeviceError when the build has no CUDA or no device is visible.
+std::unique_ptr<Backend> make_cuda_backend();
+
+/// True when the build has CUDA and a device is visible.
+bool cuda_device_visible();
+
+/// Resolves Device::Auto and builds the backend. `note` receives a line for the summary when
+/// `auto` falls back to the CPU.
+std::unique_ptr<Backend> make_backend(Device device, int threads, std::string* note);
+
+/// Fills out[0..n) with samples of the mixture on the CPU (OpenMP, any thread count gives the
+/// same values).
+template <class Real>
+void sample_cpu(const MixtureParams& params, std::size_t n, std::uint64_t seed, Real* out,
+                int threads);
+
+/// Fills the host array out[0..n) with samples drawn on the GPU.
+template <class Real>
+void sample_cuda(const MixtureParams& params, std::size_t n, std::uint64_t seed, Real* out);
+
+}  // namespace betamix::detail

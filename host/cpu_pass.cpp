@@ -1,0 +1,97 @@
+// The CPU pass: for each sample of a chunk, the K weighted component log-densities, their
+// log-sum-exp and the responsibilities (betamix/math/beta_math.hpp), accumulated in double
+// into N_k, S_k, T_k and LL. The loop over samples is an `omp simd` loop so that exp and log
+// run through glibc's vector math (libmvec). That needs -ffast-math, which this file alone is
+// compiled with (CMakeLists.txt): it never sees a NaN, because the data were validated and
+// the constants are finite, and the fitting loop checks the totals outside fast-math code.
+
+#include "cpu_pass.hpp"
+
+#include <utility>
+#include <vector>
+
+#include "betamix/math/beta_math.hpp"
+
+namespace betamix::detail {
+namespace {
+
+// The loop over samples with a compile-time K, so that the per-sample loops over components
+// unroll and the sample loop vectorises.
+template <int K, bool Weighted>
+void chunk_fixed_k(const double* __restrict log_x, const double* __restrict log1m_x,
+                   const double* __restrict v, std::size_t n, const double* am1,
+                   const double* bm1, const double* c, double* acc) {
+  double sn[K] = {}, ss[K] = {}, st[K] = {};
+  double ll = 0.0;
+  const math::ComponentView<double> comp{am1, bm1, c};
+#pragma omp simd reduction(+ : sn[:K], ss[:K], st[:K], ll)
+  for (std::size_t i = 0; i < n; ++i) {
+    double r[K];
+    const double lx = log_x[i], l1x = log1m_x[i];
+    const double w = Weighted ? v[i] : 1.0;
+    ll += w * math::mixture_responsibilities(lx, l1x, comp, K, r);
+    for (int j = 0; j < K; ++j) {
+      const double wr = w * r[j];
+      sn[j] += wr;
+      ss[j] += wr * lx;
+      st[j] += wr * l1x;
+    }
+  }
+  for (int j = 0; j < K; ++j) {
+    acc[j] = sn[j];
+    acc[K + j] = ss[j];
+    acc[2 * K + j] = st[j];
+  }
+  acc[3 * K] = ll;
+}
+
+// Any K, scalar: used above the largest compile-time K.
+void chunk_any_k(const double* log_x, const double* log1m_x, const double* v, std::size_t n,
+                 int k, const double* am1, const double* bm1, const double* c, double* acc) {
+  std::vector<double> r(k);
+  for (int j = 0; j < 3 * k + 1; ++j) acc[j] = 0.0;
+  const math::ComponentView<double> comp{am1, bm1, c};
+  for (std::size_t i = 0; i < n; ++i) {
+    const double w = v ? v[i] : 1.0;
+    acc[3 * k] += w * math::mixture_responsibilities(log_x[i], log1m_x[i], comp, k, r.data());
+    for (int j = 0; j < k; ++j) {
+      const double wr = w * r[j];
+      acc[j] += wr;
+      acc[k + j] += wr * log_x[i];
+      acc[2 * k + j] += wr * log1m_x[i];
+    }
+  }
+}
+
+using ChunkFn = void (*)(const double*, const double*, const double*, std::size_t,
+                         const double*, const double*, const double*, double*);
+
+template <int... Ks>
+ChunkFn pick(int k, bool weighted, std::integer_sequence<int, Ks...>) {
+  ChunkFn fn = nullptr;
+  ((k == Ks + 1 ? (fn = weighted ? &chunk_fixed_k<Ks + 1, true> : &chunk_fixed_k<Ks + 1, false>)
+                : fn),
+   ...);
+  return fn;
+}
+
+constexpr int kMaxFixedK = 16;
+
+}  // namespace
+
+void cpu_pass_chunk(const double* log_x, const double* log1m_x, const double* v, std::size_t n,
+                    int starts, int k, const double* am1, const double* bm1, const double* c,
+                    double* acc) {
+  const ChunkFn fn = pick(k, v != nullptr, std::make_integer_sequence<int, kMaxFixedK>{});
+  for (int r = 0; r < starts; ++r) {
+    const std::size_t off = static_cast<std::size_t>(r) * k;
+    double* out = acc + static_cast<std::size_t>(r) * (3 * k + 1);
+    if (fn) {
+      fn(log_x, log1m_x, v, n, am1 + off, bm1 + off, c + off, out);
+    } else {
+      chunk_any_k(log_x, log1m_x, v, n, k, am1 + off, bm1 + off, c + off, out);
+    }
+  }
+}
+
+}  // namespace betamix::detail

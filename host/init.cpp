@@ -1,0 +1,109 @@
+#include "init.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "betamix/math/beta_sampler.hpp"
+#include "betamix/math/philox.hpp"
+
+namespace betamix::detail {
+namespace {
+
+constexpr double kMinShape = 0.05, kMaxShape = 1e4;
+
+// Weighted moments of the groups given by sorted cut points: sample i is in group g when
+// cuts[g-1] < x_i <= cuts[g].
+MixtureParams group_moments(const double* x, const double* w, std::size_t n,
+                            const std::vector<double>& cuts) {
+  const int k = static_cast<int>(cuts.size()) + 1;
+  std::vector<double> sw(k, 0.0), sx(k, 0.0), sxx(k, 0.0);
+  for (std::size_t i = 0; i < n; ++i) {
+    const int g = static_cast<int>(std::lower_bound(cuts.begin(), cuts.end(), x[i]) - cuts.begin());
+    const double wi = w ? w[i] : 1.0;
+    sw[g] += wi;
+    sx[g] += wi * x[i];
+    sxx[g] += wi * x[i] * x[i];
+  }
+  double total = 0.0;
+  for (double v : sw) total += v;
+  MixtureParams p;
+  p.weights.resize(k);
+  p.alpha.resize(k);
+  p.beta.resize(k);
+  for (int g = 0; g < k; ++g) {
+    // An empty group (many equal values) starts as a broad component with a small weight.
+    const double m = sw[g] > 0.0 ? sx[g] / sw[g] : (g + 0.5) / k;
+    const double v = sw[g] > 0.0 ? std::max(sxx[g] / sw[g] - m * m, 0.0) : 1.0 / 12.0;
+    moment_match(m, v, p.alpha[g], p.beta[g]);
+    p.weights[g] = std::max(sw[g] / total, 1e-3);
+  }
+  return p.normalized();
+}
+
+std::vector<double> quantile_cuts(const double* x, std::size_t n, int k) {
+  std::vector<double> sorted(x, x + n);
+  std::vector<double> cuts;
+  for (int g = 1; g < k; ++g) {
+    const std::size_t pos = std::min(n - 1, static_cast<std::size_t>(double(n) * g / k));
+    std::nth_element(sorted.begin(), sorted.begin() + pos, sorted.end());
+    cuts.push_back(sorted[pos]);
+  }
+  std::sort(cuts.begin(), cuts.end());
+  return cuts;
+}
+
+}  // namespace
+
+void moment_match(double m, double v, double& a, double& b) {
+  m = std::clamp(m, 1e-6, 1.0 - 1e-6);
+  double common = v > 0.0 ? m * (1.0 - m) / v - 1.0 : kMaxShape;
+  if (!(common > 0.0)) common = 1.0;  // more spread than any Beta with this mean allows
+  a = std::clamp(m * common, kMinShape, kMaxShape);
+  b = std::clamp((1.0 - m) * common, kMinShape, kMaxShape);
+}
+
+MixtureParams quantile_init(const double* x, const double* w, std::size_t n, int k) {
+  return group_moments(x, w, n, quantile_cuts(x, n, k));
+}
+
+MixtureParams kmeans_init(const double* x, const double* w, std::size_t n, int k) {
+  const MixtureParams start = quantile_init(x, w, n, k);
+  std::vector<double> centre(k);
+  for (int g = 0; g < k; ++g) centre[g] = start.alpha[g] / (start.alpha[g] + start.beta[g]);
+  std::vector<double> cuts(k - 1), sum(k), cnt(k);
+  for (int iter = 0; iter < 100; ++iter) {
+    std::sort(centre.begin(), centre.end());
+    for (int g = 0; g + 1 < k; ++g) cuts[g] = 0.5 * (centre[g] + centre[g + 1]);
+    std::fill(sum.begin(), sum.end(), 0.0);
+    std::fill(cnt.begin(), cnt.end(), 0.0);
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto g = std::lower_bound(cuts.begin(), cuts.end(), x[i]) - cuts.begin();
+      const double wi = w ? w[i] : 1.0;
+      sum[g] += wi * x[i];
+      cnt[g] += wi;
+    }
+    double shift = 0.0;
+    for (int g = 0; g < k; ++g) {
+      if (cnt[g] <= 0.0) continue;  // an empty cluster keeps its centre
+      const double c = sum[g] / cnt[g];
+      shift = std::max(shift, std::abs(c - centre[g]));
+      centre[g] = c;
+    }
+    if (shift < 1e-10) break;
+  }
+  return group_moments(x, w, n, cuts);
+}
+
+MixtureParams random_init(int k, std::uint64_t seed, std::uint64_t stream) {
+  math::PhiloxStream rng(seed, stream);
+  MixtureParams p;
+  for (int j = 0; j < k; ++j) {
+    p.weights.push_back(-std::log(math::uniform_open<double>(rng)));
+    p.alpha.push_back(std::exp(-1.0 + 3.0 * math::uniform_open<double>(rng)));
+    p.beta.push_back(std::exp(-1.0 + 3.0 * math::uniform_open<double>(rng)));
+  }
+  return p.normalized();
+}
+
+}  // namespace betamix::detail

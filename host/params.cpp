@@ -1,0 +1,59 @@
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <string>
+
+#include "betamix/error.hpp"
+#include "betamix/params.hpp"
+
+namespace betamix {
+
+void MixtureParams::validate() const {
+  if (weights.empty() || weights.size() != alpha.size() || weights.size() != beta.size()) {
+    throw InputError("mixture parameters: weights, alpha and beta must have the same, non-zero "
+                     "length (got " + std::to_string(weights.size()) + ", " +
+                     std::to_string(alpha.size()) + ", " + std::to_string(beta.size()) + ")");
+  }
+  double sum = 0.0;
+  for (std::size_t j = 0; j < k(); ++j) {
+    const std::string at = " of component " + std::to_string(j + 1);
+    if (!std::isfinite(weights[j]) || weights[j] < 0.0) {
+      throw InputError("mixture parameters: weight" + at + " must be finite and >= 0, got " +
+                       std::to_string(weights[j]));
+    }
+    if (!std::isfinite(alpha[j]) || alpha[j] <= 0.0) {
+      throw InputError("mixture parameters: alpha" + at + " must be finite and > 0, got " +
+                       std::to_string(alpha[j]));
+    }
+    if (!std::isfinite(beta[j]) || beta[j] <= 0.0) {
+      throw InputError("mixture parameters: beta" + at + " must be finite and > 0, got " +
+                       std::to_string(beta[j]));
+    }
+    sum += weights[j];
+  }
+  if (!(sum > 0.0)) throw InputError("mixture parameters: the weights sum to 0");
+}
+
+MixtureParams MixtureParams::normalized() const {
+  MixtureParams p = *this;
+  const double sum = std::accumulate(weights.begin(), weights.end(), 0.0);
+  for (double& w : p.weights) w /= sum;
+  return p;
+}
+
+MixtureParams MixtureParams::sorted_by_mean() const {
+  std::vector<std::size_t> order(k());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t i, std::size_t j) {
+    return alpha[i] / (alpha[i] + beta[i]) < alpha[j] / (alpha[j] + beta[j]);
+  });
+  MixtureParams p;
+  for (std::size_t i : order) {
+    p.weights.push_back(weights[i]);
+    p.alpha.push_back(alpha[i]);
+    p.beta.push_back(beta[i]);
+  }
+  return p;
+}
+
+}  // namespace betamix

@@ -1,0 +1,72 @@
+// The CPU sampler: every sample i draws from its own Philox4x32-10 stream (seed, i), so the
+// values do not depend on the number of threads or on how the range is split.
+
+#include <omp.h>
+
+#include <vector>
+
+#include "backend.hpp"
+#include "betamix/betamix.hpp"
+#include "betamix/math/beta_sampler.hpp"
+#include "betamix/math/philox.hpp"
+
+namespace betamix {
+namespace detail {
+
+template <class Real>
+void sample_cpu(const MixtureParams& params, std::size_t n, std::uint64_t seed, Real* out,
+                int threads) {
+  const int k = static_cast<int>(params.k());
+  const MixtureParams p = params.normalized();
+  std::vector<Real> cum(k), alpha(k), beta(k);
+  double acc = 0.0;
+  for (int j = 0; j < k; ++j) {
+    acc += p.weights[j];
+    cum[j] = static_cast<Real>(acc);
+    alpha[j] = static_cast<Real>(p.alpha[j]);
+    beta[j] = static_cast<Real>(p.beta[j]);
+  }
+  cum[k - 1] = Real(1);
+  const int nt = threads > 0 ? threads : omp_get_max_threads();
+#pragma omp parallel for num_threads(nt) schedule(static)
+  for (std::size_t i = 0; i < n; ++i) {
+    math::PhiloxStream rng(seed, i);
+    out[i] = math::sample_mixture<Real>(cum.data(), alpha.data(), beta.data(), k, rng);
+  }
+}
+
+template void sample_cpu<float>(const MixtureParams&, std::size_t, std::uint64_t, float*, int);
+template void sample_cpu<double>(const MixtureParams&, std::size_t, std::uint64_t, double*, int);
+
+namespace {
+template <class Real>
+void sample_on(const MixtureParams& params, std::size_t n, std::uint64_t seed, Real* out,
+               Device device) {
+  params.validate();
+  if (device == Device::Cuda || (device == Device::Auto && cuda_device_visible())) {
+    sample_cuda(params, n, seed, out);
+  } else {
+    sample_cpu(params, n, seed, out, 0);
+  }
+}
+}  // namespace
+}  // namespace detail
+
+void sample(const MixtureParams& params, std::size_t n, std::uint64_t seed, float* out,
+            Device device) {
+  detail::sample_on(params, n, seed, out, device);
+}
+
+void sample(const MixtureParams& params, std::size_t n, std::uint64_t seed, double* out,
+            Device device) {
+  detail::sample_on(params, n, seed, out, device);
+}
+
+std::vector<double> sample(const MixtureParams& params, std::size_t n, std::uint64_t seed,
+                           Device device) {
+  std::vector<double> out(n);
+  sample(params, n, seed, out.data(), device);
+  return out;
+}
+
+}  // namespace betamix

@@ -1,0 +1,67 @@
+#include "samples.hpp"
+
+#include <cmath>
+#include <sstream>
+
+#include "betamix/error.hpp"
+
+namespace betamix::detail {
+namespace {
+
+std::string format_value(double v) {
+  std::ostringstream os;
+  os.precision(17);
+  os << v;
+  return os.str();
+}
+
+}  // namespace
+
+std::string index_position(std::size_t i) { return "index " + std::to_string(i); }
+
+std::size_t check_samples(double* x, std::size_t n, BoundaryPolicy policy, double eps,
+                          const std::string& source, const PositionFn& position) {
+  if (n == 0) throw InputError(source + ": no samples");
+  if (policy == BoundaryPolicy::Clamp && !(eps > 0.0 && eps < 0.5)) {
+    throw InputError("boundary eps must lie in (0, 0.5), got " + format_value(eps));
+  }
+  std::size_t boundary = 0, first = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double v = x[i];
+    if (v > 0.0 && v < 1.0) continue;
+    if (std::isnan(v)) throw InputError(source + ": " + position(i) + ": value is NaN");
+    if (std::isinf(v)) {
+      throw InputError(source + ": " + position(i) + ": value is " + (v > 0 ? "+inf" : "-inf"));
+    }
+    if (v < 0.0 || v > 1.0) {
+      throw InputError(source + ": " + position(i) + ": value " + format_value(v) +
+                       " is outside [0, 1]");
+    }
+    if (boundary++ == 0) first = i;
+    if (policy == BoundaryPolicy::Clamp) x[i] = v == 0.0 ? eps : 1.0 - eps;
+  }
+  if (boundary > 0 && policy == BoundaryPolicy::Reject) {
+    throw InputError(source + ": " + std::to_string(boundary) +
+                     (boundary == 1 ? " value is" : " values are") +
+                     " exactly 0 or 1, where the Beta log-density is infinite (first at " +
+                     position(first) + "); use --on-boundary clamp to move them to [eps, 1-eps]");
+  }
+  return boundary;
+}
+
+void check_case_weights(const double* w, std::size_t n, const std::string& source,
+                        const PositionFn& position) {
+  double sum = 0.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (std::isnan(w[i])) throw InputError(source + ": " + position(i) + ": weight is NaN");
+    if (!std::isfinite(w[i])) throw InputError(source + ": " + position(i) + ": weight is infinite");
+    if (w[i] < 0.0) {
+      throw InputError(source + ": " + position(i) + ": weight " + format_value(w[i]) +
+                       " is negative");
+    }
+    sum += w[i];
+  }
+  if (!(sum > 0.0)) throw InputError(source + ": the case weights sum to 0");
+}
+
+}  // namespace betamix::detail

@@ -1,0 +1,45 @@
+#pragma once
+// The one place where sufficient statistics become parameter updates: the gradient that Adam
+// follows and the EM M-step. Both read only N_k, S_k, T_k of one start (DESIGN.md).
+
+#include <string>
+#include <vector>
+
+#include "betamix/params.hpp"
+
+namespace betamix::detail {
+
+/// Statistics of one start: pointers to its K values of N, S, T and the total weight.
+struct StartStats {
+  const double* n;
+  const double* s;
+  const double* t;
+  double total;
+};
+
+/// Gradient of the mean negative log-likelihood -LL/total with respect to the unconstrained
+/// parameters theta = [log a_1..K, log b_1..K, eta_1..K] (w = softmax(eta)):
+///   dLL/da_k   = S_k - N_k (psi(a_k) - psi(a_k + b_k))
+///   dLL/db_k   = T_k - N_k (psi(b_k) - psi(a_k + b_k))
+///   dLL/deta_k = N_k - total w_k
+std::vector<double> mean_nll_gradient(const MixtureParams& p, const StartStats& st);
+
+/// theta = [log a, log b, eta] of p (eta = log w).
+std::vector<double> to_unconstrained(const MixtureParams& p);
+/// Inverse of to_unconstrained (the softmax is max-shifted).
+MixtureParams from_unconstrained(const std::vector<double>& theta);
+
+/// Outcome of an M-step.
+struct MStep {
+  MixtureParams params;
+  int collapsed = -1;   ///< index of a dying component, -1 if none
+  std::string reason;   ///< why it is dying
+};
+
+/// EM M-step: w_k = N_k / total; (a_k, b_k) maximise
+///   N_k (-log B(a, b)) + (a - 1) S_k + (b - 1) T_k
+/// by Newton steps in (log a, log b) with backtracking, starting from p's shapes, so the
+/// objective never decreases.
+MStep em_step(const MixtureParams& p, const StartStats& st);
+
+}  // namespace betamix::detail

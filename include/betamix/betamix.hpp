@@ -1,0 +1,56 @@
+#pragma once
+/// \file
+/// The betamix C++ API: fit a finite Beta mixture by maximum likelihood, sample from one,
+/// and evaluate densities and posteriors. No CUDA type appears here; the GPU is chosen with
+/// FitOptions::device or the `device` arguments below.
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "betamix/error.hpp"
+#include "betamix/options.hpp"
+#include "betamix/params.hpp"
+#include "betamix/result.hpp"
+
+namespace betamix {
+
+/// Fits a K-component mixture (options.k) to `n` samples in (0,1). Values of exactly 0 or 1
+/// follow options.on_boundary; NaN, infinities and values outside [0,1] throw InputError
+/// naming the index. `case_weights` (nullable) gives each sample a non-negative weight.
+FitResult fit(const double* x, std::size_t n, const FitOptions& options,
+              const double* case_weights = nullptr);
+
+/// Convenience overload of fit() for a vector.
+FitResult fit(const std::vector<double>& x, const FitOptions& options);
+
+/// Draws `n` samples from the mixture with the counter-based Philox generator keyed by `seed`.
+/// The same seed gives the same values whatever the thread count. Every value lies strictly
+/// inside (0,1).
+std::vector<double> sample(const MixtureParams& params, std::size_t n, std::uint64_t seed,
+                           Device device = Device::Cpu);
+
+/// As sample(), writing float32 values (also strictly inside (0,1)) into `out[0..n)`.
+void sample(const MixtureParams& params, std::size_t n, std::uint64_t seed, float* out,
+            Device device = Device::Cpu);
+
+/// As sample(), writing float64 values into `out[0..n)`.
+void sample(const MixtureParams& params, std::size_t n, std::uint64_t seed, double* out,
+            Device device = Device::Cpu);
+
+/// sum_i log p(x_i) under the mixture.
+double log_likelihood(const MixtureParams& params, const std::vector<double>& x);
+
+/// Mixture density p(x) at each point (0 outside (0,1)).
+std::vector<double> pdf(const MixtureParams& params, const std::vector<double>& x);
+
+/// Posterior probability of each component for each sample, row-major n x K.
+std::vector<double> responsibilities(const MixtureParams& params, const std::vector<double>& x);
+
+/// Index of the most probable component of each sample.
+std::vector<int> predict(const MixtureParams& params, const std::vector<double>& x);
+
+/// True when this build has CUDA support and a CUDA device is visible.
+bool cuda_available();
+
+}  // namespace betamix

@@ -1,0 +1,93 @@
+#pragma once
+/// \file
+/// Drawing one sample of a Beta mixture from a stream of 32-bit random words, shared by the
+/// CPU sampler (Philox on the host) and the CUDA sampler (cuRAND's Philox):
+///
+///   k  = first component with u <= w_1 + ... + w_k        (one uniform)
+///   G1 ~ Gamma(a_k), G2 ~ Gamma(b_k)                       (Marsaglia-Tsang)
+///   x  = G1 / (G1 + G2) = 1 / (1 + exp(log G2 - log G1))
+///
+/// Marsaglia & Tsang (2000): for shape s >= 1, d = s - 1/3, c = 1/sqrt(9 d); draw z ~ N(0,1),
+/// v = (1 + c z)^3, accept d v when log u < z^2/2 + d - d v + d log v. For s < 1 draw
+/// Gamma(s + 1) and multiply by u^(1/s). Everything stays in log space so that tiny shapes
+/// (u^(1/s) underflows for s = 0.05) still give a valid, if extreme, ratio; the result is
+/// clamped to the open interval (0,1) at the precision of Real.
+
+#include <cmath>
+#include <cstdint>
+#include <type_traits>
+
+#include "betamix/math/hd.hpp"
+
+namespace betamix::math {
+
+/// A uniform variate strictly inside (0,1): 24 random bits for float, 53 for double.
+template <class Real, class Stream>
+BETAMIX_HD_INLINE Real uniform_open(Stream& s) {
+  if constexpr (std::is_same_v<Real, float>) {
+    // The grid (j + 0.5) 2^-24 is exact in float and never touches 0 or 1.
+    return (static_cast<float>(s.next() >> 8) + 0.5f) * 5.9604644775390625e-8f;
+  } else {
+    const std::uint64_t hi = s.next() >> 5, lo = s.next() >> 6;  // 27 + 26 = 53 bits
+    return (static_cast<double>((hi << 26) | lo) + 0.5) * 1.1102230246251565e-16;
+  }
+}
+
+/// Standard normal variate by the Box-Muller transform (one of each pair is used, which keeps
+/// every draw a function of the stream alone).
+template <class Real, class Stream>
+BETAMIX_HD_INLINE Real standard_normal(Stream& s) {
+  const Real u1 = uniform_open<Real>(s);
+  const Real u2 = uniform_open<Real>(s);
+  return sqrt(Real(-2) * log(u1)) * cos(Real(6.283185307179586) * u2);
+}
+
+/// log G with G ~ Gamma(shape, 1), shape > 0.
+template <class Real, class Stream>
+BETAMIX_HD_INLINE Real log_gamma_variate(Real shape, Stream& s) {
+  Real log_boost = Real(0);
+  if (shape < Real(1)) {
+    // Gamma(s) = Gamma(s + 1) * U^(1/s), taken as a log so that it cannot underflow.
+    log_boost = log(uniform_open<Real>(s)) / shape;
+    shape += Real(1);
+  }
+  const Real d = shape - Real(1) / Real(3);
+  const Real c = Real(1) / sqrt(Real(9) * d);
+  for (;;) {
+    const Real z = standard_normal<Real>(s);
+    const Real t = Real(1) + c * z;
+    if (t <= Real(0)) continue;
+    const Real v = t * t * t;
+    const Real log_u = log(uniform_open<Real>(s));
+    const Real log_v = Real(3) * log(t);
+    if (log_u < Real(0.5) * z * z + d - d * v + d * log_v) return log(d) + log_v + log_boost;
+  }
+}
+
+/// Clamps x to the open interval (0,1) at the precision of Real: the smallest normal number
+/// above 0 and the largest number below 1.
+template <class Real>
+BETAMIX_HD_INLINE Real clamp_open_unit(Real x) {
+  constexpr Real kLow = std::is_same_v<Real, float> ? Real(1.17549435e-38f)
+                                                     : Real(2.2250738585072014e-308);
+  constexpr Real kHigh = std::is_same_v<Real, float> ? Real(1.0f - 5.9604645e-8f)
+                                                      : Real(1.0 - 1.1102230246251565e-16);
+  return x < kLow ? kLow : (x > kHigh ? kHigh : x);
+}
+
+/// One draw from the mixture with `k` components (cumulative weights `cum_w`, the last exactly
+/// 1, and shapes `alpha`, `beta`), strictly inside (0,1).
+template <class Real, class Stream>
+BETAMIX_HD_INLINE Real sample_mixture(const Real* cum_w, const Real* alpha, const Real* beta,
+                                      int k, Stream& s) {
+  const Real u = uniform_open<Real>(s);
+  int j = 0;
+  while (j < k - 1 && u > cum_w[j]) ++j;
+  const Real log_g1 = log_gamma_variate<Real>(alpha[j], s);
+  const Real log_g2 = log_gamma_variate<Real>(beta[j], s);
+  // x = 1 / (1 + exp(log G2 - log G1)); exp may overflow to inf, giving exactly 0, which the
+  // clamp moves to the smallest positive normal number.
+  return clamp_open_unit(Real(1) / (Real(1) + exp(log_g2 - log_g1)));
+}
+
+}  // namespace betamix::math

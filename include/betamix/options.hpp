@@ -1,0 +1,64 @@
+#pragma once
+/// \file
+/// Options of a fit.
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+
+#include "betamix/params.hpp"
+
+namespace betamix {
+
+/// Optimiser of the likelihood.
+enum class Method {
+  Adam,  ///< Adam on unconstrained parameters (log alpha, log beta, softmax logits)
+  EM,    ///< expectation-maximisation with a Newton M-step per component
+};
+
+/// Where the pass over the data runs.
+enum class Device {
+  Auto,  ///< the GPU when this build has CUDA and a device is visible, else the CPU
+  Cpu,
+  Cuda,
+};
+
+/// How the first parameters are chosen.
+enum class InitMethod {
+  Quantile,  ///< K quantile groups of the data, a moment-matched Beta for each
+  Random,    ///< seeded random shapes and weights
+  KMeans,    ///< 1-D k-means on the data, then moments
+};
+
+/// What to do with samples equal to exactly 0 or 1, where the log-density is infinite.
+enum class BoundaryPolicy {
+  Reject,  ///< an InputError naming how many and where
+  Clamp,   ///< move them to [eps, 1 - eps] and count them in FitResult::n_clamped
+};
+
+/// Progress of a running fit, reported about once per second through FitOptions::progress.
+struct Progress {
+  int iteration = 0;
+  double mean_nll = 0.0;
+  double iterations_per_second = 0.0;
+};
+
+/// Everything a fit can be told. The defaults fit ordinary data well.
+struct FitOptions {
+  int k = 2;                                ///< number of components
+  Method method = Method::Adam;             ///< optimiser
+  double learning_rate = 0.05;              ///< Adam step size on the unconstrained parameters
+  int max_iterations = 5000;                ///< iteration limit (status MaxIterations)
+  double tolerance = 1e-10;                 ///< relative change of mean NLL that stops; 0 never stops early
+  std::uint64_t seed = 0;                   ///< seed of random starts; recorded in the result
+  InitMethod init = InitMethod::Quantile;   ///< first parameters
+  std::optional<MixtureParams> start;       ///< warm start; overrides `init` when set
+  Device device = Device::Auto;             ///< where the pass runs
+  BoundaryPolicy on_boundary = BoundaryPolicy::Reject;
+  double boundary_eps = 1e-6;               ///< clamp target distance from 0 and 1
+  int restarts = 1;                         ///< independent starts evaluated in one pass
+  int threads = 0;                          ///< CPU threads; 0 = OpenMP's default
+  std::function<void(const Progress&)> progress;  ///< called about once per second
+};
+
+}  // namespace betamix

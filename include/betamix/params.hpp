@@ -1,0 +1,30 @@
+#pragma once
+/// \file
+/// Parameters of a finite mixture of Beta distributions.
+
+#include <cstddef>
+#include <vector>
+
+namespace betamix {
+
+/// p(x) = sum_k weights[k] * Beta(x; alpha[k], beta[k]) on (0,1).
+struct MixtureParams {
+  std::vector<double> weights;  ///< mixing weights, positive, summing to 1
+  std::vector<double> alpha;    ///< first shape parameter of each component, > 0
+  std::vector<double> beta;     ///< second shape parameter of each component, > 0
+
+  /// Number of components.
+  std::size_t k() const { return weights.size(); }
+
+  /// Throws InputError unless the three lists have one equal, non-zero length, every shape
+  /// is finite and positive and every weight is finite and non-negative with a positive sum.
+  void validate() const;
+
+  /// Returns a copy whose weights are divided by their sum.
+  MixtureParams normalized() const;
+
+  /// Returns a copy with the components sorted by mean alpha/(alpha+beta), ascending.
+  MixtureParams sorted_by_mean() const;
+};
+
+}  // namespace betamix
