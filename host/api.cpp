@@ -27,8 +27,8 @@ void for_each_posterior(const MixtureParams& params, const std::vector<double>& 
   std::vector<double> r(k);
   for (std::size_t i = 0; i < x.size(); ++i) {
     const double xi = x[i];
-    const double lp = math::mixture_responsibilities(std::log(xi), std::log1p(-xi), comp, k,
-                                                     r.data());
+    const double lp =
+        math::mixture_responsibilities(std::log(xi), std::log1p(-xi), comp, k, r.data());
     fn(i, lp, r);
   }
 }

@@ -58,6 +58,10 @@ class Backend {
   virtual std::size_t size() const = 0;
   /// Sum of the case weights (n when there are none).
   virtual double total_weight() const = 0;
+  /// Unit roundoff of the per-sample arithmetic of the pass (2^-53 in double, 2^-24 in
+  /// float). The fitting loop never asks for a relative change of the mean NLL below the
+  /// rounding noise this causes, which shrinks as 1/sqrt(n).
+  virtual double roundoff() const { return 0x1p-53; }
   /// One pass over the data. `out` is resized by the backend.
   virtual void pass(const PassConstants& constants, PassStats& out) = 0;
 };

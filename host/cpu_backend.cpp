@@ -56,13 +56,14 @@ class CpuBackend final : public Backend {
     const std::size_t width = static_cast<std::size_t>(starts) * (3 * k + 1);
     partials_.resize(chunks * width);
     const double* v = weights_.empty() ? nullptr : weights_.data();
-#pragma omp parallel for num_threads(threads_) schedule(static)
+    // A single chunk runs on the calling thread: waking a team costs more than it saves.
+#pragma omp parallel for num_threads(threads_) schedule(static) if (chunks > 1)
     for (std::size_t ch = 0; ch < chunks; ++ch) {
       const std::size_t begin = ch * kChunk;
       const std::size_t len = std::min(kChunk, n - begin);
-      cpu_pass_chunk(log_x_.data() + begin, log1m_x_.data() + begin, v ? v + begin : nullptr,
-                     len, starts, k, constants.am1.data(), constants.bm1.data(),
-                     constants.c.data(), partials_.data() + ch * width);
+      cpu_pass_chunk(log_x_.data() + begin, log1m_x_.data() + begin, v ? v + begin : nullptr, len,
+                     starts, k, constants.am1.data(), constants.bm1.data(), constants.c.data(),
+                     partials_.data() + ch * width);
     }
     out.resize(starts, k);
     for (std::size_t ch = 0; ch < chunks; ++ch) {

@@ -19,8 +19,8 @@ namespace {
 // unroll and the sample loop vectorises.
 template <int K, bool Weighted>
 void chunk_fixed_k(const double* __restrict log_x, const double* __restrict log1m_x,
-                   const double* __restrict v, std::size_t n, const double* am1,
-                   const double* bm1, const double* c, double* acc) {
+                   const double* __restrict v, std::size_t n, const double* am1, const double* bm1,
+                   const double* c, double* acc) {
   double sn[K] = {}, ss[K] = {}, st[K] = {};
   double ll = 0.0;
   const math::ComponentView<double> comp{am1, bm1, c};
@@ -46,8 +46,8 @@ void chunk_fixed_k(const double* __restrict log_x, const double* __restrict log1
 }
 
 // Any K, scalar: used above the largest compile-time K.
-void chunk_any_k(const double* log_x, const double* log1m_x, const double* v, std::size_t n,
-                 int k, const double* am1, const double* bm1, const double* c, double* acc) {
+void chunk_any_k(const double* log_x, const double* log1m_x, const double* v, std::size_t n, int k,
+                 const double* am1, const double* bm1, const double* c, double* acc) {
   std::vector<double> r(k);
   for (int j = 0; j < 3 * k + 1; ++j) acc[j] = 0.0;
   const math::ComponentView<double> comp{am1, bm1, c};
@@ -63,8 +63,8 @@ void chunk_any_k(const double* log_x, const double* log1m_x, const double* v, st
   }
 }
 
-using ChunkFn = void (*)(const double*, const double*, const double*, std::size_t,
-                         const double*, const double*, const double*, double*);
+using ChunkFn = void (*)(const double*, const double*, const double*, std::size_t, const double*,
+                         const double*, const double*, double*);
 
 template <int... Ks>
 ChunkFn pick(int k, bool weighted, std::integer_sequence<int, Ks...>) {

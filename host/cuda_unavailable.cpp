@@ -7,8 +7,9 @@
 namespace betamix::detail {
 namespace {
 [[noreturn]] void no_cuda() {
-  throw DeviceError("device cuda: this betamix was built without CUDA support "
-                    "(rebuild where nvcc is available, or use --device cpu)");
+  throw DeviceError(
+      "device cuda: this betamix was built without CUDA support "
+      "(rebuild where nvcc is available, or use --device cpu)");
 }
 }  // namespace
 

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -26,8 +27,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Iterations over which the relative change of the mean NLL must stay below the tolerance.
-constexpr int kStopWindow = 10;
+// Adam: iterations over which the relative change of the mean NLL must stay below the
+// tolerance (its steps oscillate, so one small change proves little).
+constexpr int kAdamStopWindow = 10;
 // Starts whose final LL lies within this relative distance of the best count as reaching it.
 constexpr double kSameOptimum = 1e-6;
 
@@ -64,8 +66,10 @@ bool all_finite(const MixtureParams& p) {
 
 // One start's optimiser state.
 struct Start {
-  MixtureParams params;       // parameters of the last pass
+  MixtureParams params;     // parameters of the next pass
+  MixtureParams evaluated;  // parameters of the last pass with a finite likelihood
   double ll = -std::numeric_limits<double>::infinity();
+  double sum_r_log_r = 0.0;  // sum_i sum_k v_i r_ik log r_ik at the last pass
   std::vector<double> history;
   bool done = false;
   FitStatus status = FitStatus::MaxIterations;
@@ -93,13 +97,47 @@ MixtureParams first_params(const FitOptions& o, int r, const double* x, const do
   return random_init(o.k, o.seed, (std::uint64_t{1} << 63) | static_cast<std::uint64_t>(r));
 }
 
-bool stop_rule(const std::vector<double>& h, double tol) {
-  if (tol <= 0.0 || static_cast<int>(h.size()) <= kStopWindow) return false;
+// Adam: the change of the mean NLL h stays below tol * max(1, |h|) for kAdamStopWindow
+// iterations.
+bool adam_converged(const std::vector<double>& h, double tol) {
+  if (static_cast<int>(h.size()) <= kAdamStopWindow) return false;
   const double scale = std::max(1.0, std::abs(h.back()));
-  for (std::size_t i = h.size() - kStopWindow; i < h.size(); ++i) {
+  for (std::size_t i = h.size() - kAdamStopWindow; i < h.size(); ++i) {
     if (std::abs(h[i] - h[i - 1]) > tol * scale) return false;
   }
   return true;
+}
+
+// EM never decreases the likelihood and converges linearly, d_t ~ rho d_(t-1), so a small
+// step can hide a large remaining gain when rho is close to 1 (overlapping components). The
+// Aitken estimate of the remaining gain, d_t / (1 - rho), must be below the tolerance.
+bool em_converged(const std::vector<double>& h, double tol) {
+  const std::size_t t = h.size();
+  if (t < 2) return false;
+  const double scale = std::max(1.0, std::abs(h.back()));
+  const double d = h[t - 2] - h[t - 1];  // >= 0 up to rounding
+  if (std::abs(d) > tol * scale) return false;
+  if (t < 3) return true;  // one step from a warm start that is already at the optimum
+  const double d_prev = h[t - 3] - h[t - 2];
+  if (!(d_prev > 0.0) || d <= 0.0) return true;
+  const double rho = d / d_prev;
+  return rho < 1.0 && d / (1.0 - rho) <= tol * scale;
+}
+
+bool stop_rule(const std::vector<double>& h, double tol, Method method) {
+  return method == Method::Adam ? adam_converged(h, tol) : em_converged(h, tol);
+}
+
+// sum_i sum_k v_i r_ik log r_ik from the statistics alone: log r_ik = l_ik - L_i with
+// l_ik = c_k + am1_k log x_i + bm1_k log(1 - x_i), so the sum is
+// sum_k (c_k N_k + am1_k S_k + bm1_k T_k) - LL.
+double sum_r_log_r(const PassConstants& c, int a, const StartStats& st, double ll) {
+  double sum = -ll;
+  for (int j = 0; j < c.k; ++j) {
+    const std::size_t i = static_cast<std::size_t>(a) * c.k + j;
+    sum += c.c[i] * st.n[j] + c.am1[i] * st.s[j] + c.bm1[i] * st.t[j];
+  }
+  return sum;
 }
 
 void adam_step(Start& s, const StartStats& st, double lr) {
@@ -127,6 +165,12 @@ FitResult fit_loaded(Backend& backend, const FitOptions& o, const double* x, con
   const auto t0 = Clock::now();
   const int k = o.k, n_starts = o.restarts;
   const double total = backend.total_weight();
+  // Rounding in the pass makes the mean NLL jitter by about roundoff / sqrt(n) (|L_i| ~ 1):
+  // a tolerance below a few times that could never be met.
+  const double tol =
+      o.tolerance <= 0.0
+          ? 0.0
+          : std::max(o.tolerance, 4.0 * backend.roundoff() / std::sqrt(static_cast<double>(n)));
   std::vector<Start> starts(n_starts);
   for (int r = 0; r < n_starts; ++r) starts[r].params = first_params(o, r, x, w, n);
 
@@ -151,16 +195,18 @@ FitResult fit_loaded(Backend& backend, const FitOptions& o, const double* x, con
       const StartStats st{&stats.n[a * k], &stats.s[a * k], &stats.t[a * k], total};
       const double ll = stats.ll[a];
       if (!std::isfinite(ll)) {
-        // Keep the last finite parameters and likelihood.
+        // The result keeps the last parameters with a finite likelihood (s.evaluated).
         s.done = true;
         s.status = FitStatus::NonFinite;
         s.detail = "the log-likelihood became non-finite at iteration " + std::to_string(iteration);
         continue;
       }
       s.ll = ll;
+      s.evaluated = s.params;
+      s.sum_r_log_r = sum_r_log_r(constants, static_cast<int>(a), st, ll);
       s.iterations = iteration;
       s.history.push_back(-ll / total);
-      if (stop_rule(s.history, o.tolerance)) {
+      if (tol > 0.0 && stop_rule(s.history, tol, o.method)) {
         s.done = true;
         s.status = FitStatus::Converged;
         continue;
@@ -218,7 +264,7 @@ FitResult fit_loaded(Backend& backend, const FitOptions& o, const double* x, con
   }
   Start& b = starts[best];
   res.best_start = best;
-  res.params = b.params.sorted_by_mean();
+  res.params = b.evaluated.sorted_by_mean();
   res.n = n;
   res.log_likelihood = b.ll;
   res.mean_nll = -b.ll / total;
@@ -234,32 +280,78 @@ FitResult fit_loaded(Backend& backend, const FitOptions& o, const double* x, con
   const double p = res.n_parameters();
   res.aic = 2.0 * p - 2.0 * res.log_likelihood;
   res.bic = p * std::log(total) - 2.0 * res.log_likelihood;
+  res.icl = res.bic - 2.0 * b.sum_r_log_r;
   res.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   return res;
 }
 
 }  // namespace detail
 
+namespace {
+
+// Validated data on a loaded backend, shared by the fits of one call.
+struct Loaded {
+  std::vector<double> data;
+  std::size_t n_clamped = 0;
+  std::string note;
+  std::unique_ptr<detail::Backend> backend;
+};
+
+Loaded load(const double* x, std::size_t n, const FitOptions& options, const double* w) {
+  if (n == 0) throw InputError("fit: no samples");
+  Loaded l;
+  l.data.assign(x, x + n);
+  l.n_clamped = detail::check_samples(l.data.data(), n, options.on_boundary, options.boundary_eps,
+                                      "data", detail::index_position);
+  if (w) detail::check_case_weights(w, n, "case weights", detail::index_position);
+  l.backend = detail::make_backend(options.device, options.threads, &l.note);
+  l.backend->load(l.data.data(), w, n);
+  return l;
+}
+
+FitResult fit_one(Loaded& l, const FitOptions& options, const double* w) {
+  FitResult res = detail::fit_loaded(*l.backend, options, l.data.data(), w, l.data.size());
+  res.n_clamped = l.n_clamped;
+  res.note = l.note;
+  return res;
+}
+
+}  // namespace
+
 FitResult fit(const double* x, std::size_t n, const FitOptions& options,
               const double* case_weights) {
   const auto t0 = std::chrono::steady_clock::now();
-  if (n == 0) throw InputError("fit: no samples");
   detail::check_options(options, n);
-  std::vector<double> data(x, x + n);
-  const std::size_t clamped = detail::check_samples(data.data(), n, options.on_boundary,
-                                                    options.boundary_eps, "data",
-                                                    detail::index_position);
-  if (case_weights) {
-    detail::check_case_weights(case_weights, n, "case weights", detail::index_position);
-  }
-  std::string note;
-  auto backend = detail::make_backend(options.device, options.threads, &note);
-  backend->load(data.data(), case_weights, n);
-  FitResult res = detail::fit_loaded(*backend, options, data.data(), case_weights, n);
-  res.n_clamped = clamped;
-  res.note = note;
+  Loaded l = load(x, n, options, case_weights);
+  FitResult res = fit_one(l, options, case_weights);
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return res;
+}
+
+ModelSelection select_k(const double* x, std::size_t n, const std::vector<int>& ks,
+                        Criterion criterion, const FitOptions& options,
+                        const double* case_weights) {
+  if (ks.empty()) throw InputError("select_k: no K to fit");
+  for (int k : ks) {
+    FitOptions o = options;
+    o.k = k;
+    detail::check_options(o, n);
+  }
+  Loaded l = load(x, n, options, case_weights);
+  ModelSelection sel;
+  sel.criterion = criterion;
+  const auto value = [&](const FitResult& r) {
+    return criterion == Criterion::AIC ? r.aic : criterion == Criterion::ICL ? r.icl : r.bic;
+  };
+  for (int k : ks) {
+    FitOptions o = options;
+    o.k = k;
+    sel.fits.push_back(fit_one(l, o, case_weights));
+    if (value(sel.fits.back()) < value(sel.fits[sel.selected])) {
+      sel.selected = static_cast<int>(sel.fits.size()) - 1;
+    }
+  }
+  return sel;
 }
 
 FitResult fit(const std::vector<double>& x, const FitOptions& options) {
@@ -281,5 +373,9 @@ const char* to_string(FitStatus status) {
 }
 
 const char* to_string(Method method) { return method == Method::Adam ? "adam" : "em"; }
+
+const char* to_string(Criterion criterion) {
+  return criterion == Criterion::AIC ? "aic" : criterion == Criterion::ICL ? "icl" : "bic";
+}
 
 }  // namespace betamix

@@ -10,9 +10,11 @@ namespace betamix {
 
 void MixtureParams::validate() const {
   if (weights.empty() || weights.size() != alpha.size() || weights.size() != beta.size()) {
-    throw InputError("mixture parameters: weights, alpha and beta must have the same, non-zero "
-                     "length (got " + std::to_string(weights.size()) + ", " +
-                     std::to_string(alpha.size()) + ", " + std::to_string(beta.size()) + ")");
+    throw InputError(
+        "mixture parameters: weights, alpha and beta must have the same, non-zero "
+        "length (got " +
+        std::to_string(weights.size()) + ", " + std::to_string(alpha.size()) + ", " +
+        std::to_string(beta.size()) + ")");
   }
   double sum = 0.0;
   for (std::size_t j = 0; j < k(); ++j) {

@@ -54,7 +54,8 @@ void check_case_weights(const double* w, std::size_t n, const std::string& sourc
   double sum = 0.0;
   for (std::size_t i = 0; i < n; ++i) {
     if (std::isnan(w[i])) throw InputError(source + ": " + position(i) + ": weight is NaN");
-    if (!std::isfinite(w[i])) throw InputError(source + ": " + position(i) + ": weight is infinite");
+    if (!std::isfinite(w[i]))
+      throw InputError(source + ": " + position(i) + ": weight is infinite");
     if (w[i] < 0.0) {
       throw InputError(source + ": " + position(i) + ": weight " + format_value(w[i]) +
                        " is negative");

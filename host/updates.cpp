@@ -126,8 +126,8 @@ MStep em_step(const MixtureParams& p, const StartStats& st) {
     out.params.beta[j] = b;
     if (!(a < kMaxShape && b < kMaxShape)) {
       out.collapsed = j;
-      out.reason = "its shapes ran away (alpha " + std::to_string(a) + ", beta " +
-                   std::to_string(b) + ")";
+      out.reason =
+          "its shapes ran away (alpha " + std::to_string(a) + ", beta " + std::to_string(b) + ")";
     }
   }
   return out;

@@ -32,8 +32,8 @@ MixtureParams from_unconstrained(const std::vector<double>& theta);
 /// Outcome of an M-step.
 struct MStep {
   MixtureParams params;
-  int collapsed = -1;   ///< index of a dying component, -1 if none
-  std::string reason;   ///< why it is dying
+  int collapsed = -1;  ///< index of a dying component, -1 if none
+  std::string reason;  ///< why it is dying
 };
 
 /// EM M-step: w_k = N_k / total; (a_k, b_k) maximise

@@ -1,1 +1,51 @@
-int main() { return 0; }
+// The `betamix` command-line tool: one subcommand per file in this folder. Errors become one
+// line on stderr and an exit code: 2 for bad input or options, 3 for device errors, 1 for a
+// failed check.
+
+#include <iostream>
+
+#include "betamix/error.hpp"
+#include "cli/command.hpp"
+
+int main(int argc, char** argv) {
+  using namespace betamix::cli;
+  CLI::App app(
+      "betamix: fit finite mixtures of Beta distributions to samples in (0,1) by maximum\n"
+      "likelihood, and draw samples from them. `betamix <command> --help` explains each command.",
+      "betamix");
+  app.require_subcommand(1);
+  app.set_help_all_flag("--help-all", "help for every command");
+  CommandList commands;
+  add_demo_command(app, commands);
+  add_fit_command(app, commands);
+  add_sample_command(app, commands);
+  add_crosscheck_command(app, commands);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "betamix: error: " << e.what() << " (see betamix --help)\n";
+    return kExitBadInput;
+  }
+  try {
+    for (const Command& c : commands) {
+      if (c.app->parsed()) return c.run();
+    }
+  } catch (const betamix::InputError& e) {
+    std::cerr << "betamix: error: " << e.what() << "\n";
+    return kExitBadInput;
+  } catch (const betamix::DeviceError& e) {
+    std::cerr << "betamix: device error: " << e.what() << "\n";
+    return kExitDevice;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "betamix: error: out of host memory\n";
+    return kExitFailure;
+  } catch (const std::exception& e) {
+    std::cerr << "betamix: error: " << e.what() << "\n";
+    return kExitFailure;
+  }
+  return kExitFailure;
+}

@@ -24,6 +24,12 @@ FitResult fit(const double* x, std::size_t n, const FitOptions& options,
 /// Convenience overload of fit() for a vector.
 FitResult fit(const std::vector<double>& x, const FitOptions& options);
 
+/// Fits every K in `ks` (each with options.restarts starts; options.k is ignored) on data
+/// loaded once, and selects the K with the lowest `criterion`.
+ModelSelection select_k(const double* x, std::size_t n, const std::vector<int>& ks,
+                        Criterion criterion, const FitOptions& options,
+                        const double* case_weights = nullptr);
+
 /// Draws `n` samples from the mixture with the counter-based Philox generator keyed by `seed`.
 /// The same seed gives the same values whatever the thread count. Every value lies strictly
 /// inside (0,1).

@@ -45,19 +45,19 @@ struct Progress {
 
 /// Everything a fit can be told. The defaults fit ordinary data well.
 struct FitOptions {
-  int k = 2;                                ///< number of components
-  Method method = Method::Adam;             ///< optimiser
-  double learning_rate = 0.05;              ///< Adam step size on the unconstrained parameters
-  int max_iterations = 5000;                ///< iteration limit (status MaxIterations)
-  double tolerance = 1e-10;                 ///< relative change of mean NLL that stops; 0 never stops early
-  std::uint64_t seed = 0;                   ///< seed of random starts; recorded in the result
-  InitMethod init = InitMethod::Quantile;   ///< first parameters
-  std::optional<MixtureParams> start;       ///< warm start; overrides `init` when set
-  Device device = Device::Auto;             ///< where the pass runs
+  int k = 2;                     ///< number of components
+  Method method = Method::Adam;  ///< optimiser
+  double learning_rate = 0.05;   ///< Adam step size on the unconstrained parameters
+  int max_iterations = 10000;    ///< iteration limit (status MaxIterations)
+  double tolerance = 1e-12;      ///< relative change of mean NLL that stops; 0 never stops early
+  std::uint64_t seed = 0;        ///< seed of random starts; recorded in the result
+  InitMethod init = InitMethod::Quantile;  ///< first parameters
+  std::optional<MixtureParams> start;      ///< warm start; overrides `init` when set
+  Device device = Device::Auto;            ///< where the pass runs
   BoundaryPolicy on_boundary = BoundaryPolicy::Reject;
-  double boundary_eps = 1e-6;               ///< clamp target distance from 0 and 1
-  int restarts = 1;                         ///< independent starts evaluated in one pass
-  int threads = 0;                          ///< CPU threads; 0 = OpenMP's default
+  double boundary_eps = 1e-6;                     ///< clamp target distance from 0 and 1
+  int restarts = 1;                               ///< independent starts evaluated in one pass
+  int threads = 0;                                ///< CPU threads; 0 = OpenMP's default
   std::function<void(const Progress&)> progress;  ///< called about once per second
 };
 

@@ -26,8 +26,7 @@ struct ComponentView {
 /// Weighted log Beta density of component k without the special function:
 /// c + (a-1) log x + (b-1) log(1-x).
 template <class Real>
-BETAMIX_HD_INLINE Real component_log_density(Real log_x, Real log1m_x, Real am1, Real bm1,
-                                             Real c) {
+BETAMIX_HD_INLINE Real component_log_density(Real log_x, Real log1m_x, Real am1, Real bm1, Real c) {
   return c + am1 * log_x + bm1 * log1m_x;
 }
 
@@ -35,8 +34,8 @@ BETAMIX_HD_INLINE Real component_log_density(Real log_x, Real log1m_x, Real am1,
 /// responsibilities and returns the log of the mixture density, log sum_k exp(l_k). Callers
 /// that pass a compile-time `k` get fully unrolled loops.
 template <class Real>
-BETAMIX_HD_INLINE Real mixture_responsibilities(Real log_x, Real log1m_x,
-                                                ComponentView<Real> comp, int k, Real* r) {
+BETAMIX_HD_INLINE Real mixture_responsibilities(Real log_x, Real log1m_x, ComponentView<Real> comp,
+                                                int k, Real* r) {
   Real m = component_log_density(log_x, log1m_x, comp.am1[0], comp.bm1[0], comp.c[0]);
   r[0] = m;
   for (int j = 1; j < k; ++j) {
@@ -47,12 +46,12 @@ BETAMIX_HD_INLINE Real mixture_responsibilities(Real log_x, Real log1m_x,
   // is exactly 1, so the sum is >= 1 and its log is finite.
   Real s = Real(0);
   for (int j = 0; j < k; ++j) {
-    r[j] = exp(r[j] - m);
+    r[j] = std::exp(r[j] - m);
     s += r[j];
   }
   const Real inv = Real(1) / s;
   for (int j = 0; j < k; ++j) r[j] *= inv;
-  return m + log(s);
+  return m + std::log(s);
 }
 
 }  // namespace betamix::math

@@ -21,15 +21,16 @@
 
 namespace betamix::math {
 
-/// A uniform variate strictly inside (0,1): 24 random bits for float, 53 for double.
+/// A uniform variate strictly inside (0,1): 23 random bits for float, 52 for double.
 template <class Real, class Stream>
 BETAMIX_HD_INLINE Real uniform_open(Stream& s) {
+  // The grid (j + 0.5) 2^-p with j < 2^p needs p + 1 significant bits, so p = 23 for float
+  // and p = 52 for double keep every point exact, never 0 and never 1.
   if constexpr (std::is_same_v<Real, float>) {
-    // The grid (j + 0.5) 2^-24 is exact in float and never touches 0 or 1.
-    return (static_cast<float>(s.next() >> 8) + 0.5f) * 5.9604644775390625e-8f;
+    return (static_cast<float>(s.next() >> 9) + 0.5f) * 1.1920928955078125e-7f;
   } else {
-    const std::uint64_t hi = s.next() >> 5, lo = s.next() >> 6;  // 27 + 26 = 53 bits
-    return (static_cast<double>((hi << 26) | lo) + 0.5) * 1.1102230246251565e-16;
+    const std::uint64_t hi = s.next() >> 6, lo = s.next() >> 6;  // 26 + 26 = 52 bits
+    return (static_cast<double>((hi << 26) | lo) + 0.5) * 2.220446049250313e-16;
   }
 }
 
@@ -39,7 +40,7 @@ template <class Real, class Stream>
 BETAMIX_HD_INLINE Real standard_normal(Stream& s) {
   const Real u1 = uniform_open<Real>(s);
   const Real u2 = uniform_open<Real>(s);
-  return sqrt(Real(-2) * log(u1)) * cos(Real(6.283185307179586) * u2);
+  return std::sqrt(Real(-2) * std::log(u1)) * std::cos(Real(6.283185307179586) * u2);
 }
 
 /// log G with G ~ Gamma(shape, 1), shape > 0.
@@ -48,19 +49,19 @@ BETAMIX_HD_INLINE Real log_gamma_variate(Real shape, Stream& s) {
   Real log_boost = Real(0);
   if (shape < Real(1)) {
     // Gamma(s) = Gamma(s + 1) * U^(1/s), taken as a log so that it cannot underflow.
-    log_boost = log(uniform_open<Real>(s)) / shape;
+    log_boost = std::log(uniform_open<Real>(s)) / shape;
     shape += Real(1);
   }
   const Real d = shape - Real(1) / Real(3);
-  const Real c = Real(1) / sqrt(Real(9) * d);
+  const Real c = Real(1) / std::sqrt(Real(9) * d);
   for (;;) {
     const Real z = standard_normal<Real>(s);
     const Real t = Real(1) + c * z;
     if (t <= Real(0)) continue;
     const Real v = t * t * t;
-    const Real log_u = log(uniform_open<Real>(s));
-    const Real log_v = Real(3) * log(t);
-    if (log_u < Real(0.5) * z * z + d - d * v + d * log_v) return log(d) + log_v + log_boost;
+    const Real log_u = std::log(uniform_open<Real>(s));
+    const Real log_v = Real(3) * std::log(t);
+    if (log_u < Real(0.5) * z * z + d - d * v + d * log_v) return std::log(d) + log_v + log_boost;
   }
 }
 
@@ -68,18 +69,18 @@ BETAMIX_HD_INLINE Real log_gamma_variate(Real shape, Stream& s) {
 /// above 0 and the largest number below 1.
 template <class Real>
 BETAMIX_HD_INLINE Real clamp_open_unit(Real x) {
-  constexpr Real kLow = std::is_same_v<Real, float> ? Real(1.17549435e-38f)
-                                                     : Real(2.2250738585072014e-308);
-  constexpr Real kHigh = std::is_same_v<Real, float> ? Real(1.0f - 5.9604645e-8f)
-                                                      : Real(1.0 - 1.1102230246251565e-16);
+  constexpr Real kLow =
+      std::is_same_v<Real, float> ? Real(1.17549435e-38f) : Real(2.2250738585072014e-308);
+  constexpr Real kHigh =
+      std::is_same_v<Real, float> ? Real(1.0f - 5.9604645e-8f) : Real(1.0 - 1.1102230246251565e-16);
   return x < kLow ? kLow : (x > kHigh ? kHigh : x);
 }
 
 /// One draw from the mixture with `k` components (cumulative weights `cum_w`, the last exactly
 /// 1, and shapes `alpha`, `beta`), strictly inside (0,1).
 template <class Real, class Stream>
-BETAMIX_HD_INLINE Real sample_mixture(const Real* cum_w, const Real* alpha, const Real* beta,
-                                      int k, Stream& s) {
+BETAMIX_HD_INLINE Real sample_mixture(const Real* cum_w, const Real* alpha, const Real* beta, int k,
+                                      Stream& s) {
   const Real u = uniform_open<Real>(s);
   int j = 0;
   while (j < k - 1 && u > cum_w[j]) ++j;
@@ -87,7 +88,7 @@ BETAMIX_HD_INLINE Real sample_mixture(const Real* cum_w, const Real* alpha, cons
   const Real log_g2 = log_gamma_variate<Real>(beta[j], s);
   // x = 1 / (1 + exp(log G2 - log G1)); exp may overflow to inf, giving exactly 0, which the
   // clamp moves to the smallest positive normal number.
-  return clamp_open_unit(Real(1) / (Real(1) + exp(log_g2 - log_g1)));
+  return clamp_open_unit<Real>(Real(1) / (Real(1) + std::exp(log_g2 - log_g1)));
 }
 
 }  // namespace betamix::math

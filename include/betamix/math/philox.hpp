@@ -12,7 +12,6 @@
 
 namespace betamix::math {
 
-
 /// One Philox4x32-10 block: ten rounds of the multiply-xor permutation with a Weyl key schedule.
 BETAMIX_HD_INLINE void philox4x32_10(const std::uint32_t in_ctr[4], const std::uint32_t in_key[2],
                                      std::uint32_t out[4]) {
@@ -23,8 +22,10 @@ BETAMIX_HD_INLINE void philox4x32_10(const std::uint32_t in_ctr[4], const std::u
   for (int round = 0; round < 10; ++round) {
     const std::uint64_t p0 = static_cast<std::uint64_t>(kM0) * c0;
     const std::uint64_t p1 = static_cast<std::uint64_t>(kM1) * c2;
-    const std::uint32_t hi0 = static_cast<std::uint32_t>(p0 >> 32), lo0 = static_cast<std::uint32_t>(p0);
-    const std::uint32_t hi1 = static_cast<std::uint32_t>(p1 >> 32), lo1 = static_cast<std::uint32_t>(p1);
+    const std::uint32_t hi0 = static_cast<std::uint32_t>(p0 >> 32),
+                        lo0 = static_cast<std::uint32_t>(p0);
+    const std::uint32_t hi1 = static_cast<std::uint32_t>(p1 >> 32),
+                        lo1 = static_cast<std::uint32_t>(p1);
     c0 = hi1 ^ c1 ^ k0;
     c1 = lo1;
     c2 = hi0 ^ c3 ^ k1;

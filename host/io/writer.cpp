@@ -1,0 +1,171 @@
+// The writers behind write_samples(). Text uses std::to_chars' shortest round-trip form, which
+// reads back to the identical float32/float64 and is several times faster than printf.
+
+#include "io/writer.hpp"
+
+#include <cerrno>
+#include <charconv>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "betamix/error.hpp"
+#include "io/reader.hpp"
+
+namespace betamix::io {
+namespace {
+
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+              "the binary writers copy values without swapping bytes to little-endian");
+
+enum class Target { Npy, Text, F32, F64, Stdout };
+
+Target target_for(const std::string& path) {
+  if (path == "-") return Target::Stdout;
+  const std::string ext = file_extension(path);
+  if (ext == ".npy") return Target::Npy;
+  if (ext == ".txt") return Target::Text;
+  if (ext == ".f32") return Target::F32;
+  if (ext == ".f64") return Target::F64;
+  throw InputError(path + ": cannot write " +
+                   (ext.empty() ? "files without an extension" : "'" + ext + "' files") +
+                   "; use .npy, .txt, .f32, .f64 or - for standard output");
+}
+
+const char* dtype_name(Dtype dtype) { return dtype == Dtype::Float32 ? "float32" : "float64"; }
+
+/// An output file that is removed again unless commit() succeeds, so that a failed write never
+/// leaves a truncated file behind. Only regular files are removed (never /dev/..., never stdout).
+class Output {
+ public:
+  explicit Output(const std::string& path)
+      : path_(path), file_(path == "-" ? stdout : std::fopen(path.c_str(), "wb")) {
+    if (!file_)
+      throw InputError(path + ": cannot create: " + std::generic_category().message(errno));
+  }
+  Output(const Output&) = delete;
+  Output& operator=(const Output&) = delete;
+  ~Output() {
+    if (file_) discard();
+  }
+
+  void write(const void* data, std::size_t bytes) {
+    if (bytes > 0 && std::fwrite(data, 1, bytes, file_) != bytes) fail(errno);
+  }
+  void commit() {
+    std::FILE* file = std::exchange(file_, nullptr);
+    if ((file == stdout ? std::fflush(file) : std::fclose(file)) != 0) fail(errno);
+  }
+
+ private:
+  [[noreturn]] void fail(int error) {
+    discard();
+    throw Error(path_ + ": write failed: " + std::generic_category().message(error));
+  }
+  void discard() noexcept {
+    if (file_ && file_ != stdout) std::fclose(file_);
+    file_ = nullptr;
+    std::error_code ec;
+    if (path_ != "-" && std::filesystem::is_regular_file(path_, ec))
+      std::filesystem::remove(path_, ec);
+  }
+
+  std::string path_;
+  std::FILE* file_;
+};
+
+template <class T>
+void write_text(Output& out, const T* x, std::size_t n) {
+  // The longest shortest-form double, "-2.2250738585072014e-308", has 24 characters.
+  constexpr std::size_t kMaxValueChars = 32;
+  std::vector<char> buffer(std::size_t{1} << 16);
+  std::size_t used = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (buffer.size() - used < kMaxValueChars) {
+      out.write(buffer.data(), used);
+      used = 0;
+    }
+    used = static_cast<std::size_t>(
+        std::to_chars(buffer.data() + used, buffer.data() + buffer.size(), x[i]).ptr -
+        buffer.data());
+    buffer[used++] = '\n';
+  }
+  out.write(buffer.data(), used);
+}
+
+/// The .npy version 1.0 header numpy itself writes for a 1-D little-endian array: the dict is
+/// padded with spaces and a final '\n' so that the data start at a multiple of 64 bytes.
+std::string npy_header(const char* descr, std::size_t n) {
+  std::string dict = std::string("{'descr': '") + descr + "', 'fortran_order': False, 'shape': (" +
+                     std::to_string(n) + ",), }";
+  constexpr std::size_t kPreamble = 10;  // magic, version, uint16 header length
+  const std::size_t unpadded = kPreamble + dict.size() + 1;
+  dict.append((unpadded + 63) / 64 * 64 - unpadded, ' ');
+  dict += '\n';
+  std::string header("\x93NUMPY\x01\x00", 8);
+  header += static_cast<char>(dict.size() & 0xff);
+  header += static_cast<char>(dict.size() >> 8);
+  return header + dict;
+}
+
+template <class T>
+void write_values(const std::string& path, const T* x, std::size_t n) {
+  constexpr bool is_float = std::is_same_v<T, float>;
+  const Target target = target_for(path);
+  if (target == (is_float ? Target::F64 : Target::F32)) {
+    throw InputError(path + ": a " + file_extension(path) + " file cannot hold " +
+                     dtype_name(is_float ? Dtype::Float32 : Dtype::Float64) + " values");
+  }
+  Output out(path);
+  switch (target) {
+    case Target::Npy: {
+      const std::string header = npy_header(is_float ? "<f4" : "<f8", n);
+      out.write(header.data(), header.size());
+      out.write(x, n * sizeof(T));
+      break;
+    }
+    case Target::F32:
+    case Target::F64:
+      out.write(x, n * sizeof(T));
+      break;
+    case Target::Text:
+    case Target::Stdout:
+      write_text(out, x, n);
+      break;
+  }
+  out.commit();
+}
+
+}  // namespace
+
+Dtype parse_dtype(const std::string& name) {
+  if (name == "float32" || name == "f32") return Dtype::Float32;
+  if (name == "float64" || name == "f64") return Dtype::Float64;
+  throw InputError("unknown dtype \"" + name + "\" (expected float32 or float64)");
+}
+
+Dtype dtype_for_path(const std::string& path, std::optional<Dtype> requested) {
+  const Target target = target_for(path);
+  if (target != Target::F32 && target != Target::F64) return requested.value_or(Dtype::Float64);
+  const Dtype fixed = target == Target::F32 ? Dtype::Float32 : Dtype::Float64;
+  if (requested && *requested != fixed) {
+    throw InputError(path + ": dtype " + dtype_name(*requested) + " conflicts with the " +
+                     file_extension(path) + " extension, which holds " + dtype_name(fixed));
+  }
+  return fixed;
+}
+
+void write_samples(const std::string& path, const float* x, std::size_t n) {
+  write_values(path, x, n);
+}
+
+void write_samples(const std::string& path, const double* x, std::size_t n) {
+  write_values(path, x, n);
+}
+
+}  // namespace betamix::io

@@ -1,0 +1,34 @@
+#pragma once
+// Writing samples for `betamix sample`, in a format chosen by the output's extension:
+//   .npy        NumPy array of shape (n,), '<f4' or '<f8' after the values' type
+//   .txt        one value per line, shortest text that reads back to the same float32/float64
+//   .f32, .f64  raw little-endian values; the extension fixes the type
+//   -           text on standard output
+// Any other extension is an InputError listing these.
+
+#include <cstddef>
+#include <optional>
+#include <string>
+
+namespace betamix::io {
+
+/// Precision of written samples.
+enum class Dtype { Float32, Float64 };
+
+/// Parses "float32"/"f32" or "float64"/"f64"; throws InputError for anything else.
+Dtype parse_dtype(const std::string& name);
+
+/// The type to write to `path`: .f32 and .f64 fix it (an InputError when `requested`
+/// disagrees), other supported outputs take `requested`, float64 by default. Throws InputError
+/// for an unsupported extension, so the output is checked before any work is done.
+Dtype dtype_for_path(const std::string& path, std::optional<Dtype> requested);
+
+/// Writes x[0..n) to `path` ("-" = standard output) as float32. Throws InputError for an
+/// unsupported extension, for .f64 (use dtype_for_path() to pick the type) and when the file
+/// cannot be created; Error when writing fails, after removing the partial file.
+void write_samples(const std::string& path, const float* x, std::size_t n);
+
+/// As above, writing float64; a .f32 path is an InputError.
+void write_samples(const std::string& path, const double* x, std::size_t n);
+
+}  // namespace betamix::io

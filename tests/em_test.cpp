@@ -1,0 +1,160 @@
+// Method::EM: the likelihood never decreases from one iteration to the next (over many random
+// starts and three data sets), EM and Adam reach the same optimum, and a dying component ends
+// in a status with finite numbers, never in NaN.
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "betamix/betamix.hpp"
+#include "support/reference.hpp"
+
+namespace betamix {
+namespace {
+
+struct DataSet {
+  const char* name;
+  MixtureParams truth;
+};
+
+const DataSet kDataSets[] = {
+    {"Demo", {{0.5, 0.5}, {10.0, 1.5}, {1.5, 10.0}}},
+    {"Overlap3", {{0.3, 0.4, 0.3}, {2.0, 7.0, 12.0}, {12.0, 7.0, 2.0}}},
+    {"NearZero", {{0.4, 0.6}, {0.5, 4.0}, {8.0, 4.0}}},
+};
+
+// Names the data set in test listings instead of dumping its bytes.
+void PrintTo(const DataSet& d, std::ostream* os) { *os << d.name; }
+
+FitOptions em_options(int k) {
+  FitOptions o;
+  o.k = k;
+  o.method = Method::EM;
+  o.device = Device::Cpu;
+  o.threads = 1;
+  return o;
+}
+
+class EmTest : public ::testing::TestWithParam<DataSet> {};
+
+// Each EM iteration maximises the expected complete-data log-likelihood (weights in closed
+// form, shapes by Newton steps that are only accepted when they do not decrease it), so the
+// mean NLL in `history` never increases. Rounding: the pass sums n terms of size O(1) in
+// double, ~1e-16 of the mean each time, and the M-step compares objectives to within
+// ~1e-15 relative; allow 1e-13 absolute + 1e-12 relative per step. A real decrease of the
+// likelihood (a wrong M-step) is orders of magnitude larger.
+TEST_P(EmTest, LikelihoodNeverDecreases) {
+  const DataSet& d = GetParam();
+  const int k = static_cast<int>(d.truth.k());
+  const std::vector<double> x = sample(d.truth, 2000, 31);
+  test::ToleranceCheck rise(0.0, 0.0);
+  int iterations = 0;
+  for (std::uint64_t seed = 0; seed < 50; ++seed) {
+    FitOptions o = em_options(k);
+    o.init = InitMethod::Random;
+    o.seed = seed;
+    o.tolerance = 1e-13;
+    o.max_iterations = 150;
+    const FitResult r = fit(x, o);
+    ASSERT_EQ(r.history.size(), static_cast<std::size_t>(r.iterations) + 1) << "seed " << seed;
+    iterations += r.iterations;
+    for (std::size_t i = 1; i < r.history.size(); ++i) {
+      const double prev = r.history[i - 1];
+      rise.add("seed " + std::to_string(seed) + " iteration " + std::to_string(i) + " (" +
+                   to_string(r.status) + ")",
+               std::max(r.history[i] - prev, 0.0), 0.0, 1e-13 + 1e-12 * std::abs(prev), 0.0);
+    }
+  }
+  EXPECT_TRUE(rise.result());
+  // The check must see EM at work, not 50 starts that stop at once.
+  EXPECT_GT(iterations, 50 * 10);
+}
+
+INSTANTIATE_TEST_SUITE_P(DataSets, EmTest, ::testing::ValuesIn(kDataSets),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+// EM and Adam, both with their default stopping rules, find the same optimum: LL within 1e-7
+// relative (both stop within ~1e-9 of the optimum's mean NLL), parameters within 1e-3
+// relative (the shapes are the least determined; at n = 20000 the two optimisers' stopping
+// points differ by ~1e-4 at most).
+TEST(EmAdamTest, SameOptimum) {
+  for (const DataSet& d : {kDataSets[0], kDataSets[1]}) {
+    const int k = static_cast<int>(d.truth.k());
+    const std::vector<double> x = sample(d.truth, 20000, 8);
+    const FitResult em = fit(x, em_options(k));
+    FitOptions o = em_options(k);
+    o.method = Method::Adam;
+    const FitResult adam = fit(x, o);
+    EXPECT_EQ(em.status, FitStatus::Converged) << d.name << ": " << em.status_detail;
+    EXPECT_EQ(adam.status, FitStatus::Converged) << d.name << ": " << adam.status_detail;
+    test::ToleranceCheck ll(0.0, 1e-7), params(0.0, 1e-3);
+    ll.add("LL", adam.log_likelihood, em.log_likelihood);
+    for (std::size_t j = 0; j < em.params.k(); ++j) {
+      const std::string c = " " + std::to_string(j);
+      params.add("w" + c, adam.params.weights[j], em.params.weights[j]);
+      params.add("alpha" + c, adam.params.alpha[j], em.params.alpha[j]);
+      params.add("beta" + c, adam.params.beta[j], em.params.beta[j]);
+    }
+    EXPECT_TRUE(ll.result()) << d.name;
+    EXPECT_TRUE(params.result()) << d.name;
+  }
+}
+
+void expect_all_finite(const FitResult& r, const std::string& what) {
+  std::vector<double> all = {r.log_likelihood, r.mean_nll, r.aic, r.bic};
+  for (const auto* v :
+       {&r.params.weights, &r.params.alpha, &r.params.beta, &r.history, &r.start_log_likelihoods}) {
+    all.insert(all.end(), v->begin(), v->end());
+  }
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    EXPECT_TRUE(std::isfinite(all[i])) << what << ": number " << i << " is " << all[i];
+  }
+  for (std::size_t j = 0; j < r.params.k(); ++j) {
+    EXPECT_GE(r.params.weights[j], 0.0) << what;
+    EXPECT_GT(r.params.alpha[j], 0.0) << what;
+    EXPECT_GT(r.params.beta[j], 0.0) << what;
+  }
+}
+
+// K = 3 on data from a single Beta, from random starts: components have nothing to separate,
+// so some shrink or run away. Every start ends in a status with finite numbers.
+TEST(EmDyingComponentTest, ThreeComponentsOnSingleBetaStayFinite) {
+  const MixtureParams one{{1.0}, {2.5}, {6.0}};
+  const std::vector<double> x = sample(one, 2000, 12);
+  for (std::uint64_t seed = 0; seed < 10; ++seed) {
+    FitOptions o = em_options(3);
+    o.init = InitMethod::Random;
+    o.seed = seed;
+    o.max_iterations = 1000;
+    const FitResult r = fit(x, o);
+    const std::string what = "seed " + std::to_string(seed) + " (" + to_string(r.status) + ")";
+    EXPECT_NE(r.status, FitStatus::NonFinite) << what << ": " << r.status_detail;
+    expect_all_finite(r, what);
+  }
+}
+
+// A component started where there are no data (Beta(200, 1), mean 0.995, on Beta(2.5, 6)
+// data) gets no responsibility: EM reports ComponentCollapsed, naming it, and returns the
+// last parameters whose likelihood it computed, so LL and parameters agree.
+TEST(EmDyingComponentTest, EmptyComponentCollapses) {
+  const MixtureParams one{{1.0}, {2.5}, {6.0}};
+  const std::vector<double> x = sample(one, 2000, 13);
+  FitOptions o = em_options(2);
+  o.start = MixtureParams{{0.5, 0.5}, {2.5, 200.0}, {6.0, 1.0}};
+  const FitResult r = fit(x, o);
+  EXPECT_EQ(r.status, FitStatus::ComponentCollapsed) << r.status_detail;
+  EXPECT_FALSE(r.status_detail.empty());
+  expect_all_finite(r, "collapsed fit");
+  // The reported LL is the LL of the reported parameters (1e-12 of sum |L_i|, as in pass_test).
+  const test::RefStats ref = test::ref_stats(r.params, x);
+  test::ToleranceCheck check(1e-12 * ref.ll_abs, 0.0);
+  check.add("log_likelihood", r.log_likelihood, ref.ll);
+  EXPECT_TRUE(check.result());
+}
+
+}  // namespace
+}  // namespace betamix

@@ -1,0 +1,613 @@
+// Tests of the file readers and writers (host/io): round trips through every format and dtype,
+// .npy files written by numpy (tests/data/io/make_io_fixtures.py), CSV column selection, text
+// layout (CRLF, blank and comment lines), standard input and output, and every kind of bad
+// input, whose message must be one line naming the file, the position and the problem.
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <initializer_list>
+#include <iterator>
+#include <limits>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "betamix/error.hpp"
+#include "io/reader.hpp"
+#include "io/writer.hpp"
+
+namespace betamix::io {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kFixtures = std::string(BETAMIX_TEST_DATA_DIR) + "/io/";
+
+/// (i + 0.5) / n, the values of the numpy fixtures.
+std::vector<double> grid(std::size_t n) {
+  std::vector<double> x(n);
+  for (std::size_t i = 0; i < n; ++i)
+    x[i] = (static_cast<double>(i) + 0.5) / static_cast<double>(n);
+  return x;
+}
+
+std::vector<float> to_float(const std::vector<double>& x) { return {x.begin(), x.end()}; }
+
+/// Succeeds when fn throws InputError with a one-line message containing every part.
+template <class Fn>
+::testing::AssertionResult throws_input_error(Fn&& fn, std::initializer_list<std::string> parts) {
+  try {
+    fn();
+  } catch (const InputError& e) {
+    const std::string message = e.what();
+    if (message.find('\n') != std::string::npos) {
+      return ::testing::AssertionFailure() << "message spans lines: " << message;
+    }
+    for (const std::string& part : parts) {
+      if (message.find(part) == std::string::npos) {
+        return ::testing::AssertionFailure() << "\"" << part << "\" not in: " << message;
+      }
+    }
+    return ::testing::AssertionSuccess() << message;
+  } catch (const std::exception& e) {
+    return ::testing::AssertionFailure() << "not an InputError: " << e.what();
+  }
+  return ::testing::AssertionFailure() << "nothing thrown";
+}
+
+/// Points file descriptor `fd` (0 or 1) at `path` while fn runs.
+template <class Fn>
+void with_redirected(int fd, const std::string& path, Fn&& fn) {
+  std::fflush(stdout);
+  const int saved = dup(fd);
+  const int file = fd == 0 ? open(path.c_str(), O_RDONLY)
+                           : open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  ASSERT_GE(file, 0) << path;
+  dup2(file, fd);
+  close(file);
+  clearerr(stdin);
+  struct Restore {
+    int fd, saved;
+    ~Restore() {
+      std::fflush(stdout);
+      dup2(saved, fd);
+      close(saved);
+      clearerr(stdin);
+    }
+  } restore{fd, saved};
+  fn();
+}
+
+class IoTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("betamix_io_test_" + std::to_string(getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  std::string write_file(const std::string& name, const std::string& bytes) const {
+    std::ofstream(path(name), std::ios::binary) << bytes;
+    return path(name);
+  }
+  static std::string read_file(const std::string& file) {
+    std::ifstream in(file, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  }
+  static std::vector<double> read(const std::string& file, Format format = Format::Auto,
+                                  const std::string& column = "") {
+    ReadOptions options;
+    options.format = format;
+    options.column = column;
+    return read_samples(file, options).values;
+  }
+  /// A .npy file with the given header dict (padded as numpy does) and payload.
+  std::string write_npy(const std::string& name, const std::string& dict,
+                        const std::string& payload, int major = 1) const {
+    std::string header = dict;
+    const std::size_t preamble = major == 1 ? 10 : 12;
+    while ((preamble + header.size() + 1) % 64 != 0) header += ' ';
+    header += '\n';
+    std::string bytes = std::string("\x93NUMPY", 6) + static_cast<char>(major) + '\0';
+    for (std::size_t i = 0; i < preamble - 8; ++i)
+      bytes += static_cast<char>((header.size() >> (8 * i)) & 0xff);
+    return write_file(name, bytes + header + payload);
+  }
+
+  fs::path dir_;
+};
+
+std::string f64_bytes(const std::vector<double>& x) {
+  return {reinterpret_cast<const char*>(x.data()), x.size() * sizeof(double)};
+}
+
+// ---- round trips --------------------------------------------------------------------------------
+
+TEST_F(IoTest, RoundTripFloat64IsExactInEveryFormat) {
+  for (std::size_t n : {1, 7, 257}) {
+    std::vector<double> x = grid(n);
+    x[0] = 0x1.fffffffffffffp-1;                // the largest double below 1: needs all 17 digits
+    if (n > 1) x[1] = 4.9406564584124654e-324;  // the smallest subnormal
+    for (const char* name : {"x.npy", "x.txt", "x.f64"}) {
+      write_samples(path(name), x.data(), n);
+      EXPECT_EQ(read(path(name)), x) << name << " n=" << n;
+    }
+  }
+}
+
+TEST_F(IoTest, RoundTripFloat32IsExactAsFloat) {
+  for (std::size_t n : {1, 7, 257}) {
+    std::vector<float> x = to_float(grid(n));
+    x[0] = 0x1.fffffep-1f;  // the largest float below 1
+    for (const char* name : {"x.npy", "x.txt", "x.f32"}) {
+      write_samples(path(name), x.data(), n);
+      EXPECT_EQ(to_float(read(path(name))), x) << name << " n=" << n;
+    }
+  }
+}
+
+TEST_F(IoTest, WrittenNpyHeaderIsNumpys) {
+  const std::vector<double> x = grid(7);
+  write_samples(path("x.npy"), x.data(), x.size());
+  const std::string bytes = read_file(path("x.npy"));
+  ASSERT_EQ(bytes.size(), 128u + 7 * 8);  // numpy aligns the data to 64 bytes
+  EXPECT_EQ(bytes.substr(0, 8), std::string("\x93NUMPY\x01\x00", 8));
+  const std::string dict = "{'descr': '<f8', 'fortran_order': False, 'shape': (7,), }";
+  EXPECT_EQ(bytes.substr(10, dict.size()), dict);
+  EXPECT_EQ(bytes[127], '\n');
+}
+
+TEST_F(IoTest, TextOutputIsShortestRoundTrip) {
+  const std::vector<float> f = {0.1f, 0.25f};
+  write_samples(path("f.txt"), f.data(), f.size());
+  EXPECT_EQ(read_file(path("f.txt")), "0.1\n0.25\n");
+  const std::vector<double> d = {0.1, 1.0 / 3.0};
+  write_samples(path("d.txt"), d.data(), d.size());
+  EXPECT_EQ(read_file(path("d.txt")), "0.1\n0.3333333333333333\n");
+}
+
+TEST_F(IoTest, ExplicitFormatOverridesTheExtension) {
+  const std::vector<double> x = grid(7);
+  write_samples(path("x.f64"), x.data(), x.size());
+  fs::rename(path("x.f64"), path("x.bin"));
+  EXPECT_EQ(read(path("x.bin"), Format::F64), x);
+  write_samples(path("x.npy"), x.data(), x.size());
+  fs::rename(path("x.npy"), path("x.data"));
+  EXPECT_EQ(read(path("x.data"), Format::Npy), x);
+}
+
+TEST_F(IoTest, AutoFormatFollowsTheExtensionElseText) {
+  write_file("x.dat", "0.25\n0.5\n");
+  write_file("x.values", "0.75\n");
+  write_file("NOEXT", "0.125\n");
+  EXPECT_EQ(read(path("x.dat")), (std::vector<double>{0.25, 0.5}));
+  EXPECT_EQ(read(path("x.values")), std::vector<double>{0.75});
+  EXPECT_EQ(read(path("NOEXT")), std::vector<double>{0.125});
+  write_file("UPPER.CSV", "a\n0.5\n");
+  EXPECT_EQ(read(path("UPPER.CSV")), std::vector<double>{0.5});
+}
+
+// ---- .npy written by numpy ----------------------------------------------------------------------
+
+TEST(NpyFixtures, Float32OneDimensional) {
+  EXPECT_EQ(to_float(read_samples(kFixtures + "f32_7.npy", {}).values), to_float(grid(7)));
+}
+
+TEST(NpyFixtures, Float64ColumnVector) {
+  EXPECT_EQ(read_samples(kFixtures + "f64_257x1.npy", {}).values, grid(257));
+}
+
+TEST(NpyFixtures, Version2Header) {
+  EXPECT_EQ(read_samples(kFixtures + "f64_7_v2.npy", {}).values, grid(7));
+}
+
+TEST(NpyFixtures, RejectsBigEndian) {
+  const std::string file = kFixtures + "f64_big_endian.npy";
+  EXPECT_TRUE(throws_input_error([&] { read_samples(file, {}); }, {file, "big-endian", "'>f8'"}));
+}
+
+TEST(NpyFixtures, RejectsOtherDtypes) {
+  for (const auto& [name, dtype] :
+       {std::pair{"int32.npy", "'<i4'"}, std::pair{"uint8.npy", "'|u1'"},
+        std::pair{"float16.npy", "'<f2'"}, std::pair{"complex128.npy", "'<c16'"}}) {
+    const std::string file = kFixtures + name;
+    EXPECT_TRUE(
+        throws_input_error([&] { read_samples(file, {}); }, {file, "unsupported dtype", dtype}));
+  }
+}
+
+TEST(NpyFixtures, RejectsFortranOrder2D) {
+  const std::string file = kFixtures + "fortran_3x2.npy";
+  EXPECT_TRUE(throws_input_error([&] { read_samples(file, {}); },
+                                 {file, "unsupported shape (3, 2)", "Fortran", "(n,) or (n, 1)"}));
+}
+
+TEST(NpyFixtures, RejectsTruncatedPayload) {
+  const std::string file = kFixtures + "f64_7_truncated.npy";
+  EXPECT_TRUE(
+      throws_input_error([&] { read_samples(file, {}); },
+                         {file, "index 5", "payload ends after 5 of the 7 values", "(7,)"}));
+}
+
+// ---- hand-made .npy headers ---------------------------------------------------------------------
+
+TEST_F(IoTest, NpyFortranOrderColumnIsAccepted) {
+  const std::vector<double> x = grid(7);
+  const std::string file = write_npy(
+      "f.npy", "{'descr': '<f8', 'fortran_order': True, 'shape': (7, 1), }", f64_bytes(x));
+  EXPECT_EQ(read(file), x);
+}
+
+TEST_F(IoTest, NpyVersion3Header) {
+  const std::vector<double> x = grid(7);
+  const std::string file = write_npy(
+      "v3.npy", "{'descr': '<f8', 'fortran_order': False, 'shape': (7,), }", f64_bytes(x), 3);
+  EXPECT_EQ(read(file), x);
+}
+
+TEST_F(IoTest, NpyPython2LongShape) {
+  const std::vector<double> x = grid(7);
+  const std::string file = write_npy(
+      "l.npy", "{'descr': '<f8', 'fortran_order': False, 'shape': (7L,), }", f64_bytes(x));
+  EXPECT_EQ(read(file), x);
+}
+
+TEST_F(IoTest, NpyBadHeaders) {
+  const std::string payload = f64_bytes(grid(7));
+  struct Case {
+    std::string dict;
+    std::vector<std::string> words;
+  };
+  const std::vector<Case> cases = {
+      {"{'descr': '<f8', 'fortran_order': False}", {"no 'shape' key"}},
+      {"{'fortran_order': False, 'shape': (7,)}", {"no 'descr' key"}},
+      {"{'descr': '<f8', 'shape': (7,)}", {"no 'fortran_order' key"}},
+      {"{'descr' '<f8', 'fortran_order': False, 'shape': (7,)}",
+       {"malformed .npy header", "expected ':'"}},
+      {"{'descr': '<f8', 'fortran_order': False, 'shape': (7,)",
+       {"malformed .npy header", "expected '}'"}},
+      {"not a dict", {"malformed .npy header", "expected '{'"}},
+      {"{'descr': '<f8', 'fortran_order': 0, 'shape': (7,)}",
+       {"'fortran_order' has the wrong type"}},
+      {"{'descr': '<f8', 'fortran_order': False, 'shape': 7}", {"'shape' has the wrong type"}},
+      {"{'descr': [('a', '<f8')], 'fortran_order': False, 'shape': (7,)}", {"structured array"}},
+      {"{'descr': '<f8', 'fortran_order': False, 'shape': (7, 2)}", {"unsupported shape (7, 2)"}},
+      {"{'descr': '<f8', 'fortran_order': False, 'shape': (1, 7)}", {"unsupported shape (1, 7)"}},
+      {"{'descr': '<f8', 'fortran_order': False, 'shape': (7, 1, 1)}",
+       {"unsupported shape (7, 1, 1)"}},
+      {"{'descr': '<f8', 'fortran_order': False, 'shape': ()}", {"unsupported shape ()"}},
+      {"{'descr': '<f8', 'fortran_order': False, 'shape': (0,)}", {"no values", "(0,)"}},
+      {"{'descr': '<f8', 'fortran_order': False, 'shape': (6,)}",
+       {"index 6", "data after the last of the 6 values"}},
+      {"{'descr': '<f8', 'fortran_order': False, 'shape': ((((((((((7,),),),),),),),),),)}",
+       {"malformed .npy header", "too deeply nested"}},
+      {"{'descr': '<f8', 'fortran_order': False, 'shape': (99999999999999999999,)}",
+       {"integer is too large"}},
+      {"{'descr': '<f8', 'fortran_order': False, 'shape': (4611686018427387904,)}",
+       {"is too large"}},
+  };
+  for (const Case& c : cases) {
+    const std::string file = write_npy("bad.npy", c.dict, payload);
+    EXPECT_TRUE(throws_input_error([&] { read(file); }, {file})) << c.dict;
+    for (const std::string& word : c.words) {
+      EXPECT_TRUE(throws_input_error([&] { read(file); }, {word})) << c.dict;
+    }
+  }
+}
+
+TEST_F(IoTest, NpyBadPreamble) {
+  const std::string f =
+      write_file("magic.npy", std::string("\x93NUMPZ\x01\x00", 8) + std::string(120, ' '));
+  EXPECT_TRUE(throws_input_error([&] { read(f); }, {f, "not a .npy file", "magic"}));
+  const std::string v =
+      write_file("version.npy", std::string("\x93NUMPY\x04\x00", 8) + std::string(120, ' '));
+  EXPECT_TRUE(throws_input_error([&] { read(v); }, {v, "unsupported .npy version 4.0"}));
+  const std::string s = write_file("short.npy", std::string("\x93NU", 3));
+  EXPECT_TRUE(throws_input_error([&] { read(s); }, {s, "truncated .npy header", "3 bytes"}));
+  const std::string h =
+      write_file("header.npy", std::string("\x93NUMPY\x01\x00\x76\x00{'descr'", 18));
+  EXPECT_TRUE(throws_input_error([&] { read(h); }, {h, "truncated .npy header", "8 of 118 bytes"}));
+  const std::string l =
+      write_file("length.npy", std::string("\x93NUMPY\x02\x00\xff\xff\xff\xff{}", 14));
+  EXPECT_TRUE(throws_input_error([&] { read(l); }, {l, "length 4294967295 bytes is implausible"}));
+  const std::string e = write_file("empty.npy", "");
+  EXPECT_TRUE(throws_input_error([&] { read(e); }, {e, "no values", "empty"}));
+}
+
+// ---- text ---------------------------------------------------------------------------------------
+
+TEST_F(IoTest, TextSkipsBlankAndCommentLinesAndAcceptsCrlf) {
+  const std::string file = write_file(
+      "x.txt", "\xEF\xBB\xBF# values\r\n0.25\r\n\r\n  0.5\t\r\n# more\n+0.75\n\n1e-1\n.5");
+  EXPECT_EQ(read(file), (std::vector<double>{0.25, 0.5, 0.75, 0.1, 0.5}));
+}
+
+TEST_F(IoTest, TextPositionsAreRealLineNumbers) {
+  // Values on lines 2, 3, 6, 7, 8; the bad one is on line 8.
+  const std::string file = write_file("x.txt", "# head\n0.1\n0.2\n\n# gap\n0.3\n0.4\n1.5\n");
+  EXPECT_TRUE(
+      throws_input_error([&] { read(file); }, {file + ": line 8: value 1.5 is outside [0, 1]"}));
+  const std::string zero = write_file("z.txt", "# head\n0.1\n\n\n0.2\n0\n1\n");
+  EXPECT_TRUE(throws_input_error([&] { read(zero); }, {zero, "2 values are exactly 0 or 1",
+                                                       "first at line 6", "--on-boundary clamp"}));
+}
+
+TEST_F(IoTest, TextBadValues) {
+  struct Case {
+    std::string text;
+    std::vector<std::string> words;
+  };
+  const std::vector<Case> cases = {
+      {"0.5\nabc\n", {"line 2: \"abc\" is not a number"}},
+      {"0.5\n0.1 0.2\n", {"line 2: \"0.1 0.2\" is not a number"}},
+      {"0.5,\n", {"line 1: \"0.5,\" is not a number"}},
+      {"0.5\n" + std::string(60, 'x') + "\n",
+       {"line 2: \"" + std::string(40, 'x') + "...\" is not a number"}},
+      {"a\x01z\n", {"line 1: \"a\\x01z\" is not a number"}},
+      {"0.5\n\n1e400\n", {"line 3: \"1e400\" is out of the range of a double"}},
+      {"0.5\nnan\n", {"line 2: value is NaN"}},
+      {"NaN\n", {"line 1: value is NaN"}},
+      {"0.5\ninf\n", {"line 2: value is +inf"}},
+      {"0.5\n0.5\n-Infinity\n", {"line 3: value is -inf"}},
+      {"-0.25\n", {"line 1: value -0.25 is outside [0, 1]"}},
+      {"0.5\n1.0000001\n", {"line 2: value 1.0000001", "is outside [0, 1]"}},
+      {"0.5\n1\n", {"1 value is exactly 0 or 1", "first at line 2", "--on-boundary clamp"}},
+      {"# only a comment\n\n", {"no values: only blank lines and comments"}},
+      {"", {"no values: the file is empty"}},
+  };
+  for (const Case& c : cases) {
+    const std::string file = write_file("bad.txt", c.text);
+    EXPECT_TRUE(throws_input_error([&] { read(file); }, {file + ": "})) << c.text;
+    for (const std::string& word : c.words) {
+      EXPECT_TRUE(throws_input_error([&] { read(file); }, {word})) << c.text;
+    }
+  }
+}
+
+TEST_F(IoTest, ClampPolicyCountsBoundaryValues) {
+  const std::string file = write_file("x.txt", "0\n0.5\n1\n1\n");
+  ReadOptions options;
+  options.on_boundary = BoundaryPolicy::Clamp;
+  options.eps = 1e-3;
+  const Samples s = read_samples(file, options);
+  EXPECT_EQ(s.values, (std::vector<double>{1e-3, 0.5, 1 - 1e-3, 1 - 1e-3}));
+  EXPECT_EQ(s.n_clamped, 3u);
+  EXPECT_EQ(s.source, file);
+}
+
+// ---- CSV ----------------------------------------------------------------------------------------
+
+TEST_F(IoTest, CsvHeaderColumnByNameOrIndex) {
+  const std::string file =
+      write_file("t.csv", "id,\"x\", weight\r\n1,0.25,2\r\n\r\n2, \"0.5\" ,3\r\n");
+  // The default column is the first: "id", whose values are not samples.
+  EXPECT_TRUE(
+      throws_input_error([&] { read(file); }, {file, "line 4, column 1: value 2 is outside"}));
+  EXPECT_EQ(read(file, Format::Auto, "x"), (std::vector<double>{0.25, 0.5}));
+  EXPECT_EQ(read(file, Format::Auto, "1"), (std::vector<double>{0.25, 0.5}));
+  ReadOptions weights;
+  weights.column = "weight";
+  EXPECT_EQ(read_weights(file, weights), (std::vector<double>{2, 3}));
+}
+
+TEST_F(IoTest, CsvWithoutHeader) {
+  const std::string file = write_file("t.csv", "0.25,7\n0.5,8\n# note\n0.75,9");
+  EXPECT_EQ(read(file), (std::vector<double>{0.25, 0.5, 0.75}));
+  ReadOptions weights;
+  weights.column = "1";
+  EXPECT_EQ(read_weights(file, weights), (std::vector<double>{7, 8, 9}));
+}
+
+TEST_F(IoTest, CsvQuotedCommasAndQuotesInHeader) {
+  const std::string file = write_file("t.csv", "\"a,b\",\"say \"\"x\"\"\"\n0.1,0.2\n");
+  EXPECT_EQ(read(file, Format::Auto, "a,b"), std::vector<double>{0.1});
+  EXPECT_EQ(read(file, Format::Auto, "say \"x\""), std::vector<double>{0.2});
+}
+
+TEST_F(IoTest, CsvBadInput) {
+  const std::string short_row = write_file("short.csv", "x,y\n0.5,0.5\n0.25\n");
+  EXPECT_TRUE(
+      throws_input_error([&] { read(short_row, Format::Auto, "y"); },
+                         {short_row, "line 3: the row has 1 field, so column 2 is missing"}));
+  const std::string abc = write_file("abc.csv", "x,y\n0.5,0.5\n0.5,abc\n");
+  EXPECT_TRUE(throws_input_error([&] { read(abc, Format::Auto, "y"); },
+                                 {abc, "line 3, column 2: \"abc\" is not a number"}));
+  const std::string empty = write_file("empty.csv", "x,y\n0.5,\n");
+  EXPECT_TRUE(throws_input_error([&] { read(empty, Format::Auto, "y"); },
+                                 {empty, "line 2, column 2: empty field"}));
+  const std::string nan = write_file("nan.csv", "x,y\n0.5,0.5\n0.5,nan\n");
+  EXPECT_TRUE(throws_input_error([&] { read(nan, Format::Auto, "y"); },
+                                 {nan, "line 3, column 2: value is NaN"}));
+  const std::string open = write_file("open.csv", "x\n\"0.5\n");
+  EXPECT_TRUE(
+      throws_input_error([&] { read(open); }, {open, "line 2: a quoted field is not closed"}));
+  const std::string named = write_file("named.csv", "x,y\n0.5,0.5\n");
+  EXPECT_TRUE(
+      throws_input_error([&] { read(named, Format::Auto, "z"); },
+                         {named, "line 1: no column named \"z\" in the header (\"x\", \"y\")"}));
+  const std::string header_only = write_file("header.csv", "x,y\n");
+  EXPECT_TRUE(throws_input_error([&] { read(header_only, Format::Auto, "y"); },
+                                 {header_only, "no values"}));
+  const std::string negative = write_file("w.csv", "x,w\n0.5,1\n0.5,-2\n");
+  ReadOptions weights;
+  weights.column = "w";
+  EXPECT_TRUE(throws_input_error([&] { read_weights(negative, weights); },
+                                 {negative, "line 3, column 2: weight -2 is negative"}));
+  EXPECT_TRUE(throws_input_error([&] { read(named, Format::Auto, "99999999999999999999999"); },
+                                 {named, "column index 99999999999999999999999 is too large"}));
+}
+
+TEST_F(IoTest, ColumnNeedsCsv) {
+  const std::string file = write_file("x.txt", "0.5\n");
+  EXPECT_TRUE(throws_input_error([&] { read(file, Format::Auto, "1"); }, {file, "CSV input only"}));
+}
+
+// ---- raw binary ---------------------------------------------------------------------------------
+
+TEST_F(IoTest, RawSizeMustBeAMultipleOfTheElement) {
+  const std::string f64 = write_file("x.f64", f64_bytes(grid(1)) + "abcde");
+  EXPECT_TRUE(throws_input_error([&] { read(f64); }, {f64, "index 1: incomplete float64 value",
+                                                      "13 bytes is not a multiple of 8"}));
+  const std::string f32 = write_file("x.f32", "abcdef");
+  EXPECT_TRUE(throws_input_error([&] { read(f32); }, {f32, "index 1: incomplete float32 value",
+                                                      "6 bytes is not a multiple of 4"}));
+  const std::string empty = write_file("e.f32", "");
+  EXPECT_TRUE(throws_input_error([&] { read(empty); }, {empty, "no values: the file is empty"}));
+}
+
+TEST_F(IoTest, BinaryPositionsAreIndices) {
+  std::vector<double> x = grid(7);
+  x[3] = std::numeric_limits<double>::quiet_NaN();
+  write_samples(path("x.f64"), x.data(), x.size());
+  EXPECT_TRUE(throws_input_error([&] { read(path("x.f64")); },
+                                 {path("x.f64") + ": index 3: value is NaN"}));
+  x[3] = -std::numeric_limits<double>::infinity();
+  write_samples(path("x.npy"), x.data(), x.size());
+  EXPECT_TRUE(throws_input_error([&] { read(path("x.npy")); },
+                                 {path("x.npy") + ": index 3: value is -inf"}));
+  std::vector<float> f = to_float(grid(7));
+  f[6] = 0.0f;
+  write_samples(path("x.f32"), f.data(), f.size());
+  EXPECT_TRUE(
+      throws_input_error([&] { read(path("x.f32")); }, {"exactly 0 or 1", "first at index 6"}));
+}
+
+// ---- files that cannot be read ------------------------------------------------------------------
+
+TEST_F(IoTest, MissingFileAndDirectory) {
+  const std::string missing = path("missing.txt");
+  EXPECT_TRUE(throws_input_error([&] { read(missing); }, {missing, "cannot open", "No such file"}));
+  EXPECT_TRUE(throws_input_error([&] { read(dir_.string()); }, {dir_.string(), "is a directory"}));
+}
+
+TEST(ParseFormat, NamesAndErrors) {
+  EXPECT_EQ(parse_format("auto"), Format::Auto);
+  EXPECT_EQ(parse_format("npy"), Format::Npy);
+  EXPECT_EQ(parse_format("txt"), Format::Text);
+  EXPECT_EQ(parse_format("csv"), Format::Csv);
+  EXPECT_EQ(parse_format("f32"), Format::F32);
+  EXPECT_EQ(parse_format("f64"), Format::F64);
+  EXPECT_TRUE(throws_input_error([] { parse_format("parquet"); },
+                                 {"\"parquet\"", "auto, npy, txt, csv, f32 or f64"}));
+}
+
+// ---- standard input and output ------------------------------------------------------------------
+
+TEST_F(IoTest, StdinIsTextByDefault) {
+  const std::string file = write_file("in.txt", "0.25\n\n0.5\n");
+  Samples s;
+  with_redirected(0, file, [&] { s = read_samples("-", {}); });
+  EXPECT_EQ(s.values, (std::vector<double>{0.25, 0.5}));
+  EXPECT_EQ(s.source, "stdin");
+  const std::string bad = write_file("bad.txt", "0.25\n\nx\n");
+  with_redirected(0, bad, [&] {
+    EXPECT_TRUE(throws_input_error([] { read_samples("-", {}); },
+                                   {"stdin: line 3: \"x\" is not a number"}));
+  });
+  const std::string empty = write_file("empty.txt", "");
+  with_redirected(0, empty, [&] {
+    EXPECT_TRUE(throws_input_error([] { read_samples("-", {}); },
+                                   {"stdin: no values: the input is empty"}));
+  });
+}
+
+TEST_F(IoTest, StdinBinaryCrossesReadChunks) {
+  // More float32 values than one read chunk (2^20), and an awkward remainder.
+  const std::vector<float> f = to_float(grid((std::size_t{1} << 20) + 7));
+  write_samples(path("x.f32"), f.data(), f.size());
+  std::vector<double> got;
+  with_redirected(0, path("x.f32"), [&] { got = read("-", Format::F32); });
+  EXPECT_EQ(to_float(got), f);
+
+  const std::vector<double> x = grid(257);
+  write_samples(path("x.npy"), x.data(), x.size());
+  with_redirected(0, path("x.npy"), [&] { got = read("-", Format::Npy); });
+  EXPECT_EQ(got, x);
+
+  write_file("odd.f64", f64_bytes(grid(3)) + "abc");
+  with_redirected(0, path("odd.f64"), [&] {
+    EXPECT_TRUE(throws_input_error([] { read("-", Format::F64); },
+                                   {"stdin: index 3: incomplete float64 value", "27 bytes"}));
+  });
+  const std::string cut = read_file(kFixtures + "f64_7_truncated.npy");
+  write_file("cut.npy", cut);
+  with_redirected(0, path("cut.npy"), [&] {
+    EXPECT_TRUE(
+        throws_input_error([] { read("-", Format::Npy); }, {"stdin: index 5: the payload ends"}));
+  });
+  write_file("long.npy", read_file(path("x.npy")) + "x");
+  with_redirected(0, path("long.npy"), [&] {
+    EXPECT_TRUE(throws_input_error([] { read("-", Format::Npy); },
+                                   {"stdin: index 257: data after the last"}));
+  });
+}
+
+TEST_F(IoTest, DashWritesTextToStdout) {
+  const std::vector<double> x = {0.5, 0.125};
+  with_redirected(1, path("out.txt"), [&] { write_samples("-", x.data(), x.size()); });
+  EXPECT_EQ(read_file(path("out.txt")), "0.5\n0.125\n");
+}
+
+// ---- writers ------------------------------------------------------------------------------------
+
+TEST_F(IoTest, DtypeForPath) {
+  EXPECT_EQ(dtype_for_path("a.f32", std::nullopt), Dtype::Float32);
+  EXPECT_EQ(dtype_for_path("a.F64", Dtype::Float64), Dtype::Float64);
+  EXPECT_EQ(dtype_for_path("a.npy", std::nullopt), Dtype::Float64);
+  EXPECT_EQ(dtype_for_path("a.npy", Dtype::Float32), Dtype::Float32);
+  EXPECT_EQ(dtype_for_path("-", Dtype::Float32), Dtype::Float32);
+  EXPECT_TRUE(throws_input_error([] { dtype_for_path("a.f32", Dtype::Float64); },
+                                 {"a.f32", "float64 conflicts with the .f32 extension"}));
+  EXPECT_TRUE(throws_input_error([] { dtype_for_path("a.csv", std::nullopt); },
+                                 {"a.csv", "cannot write '.csv' files", ".npy, .txt, .f32, .f64"}));
+  EXPECT_EQ(parse_dtype("float32"), Dtype::Float32);
+  EXPECT_EQ(parse_dtype("f64"), Dtype::Float64);
+  EXPECT_TRUE(throws_input_error([] { parse_dtype("half"); }, {"\"half\"", "float32 or float64"}));
+}
+
+TEST_F(IoTest, WriterRejectsUnsupportedTargets) {
+  const std::vector<double> d = grid(7);
+  const std::vector<float> f = to_float(d);
+  EXPECT_TRUE(throws_input_error([&] { write_samples(path("x.parquet"), d.data(), d.size()); },
+                                 {path("x.parquet"), "cannot write '.parquet' files"}));
+  EXPECT_TRUE(throws_input_error([&] { write_samples(path("x"), d.data(), d.size()); },
+                                 {"without an extension"}));
+  EXPECT_TRUE(throws_input_error([&] { write_samples(path("x.f32"), d.data(), d.size()); },
+                                 {path("x.f32"), "cannot hold float64"}));
+  EXPECT_TRUE(throws_input_error([&] { write_samples(path("x.f64"), f.data(), f.size()); },
+                                 {path("x.f64"), "cannot hold float32"}));
+  EXPECT_FALSE(fs::exists(path("x.f32")));
+  const std::string nowhere = path("no/such/dir/x.npy");
+  EXPECT_TRUE(throws_input_error([&] { write_samples(nowhere, d.data(), d.size()); },
+                                 {nowhere, "cannot create", "No such file"}));
+}
+
+TEST_F(IoTest, WriteFailureIsAnErrorAndSparesDevices) {
+  if (!fs::exists("/dev/full")) GTEST_SKIP() << "no /dev/full";
+  // /dev/full fails every write with ENOSPC, like a full disk; its extension is none, so go
+  // through a symlink that has one.
+  fs::create_symlink("/dev/full", path("full.f64"));
+  const std::vector<double> x = grid(257);
+  try {
+    write_samples(path("full.f64"), x.data(), x.size());
+    ADD_FAILURE() << "no error";
+  } catch (const InputError& e) {
+    ADD_FAILURE() << "a write failure is not bad input: " << e.what();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(path("full.f64") + ": write failed: No space left"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_TRUE(fs::exists("/dev/full"));
+}
+
+}  // namespace
+}  // namespace betamix::io
