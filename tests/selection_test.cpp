@@ -1,0 +1,184 @@
+// Global optimum and model choice: restarts evaluated in one pass, K selection by information
+// criteria, criteria against hand-computed values, and warm starts.
+
+#include <cmath>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "betamix/betamix.hpp"
+#include "support/reference.hpp"
+
+namespace {
+
+using betamix::FitOptions;
+using betamix::MixtureParams;
+
+const MixtureParams kDemo{{0.5, 0.5}, {10.0, 1.5}, {1.5, 10.0}};
+
+// The best log-likelihood of x: EM to a tight tolerance from the truth.
+double best_ll(const std::vector<double>& x, const MixtureParams& truth) {
+  FitOptions o;
+  o.k = static_cast<int>(truth.k());
+  o.method = betamix::Method::EM;
+  o.tolerance = 1e-14;
+  o.start = truth;
+  o.device = betamix::Device::Cpu;
+  return betamix::fit(x, o).log_likelihood;
+}
+
+bool reaches(double ll, double best) {
+  // Starts within 1e-6 relative of the best count as reaching it (as FitResult::starts_at_best).
+  return std::abs(ll - best) <= 1e-6 * std::abs(best);
+}
+
+// With --init random, single EM starts on the demo data end in the one-component local
+// optimum (a single broad Beta fitted to everything) often; 16 starts in one pass must find the
+// global optimum for (almost) every seed.
+TEST(RestartsTest, SixteenRandomStartsFindTheBestFit) {
+  const std::vector<double> x = betamix::sample(kDemo, 2000, 77);
+  const double best = best_ll(x, kDemo);
+  int single_ok = 0, multi_ok = 0;
+  constexpr int kSeeds = 100;
+  for (int seed = 0; seed < kSeeds; ++seed) {
+    FitOptions o;
+    o.k = 2;
+    o.method = betamix::Method::EM;
+    o.init = betamix::InitMethod::Random;
+    o.seed = seed;
+    o.device = betamix::Device::Cpu;
+    o.threads = 1;
+    single_ok += reaches(betamix::fit(x, o).log_likelihood, best);
+    o.restarts = 16;
+    const betamix::FitResult r = betamix::fit(x, o);
+    multi_ok += reaches(r.log_likelihood, best);
+    ASSERT_EQ(r.start_log_likelihoods.size(), 16u);
+    EXPECT_EQ(r.start_log_likelihoods[r.best_start], r.log_likelihood);
+    int at_best = 0;
+    for (double ll : r.start_log_likelihoods) at_best += reaches(ll, r.log_likelihood);
+    EXPECT_EQ(r.starts_at_best, at_best);
+  }
+  // The data set is only a useful test if single starts fail often.
+  EXPECT_LT(single_ok, kSeeds * 3 / 4) << "single random starts reached the best LL too often";
+  EXPECT_GE(multi_ok, 99) << "16 starts reached the best LL in only " << multi_ok << " seeds";
+}
+
+TEST(RestartsTest, StartsInOnePassEqualSeparateFits) {
+  const std::vector<double> x = betamix::sample(kDemo, 3001, 5);
+  FitOptions o;
+  o.k = 2;
+  o.init = betamix::InitMethod::Random;
+  o.seed = 11;
+  o.restarts = 4;
+  o.device = betamix::Device::Cpu;
+  const betamix::FitResult together = betamix::fit(x, o);
+  // Start 0 of a random-init fit is its own seeded start; a one-start fit has the same first
+  // start, so their likelihoods must be identical.
+  o.restarts = 1;
+  const betamix::FitResult alone = betamix::fit(x, o);
+  EXPECT_EQ(together.start_log_likelihoods[0], alone.log_likelihood);
+}
+
+struct SelectionCase {
+  const char* name;
+  MixtureParams truth;
+};
+
+class SelectKTest : public ::testing::TestWithParam<SelectionCase> {};
+
+// Well-separated components at n = 10^5: BIC must recover the true K among 1..K+1.
+TEST_P(SelectKTest, BicRecoversTheTrueK) {
+  const MixtureParams& truth = GetParam().truth;
+  const int true_k = static_cast<int>(truth.k());
+  const std::vector<double> x = betamix::sample(truth, 100000, 2024);
+  std::vector<int> ks;
+  for (int k = 1; k <= true_k + 1; ++k) ks.push_back(k);
+  FitOptions o;
+  o.method = betamix::Method::EM;
+  o.init = betamix::InitMethod::KMeans;
+  o.restarts = 2;
+  // The true K converges in far fewer iterations on separated components; an over-fitted K
+  // creeps on for thousands, and stopping it early only lowers its likelihood (and raises its
+  // BIC), which cannot make a wrong K win.
+  o.max_iterations = 300;
+  o.device = betamix::Device::Cpu;
+  const betamix::ModelSelection sel =
+      betamix::select_k(x.data(), x.size(), ks, betamix::Criterion::BIC, o);
+  ASSERT_EQ(sel.fits.size(), ks.size());
+  EXPECT_EQ(static_cast<int>(sel.fits[sel.selected].params.k()), true_k);
+  EXPECT_TRUE(sel.fits[true_k - 1].converged) << "the true K did not converge";
+  for (std::size_t i = 0; i < sel.fits.size(); ++i) {
+    EXPECT_GE(sel.fits[i].bic, sel.fits[sel.selected].bic);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Separated, SelectKTest,
+    ::testing::Values(
+        SelectionCase{"K1", {{1.0}, {5.0}, {5.0}}}, SelectionCase{"K2", kDemo},
+        SelectionCase{"K3", {{0.3, 0.4, 0.3}, {2.0, 20.0, 30.0}, {30.0, 20.0, 2.0}}},
+        SelectionCase{
+            "K4", {{0.25, 0.25, 0.25, 0.25}, {2.0, 12.0, 28.0, 30.0}, {30.0, 28.0, 12.0, 2.0}}}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+// AIC, BIC and ICL against values computed by hand from the naive reference.
+TEST(CriteriaTest, MatchHandComputedValues) {
+  const MixtureParams truth{{0.3, 0.7}, {2.0, 6.0}, {5.0, 2.0}};
+  const std::vector<double> x = betamix::sample(truth, 5000, 3);
+  FitOptions o;
+  o.k = 2;
+  o.method = betamix::Method::EM;
+  o.device = betamix::Device::Cpu;
+  const betamix::FitResult r = betamix::fit(x, o);
+  const betamix::test::RefStats ref = betamix::test::ref_stats(r.params, x);
+  const double n = static_cast<double>(x.size()), p = 3 * 2 - 1;
+  double entropy = 0.0;  // -sum_i sum_k r_ik log r_ik
+  for (double xi : x) {
+    double l[2], m = -INFINITY;
+    for (int k = 0; k < 2; ++k) {
+      l[k] = std::log(r.params.weights[k]) +
+             betamix::test::ref_beta_log_pdf(xi, r.params.alpha[k], r.params.beta[k]);
+      m = std::max(m, l[k]);
+    }
+    const double lse = m + std::log(std::exp(l[0] - m) + std::exp(l[1] - m));
+    for (int k = 0; k < 2; ++k) {
+      const double rik = std::exp(l[k] - lse);
+      if (rik > 0.0) entropy -= rik * std::log(rik);
+    }
+  }
+  // The library sums in a different order (and gets the entropy from the sufficient
+  // statistics): agreement to 1e-9 relative of the criterion's magnitude is rounding only.
+  const double tol = 1e-9;
+  EXPECT_NEAR(r.log_likelihood, ref.ll, tol * std::abs(ref.ll));
+  EXPECT_NEAR(r.aic, 2 * p - 2 * ref.ll, tol * std::abs(r.aic));
+  EXPECT_NEAR(r.bic, p * std::log(n) - 2 * ref.ll, tol * std::abs(r.bic));
+  EXPECT_NEAR(r.icl, p * std::log(n) - 2 * ref.ll + 2 * entropy, tol * std::abs(r.icl) + 1e-9);
+  EXPECT_GT(r.icl, r.bic);  // the components overlap, so the entropy is positive
+}
+
+// A fit started from an earlier result reproduces it at once.
+TEST(WarmStartTest, ReproducesTheFitInAtMostTwoIterations) {
+  const std::vector<double> x = betamix::sample(kDemo, 20000, 8);
+  for (const auto first_method : {betamix::Method::EM, betamix::Method::Adam}) {
+    FitOptions o;
+    o.k = 2;
+    o.method = first_method;
+    o.device = betamix::Device::Cpu;
+    const betamix::FitResult first = betamix::fit(x, o);
+    ASSERT_TRUE(first.converged);
+    FitOptions warm = o;
+    warm.method = betamix::Method::EM;
+    warm.start = first.params;
+    const betamix::FitResult again = betamix::fit(x, warm);
+    EXPECT_TRUE(again.converged);
+    EXPECT_LE(again.iterations, 2);
+    // Both fits are at the same optimum: 1e-5 relative covers Adam's last steps around it.
+    for (std::size_t k = 0; k < 2; ++k) {
+      EXPECT_NEAR(again.params.alpha[k], first.params.alpha[k], 1e-5 * first.params.alpha[k]);
+      EXPECT_NEAR(again.params.beta[k], first.params.beta[k], 1e-5 * first.params.beta[k]);
+      EXPECT_NEAR(again.params.weights[k], first.params.weights[k], 1e-5);
+    }
+  }
+}
+
+}  // namespace
