@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "betamix/error.hpp"
 #include "betamix/options.hpp"
 #include "betamix/params.hpp"
 
@@ -43,6 +44,33 @@ struct PassStats {
   void resize(int n_starts, int n_components);
 };
 
+/// Second-moment sums of one pass for the observed information (information.hpp), for one
+/// parameter set. With the per-sample moments m = (1, lx, l1x, lx^2, lx l1x, l1x^2),
+/// lx = log x_i, l1x = log(1 - x_i):
+///
+///   single[q][k]  = sum_i v_i r_ik m_q(x_i)
+///   pair[q][k][l] = sum_i v_i r_ik r_il m_q(x_i)   (symmetric in k, l)
+///   ll            = sum_i v_i L_i
+struct MomentStats {
+  static constexpr int kMoments = 6;
+  int k = 0;
+  std::vector<double> single;  // [kMoments][k]
+  std::vector<double> pair;    // [kMoments][k][k]
+  double ll = 0.0;
+
+  void resize(int n_components) {
+    k = n_components;
+    const std::size_t size = static_cast<std::size_t>(n_components) * kMoments;
+    single.assign(size, 0.0);
+    pair.assign(size * n_components, 0.0);
+    ll = 0.0;
+  }
+  double single_at(int q, int j) const { return single[static_cast<std::size_t>(q) * k + j]; }
+  double pair_at(int q, int j, int l) const {
+    return pair[(static_cast<std::size_t>(q) * k + j) * k + l];
+  }
+};
+
 /// A compute backend: holds the data and runs the pass.
 class Backend {
  public:
@@ -64,6 +92,12 @@ class Backend {
   virtual double roundoff() const { return 0x1p-53; }
   /// One pass over the data. `out` is resized by the backend.
   virtual void pass(const PassConstants& constants, PassStats& out) = 0;
+  /// One pass that accumulates the moment sums of the observed information for the single
+  /// parameter set in `constants` (constants.starts == 1). `out` is resized by the backend.
+  /// Backends without it throw DeviceError (the default).
+  virtual void moment_pass(const PassConstants& /*constants*/, MomentStats& /*out*/) {
+    throw DeviceError("standard errors are not implemented on this backend");
+  }
 };
 
 /// The CPU backend; `threads` = 0 uses OpenMP's default.

@@ -79,6 +79,41 @@ class CpuBackend final : public Backend {
     }
   }
 
+  void moment_pass(const PassConstants& constants, MomentStats& out) override {
+    const int k = constants.k;
+    const std::size_t n = log_x_.size();
+    const std::size_t chunks = (n + kChunk - 1) / kChunk;
+    const std::size_t width = moment_chunk_width(k);
+    std::vector<double> partials(chunks * width);
+    const double* v = weights_.empty() ? nullptr : weights_.data();
+#pragma omp parallel for num_threads(threads_) schedule(static) if (chunks > 1)
+    for (std::size_t ch = 0; ch < chunks; ++ch) {
+      const std::size_t begin = ch * kChunk;
+      cpu_moment_chunk(log_x_.data() + begin, log1m_x_.data() + begin, v ? v + begin : nullptr,
+                       std::min(kChunk, n - begin), k, constants.am1.data(), constants.bm1.data(),
+                       constants.c.data(), partials.data() + ch * width);
+    }
+    // Chunk partials in chunk order, as in pass(): the same sums whatever the thread count.
+    std::vector<double> total(width, 0.0);
+    for (std::size_t ch = 0; ch < chunks; ++ch) {
+      for (std::size_t i = 0; i < width; ++i) total[i] += partials[ch * width + i];
+    }
+    out.resize(k);
+    const std::size_t kk = static_cast<std::size_t>(k), pairs = kk * (kk + 1) / 2;
+    std::copy(total.begin(), total.begin() + 6 * kk, out.single.begin());
+    for (int q = 0; q < MomentStats::kMoments; ++q) {
+      std::size_t p = 0;
+      for (std::size_t j = 0; j < kk; ++j) {
+        for (std::size_t l = j; l < kk; ++l, ++p) {
+          const double value = total[6 * kk + q * pairs + p];
+          out.pair[(q * kk + j) * kk + l] = value;
+          out.pair[(q * kk + l) * kk + j] = value;
+        }
+      }
+    }
+    out.ll = total[width - 1];
+  }
+
  private:
   int threads_;
   std::vector<double> log_x_, log1m_x_, weights_, partials_;

@@ -7,6 +7,9 @@
 
 #include "cpu_pass.hpp"
 
+#include <algorithm>
+#include <cmath>
+
 #include <utility>
 #include <vector>
 
@@ -21,21 +24,37 @@ template <int K, bool Weighted>
 void chunk_fixed_k(const double* __restrict log_x, const double* __restrict log1m_x,
                    const double* __restrict v, std::size_t n, const double* am1, const double* bm1,
                    const double* c, double* acc) {
+  // Without case weights, sum_i log s_i is taken as the log of the product of the s_i over
+  // blocks: one log per block instead of one per sample. Each s_i lies in [1, K], K <= 16, so
+  // the product of 128 of them stays below 2^512.
+  constexpr std::size_t kLogBlock = 128;
   double sn[K] = {}, ss[K] = {}, st[K] = {};
   double ll = 0.0;
   const math::ComponentView<double> comp{am1, bm1, c};
-#pragma omp simd reduction(+ : sn[:K], ss[:K], st[:K], ll)
-  for (std::size_t i = 0; i < n; ++i) {
-    double r[K];
-    const double lx = log_x[i], l1x = log1m_x[i];
-    const double w = Weighted ? v[i] : 1.0;
-    ll += w * math::mixture_responsibilities(lx, l1x, comp, K, r);
-    for (int j = 0; j < K; ++j) {
-      const double wr = w * r[j];
-      sn[j] += wr;
-      ss[j] += wr * lx;
-      st[j] += wr * l1x;
+  for (std::size_t b = 0; b < n; b += kLogBlock) {
+    const std::size_t len = std::min(kLogBlock, n - b);
+    double shift = 0.0, prod = 1.0;
+#pragma omp simd reduction(+ : sn[:K], ss[:K], st[:K], shift) reduction(* : prod)
+    for (std::size_t i = b; i < b + len; ++i) {
+      double r[K], m, s;
+      const double lx = log_x[i], l1x = log1m_x[i];
+      math::mixture_responsibilities_split(lx, l1x, comp, K, r, m, s);
+      double w = 1.0;
+      if constexpr (Weighted) {
+        w = v[i];
+        shift += w * (m + std::log(s));
+      } else {
+        shift += m;
+        prod *= s;
+      }
+      for (int j = 0; j < K; ++j) {
+        const double wr = w * r[j];
+        sn[j] += wr;
+        ss[j] += wr * lx;
+        st[j] += wr * l1x;
+      }
     }
+    ll += shift + std::log(prod);
   }
   for (int j = 0; j < K; ++j) {
     acc[j] = sn[j];
@@ -90,6 +109,33 @@ void cpu_pass_chunk(const double* log_x, const double* log1m_x, const double* v,
       fn(log_x, log1m_x, v, n, am1 + off, bm1 + off, c + off, out);
     } else {
       chunk_any_k(log_x, log1m_x, v, n, k, am1 + off, bm1 + off, c + off, out);
+    }
+  }
+}
+
+void cpu_moment_chunk(const double* log_x, const double* log1m_x, const double* v, std::size_t n,
+                      int k, const double* am1, const double* bm1, const double* c, double* acc) {
+  // Runs once per fit (for the standard errors), so a plain loop over components is enough.
+  const std::size_t kk = static_cast<std::size_t>(k);
+  const std::size_t pairs = kk * (kk + 1) / 2;
+  double* single = acc;
+  double* pair = acc + 6 * kk;
+  double& ll = acc[6 * kk + 6 * pairs];
+  for (std::size_t i = 0; i < moment_chunk_width(k); ++i) acc[i] = 0.0;
+  std::vector<double> r(kk);
+  const math::ComponentView<double> comp{am1, bm1, c};
+  for (std::size_t i = 0; i < n; ++i) {
+    const double lx = log_x[i], l1x = log1m_x[i];
+    const double w = v ? v[i] : 1.0;
+    ll += w * math::mixture_responsibilities(lx, l1x, comp, k, r.data());
+    const double m[6] = {w, w * lx, w * l1x, w * lx * lx, w * lx * l1x, w * l1x * l1x};
+    std::size_t p = 0;
+    for (std::size_t j = 0; j < kk; ++j) {
+      for (int q = 0; q < 6; ++q) single[q * kk + j] += r[j] * m[q];
+      for (std::size_t l = j; l < kk; ++l, ++p) {
+        const double rr = r[j] * r[l];
+        for (int q = 0; q < 6; ++q) pair[q * pairs + p] += rr * m[q];
+      }
     }
   }
 }

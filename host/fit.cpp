@@ -17,6 +17,7 @@
 
 #include "backend.hpp"
 #include "betamix/betamix.hpp"
+#include "information.hpp"
 #include "init.hpp"
 #include "samples.hpp"
 #include "updates.hpp"
@@ -316,6 +317,16 @@ FitResult fit_one(Loaded& l, const FitOptions& options, const double* w) {
   return res;
 }
 
+// Standard errors at the fit's optimum: one more pass on the fit's backend, or on the CPU
+// where the backend has no moment pass.
+void add_standard_errors(Loaded& l, FitResult& res, const double* w) {
+  try {
+    res.se = detail::standard_errors(*l.backend, res.params);
+  } catch (const DeviceError&) {
+    res.se = standard_errors(res.params, l.data.data(), l.data.size(), w, Device::Cpu);
+  }
+}
+
 }  // namespace
 
 FitResult fit(const double* x, std::size_t n, const FitOptions& options,
@@ -324,6 +335,7 @@ FitResult fit(const double* x, std::size_t n, const FitOptions& options,
   detail::check_options(options, n);
   Loaded l = load(x, n, options, case_weights);
   FitResult res = fit_one(l, options, case_weights);
+  if (options.standard_errors) add_standard_errors(l, res, case_weights);
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return res;
 }
@@ -351,6 +363,7 @@ ModelSelection select_k(const double* x, std::size_t n, const std::vector<int>& 
       sel.selected = static_cast<int>(sel.fits.size()) - 1;
     }
   }
+  if (options.standard_errors) add_standard_errors(l, sel.fits[sel.selected], case_weights);
   return sel;
 }
 

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -283,6 +284,178 @@ TEST_F(CliTest, KSelectionTable) {
   EXPECT_EQ(j["criterion"], "bic");
   EXPECT_EQ(j["k"], 2);
   EXPECT_NE(r.err.find("<- selected"), std::string::npos) << r.err;
+}
+
+// Case weights through the CLI: a weights file and a CSV weight column give the fit of the
+// rows repeated weight-many times: the same maximum, LL (and AIC/BIC, n = sum of the weights)
+// to 1e-12 relative. The two runs sum the same terms in different orders, and at a flat
+// maximum a rounding-level change of LL moves the parameters by ~sqrt(1e-16): they agree to
+// ~5e-8 here, checked at 1e-6 (tests/weights_test.cpp checks the pass itself to 1e-13).
+TEST_F(CliTest, CaseWeightsEqualRepeatedRows) {
+  const std::vector<double> x = betamix::sample({{0.4, 0.6}, {2.0, 9.0}, {7.0, 3.0}}, 501, 8);
+  std::string csv = "w,x\n", values, weights, repeated;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const int copies = static_cast<int>(i % 4);
+    const std::string v = std::to_string(x[i]);  // the same text everywhere
+    csv += std::to_string(copies) + "," + v + "\n";
+    values += v + "\n";
+    weights += std::to_string(copies) + "\n";
+    for (int c = 0; c < copies; ++c) repeated += v + "\n";
+  }
+  write("start.json", R"({"weights": [0.5, 0.5], "alpha": [1.5, 8.0], "beta": [6.0, 2.5]})");
+  const std::string common =
+      " -k 2 --init-from " + path("start.json") + " --tol 1e-14 --device cpu -q";
+  const CliRun rep = betamix("fit " + write("rep.txt", repeated) + common);
+  const CliRun file = betamix("fit " + write("x.txt", values) + " --weights-file " +
+                              write("w.txt", weights) + common);
+  const CliRun column =
+      betamix("fit " + write("xw.csv", csv) + " --column x --weight-column w" + common);
+  ASSERT_EQ(rep.code, 0) << rep.err;
+  for (const CliRun* r : {&file, &column}) {
+    ASSERT_EQ(r->code, 0) << r->err;
+    const auto a = nlohmann::json::parse(r->out), b = nlohmann::json::parse(rep.out);
+    for (const char* key : {"log_likelihood", "aic", "bic"}) {
+      EXPECT_NEAR(a[key].get<double>(), b[key].get<double>(),
+                  1e-12 * std::abs(b[key].get<double>()))
+          << key;
+    }
+    for (const char* key : {"weights", "alpha", "beta"}) {
+      for (int j = 0; j < 2; ++j) {
+        EXPECT_NEAR(a[key][j].get<double>(), b[key][j].get<double>(),
+                    1e-6 * std::abs(b[key][j].get<double>()))
+            << key << j;
+      }
+    }
+    EXPECT_EQ(a["n"], 501);
+    EXPECT_DOUBLE_EQ(a["total_weight"].get<double>(), b["n"].get<double>());
+  }
+}
+
+TEST_F(CliTest, BadCaseWeights) {
+  const std::string x = write("x.txt", "0.2\n0.5\n0.7\n");
+  expect_bad_input("fit " + x + " -k 1 --weights-file " + write("neg.txt", "1\n-2\n1\n"),
+                   {"neg.txt", "line 2", "negative"});
+  expect_bad_input("fit " + x + " -k 1 --weights-file " + write("nan.txt", "1\n1\nnan\n"),
+                   {"nan.txt", "line 3", "NaN"});
+  expect_bad_input("fit " + x + " -k 1 --weights-file " + write("short.txt", "1\n1\n"),
+                   {"short.txt", "2 case weights for 3 samples", "x.txt"});
+  expect_bad_input("fit " + x + " -k 1 --weights-file " + write("zero.txt", "0\n0\n0\n"),
+                   {"zero.txt", "sum to 0"});
+  const std::string csv = write("xw.csv", "x,w\n0.2,1\n0.5,\n0.7,1\n");
+  expect_bad_input("fit " + csv + " -k 1 --column x --weight-column w",
+                   {"xw.csv", "line 3, column 2", "empty"});
+  expect_bad_input("fit " + csv + " -k 1 --column x --weight-column v", {"xw.csv", "\"v\""});
+  expect_bad_input("fit - -k 1 --weights-file -", {"standard input"});
+}
+
+// predict, score and pdf on a fitted model: posteriors against the library, the held-out
+// log-likelihood against the library, the density grid's shape, and the same input checks
+// as fit.
+TEST_F(CliTest, PredictScorePdf) {
+  const betamix::MixtureParams truth{{0.5, 0.5}, {10.0, 1.5}, {1.5, 10.0}};
+  const std::string data = path("d.f64"), model = path("model.json");
+  ASSERT_EQ(
+      betamix("sample --weights 0.5,0.5 --alpha 10,1.5 --beta 1.5,10 -n 257 --seed 4 -o " + data)
+          .code,
+      0);
+  ASSERT_EQ(betamix("fit " + data + " -k 2 -q --device cpu -o " + model).code, 0);
+  const auto fitted = nlohmann::json::parse(slurp(model));
+  const betamix::MixtureParams p{fitted["weights"].get<std::vector<double>>(),
+                                 fitted["alpha"].get<std::vector<double>>(),
+                                 fitted["beta"].get<std::vector<double>>()};
+  const std::vector<double> x = betamix::sample(truth, 257, 4);
+  const std::vector<double> post = betamix::responsibilities(p, x);
+
+  const CliRun csv = betamix("predict --model " + model + " " + data);
+  ASSERT_EQ(csv.code, 0) << csv.err;
+  std::istringstream lines(csv.out);
+  std::string line;
+  std::getline(lines, line);
+  EXPECT_EQ(line, "p1,p2,component");
+  for (std::size_t i = 0; std::getline(lines, line); ++i) {
+    ASSERT_LT(i, x.size());
+    double p1 = 0, p2 = 0;
+    int c = 0;
+    ASSERT_EQ(std::sscanf(line.c_str(), "%lf,%lf,%d", &p1, &p2, &c), 3) << line;
+    EXPECT_EQ(p1, post[2 * i]) << i;  // shortest round-trip text: exact
+    EXPECT_EQ(p2, post[2 * i + 1]) << i;
+    EXPECT_EQ(c, p1 >= p2 ? 1 : 2) << i;
+  }
+  const CliRun npy = betamix("predict --model " + model + " " + data + " -o " + path("p.npy"));
+  ASSERT_EQ(npy.code, 0) << npy.err;
+  const std::string bytes = slurp(path("p.npy"));
+  EXPECT_NE(bytes.find("'shape': (257, 3)"), std::string::npos);
+  EXPECT_EQ(bytes.size() % 64, (257 * 3 * 8) % 64);
+  double first[3];
+  std::memcpy(first, bytes.data() + bytes.size() - 257 * 3 * 8, sizeof first);
+  EXPECT_EQ(first[0], post[0]);
+  EXPECT_EQ(first[1], post[1]);
+
+  const CliRun score = betamix("score --model " + model + " " + data + " --device cpu");
+  ASSERT_EQ(score.code, 0) << score.err;
+  const auto s = nlohmann::json::parse(score.out);
+  const double ll = betamix::log_likelihood(p, x);
+  EXPECT_NEAR(s["log_likelihood"].get<double>(), ll, 1e-10 * std::abs(ll));
+  EXPECT_NEAR(s["mean_nll"].get<double>(), -ll / 257, 1e-10 * std::abs(ll));
+  EXPECT_EQ(s["n"], 257);
+  EXPECT_NE(score.err.find("mean NLL"), std::string::npos) << score.err;
+
+  const CliRun pdf = betamix("pdf --model " + model + " --grid 7");
+  ASSERT_EQ(pdf.code, 0) << pdf.err;
+  EXPECT_EQ(std::count(pdf.out.begin(), pdf.out.end(), '\n'), 8);
+  EXPECT_EQ(pdf.out.rfind("x,mixture,component_1,component_2\n", 0), 0u) << pdf.out;
+
+  const std::string bad = write("bad.txt", "0.5\n1.5\n");
+  expect_bad_input("predict --model " + model + " " + bad, {"bad.txt", "line 2", "outside"});
+  expect_bad_input("score --model " + model + " " + bad, {"bad.txt", "line 2", "outside"});
+  expect_bad_input("score --model " + path("none.json") + " " + data, {"none.json"});
+  expect_bad_input("predict --model " + model + " " + data + " -o " + path("p.xlsx"), {"p.xlsx"});
+}
+
+// Standard errors in the JSON result (and --no-se), and the SVG from --plot and `plot`.
+TEST_F(CliTest, StandardErrorsAndPlot) {
+  const std::string data = path("d.f64"), model = path("model.json");
+  ASSERT_EQ(
+      betamix("sample --weights 0.5,0.5 --alpha 10,1.5 --beta 1.5,10 -n 2000 -o " + data).code, 0);
+  const CliRun r =
+      betamix("fit " + data + " -k 2 --device cpu -o " + model + " --plot " + path("fit.svg"));
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(slurp(model));
+  ASSERT_TRUE(j["se"].is_object()) << j.dump();
+  for (const char* key : {"weights", "alpha", "beta"}) {
+    ASSERT_EQ(j["se"][key].size(), 2u);
+    ASSERT_EQ(j["ci95"][key].size(), 2u);
+    for (int c = 0; c < 2; ++c) {
+      EXPECT_GT(j["se"][key][c].get<double>(), 0.0);
+      EXPECT_LT(j["ci95"][key][c][0].get<double>(), j[key][c].get<double>());
+      EXPECT_GT(j["ci95"][key][c][1].get<double>(), j[key][c].get<double>());
+    }
+  }
+  EXPECT_NE(r.err.find("standard errors"), std::string::npos) << r.err;
+  const CliRun none = betamix("fit " + data + " -k 2 --device cpu -q --no-se");
+  ASSERT_EQ(none.code, 0) << none.err;
+  EXPECT_TRUE(nlohmann::json::parse(none.out)["se"].is_null());
+
+  const std::string svg = slurp(path("fit.svg"));
+  EXPECT_EQ(svg.rfind("<?xml", 0), 0u);
+  EXPECT_NE(svg.find("data-series=\"component-2\""), std::string::npos);
+  const CliRun plot = betamix("plot --model " + model + " " + data + " -o " + path("again.svg"));
+  ASSERT_EQ(plot.code, 0) << plot.err;
+  EXPECT_EQ(slurp(path("again.svg")), svg);
+  expect_bad_input("plot --model " + model + " " + data + " -o " + path("fit.png"), {"fit.png"});
+}
+
+TEST_F(CliTest, HelpExplainsModelCommands) {
+  for (const std::string cmd : {"predict", "score", "pdf", "plot"}) {
+    const CliRun r = betamix(cmd + " --help");
+    EXPECT_EQ(r.code, 0) << cmd;
+    EXPECT_NE(r.out.find("Example"), std::string::npos) << cmd << ":\n" << r.out;
+    EXPECT_NE(r.out.find("--model"), std::string::npos) << cmd;
+  }
+  const CliRun fit = betamix("fit --help");
+  for (const char* opt : {"--weights-file", "--weight-column", "--plot", "--no-se"}) {
+    EXPECT_NE(fit.out.find(opt), std::string::npos) << opt;
+  }
 }
 
 }  // namespace

@@ -28,5 +28,9 @@ void add_demo_command(CLI::App& app, CommandList& commands);
 void add_fit_command(CLI::App& app, CommandList& commands);
 void add_sample_command(CLI::App& app, CommandList& commands);
 void add_crosscheck_command(CLI::App& app, CommandList& commands);
+void add_predict_command(CLI::App& app, CommandList& commands);
+void add_score_command(CLI::App& app, CommandList& commands);
+void add_pdf_command(CLI::App& app, CommandList& commands);
+void add_plot_command(CLI::App& app, CommandList& commands);
 
 }  // namespace betamix::cli

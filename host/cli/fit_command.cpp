@@ -1,5 +1,6 @@
-// `betamix fit FILE -k K`: reads samples, fits the mixture (or several K and selects one),
-// prints a summary on stderr and the result as JSON on stdout or into -o.
+// `betamix fit FILE -k K`: reads samples (and case weights), fits the mixture (or several K and
+// selects one), adds standard errors, prints a summary on stderr and the result as JSON on
+// stdout or into -o, and with --plot draws the fit as SVG.
 
 #include <cstdio>
 #include <iostream>
@@ -9,6 +10,7 @@
 #include "cli/fit_options.hpp"
 #include "cli/result_json.hpp"
 #include "io/reader.hpp"
+#include "plot_svg.hpp"
 
 namespace betamix::cli {
 namespace {
@@ -17,9 +19,10 @@ struct FitArgs {
   std::string file;
   std::string k = "2";
   std::string criterion = "bic";
-  std::string format = "auto";
-  std::string column;
+  InputCli input;
   std::string output;
+  std::string plot;
+  bool no_se = false;
   bool quiet = false;
   FitCli fit;
 };
@@ -41,36 +44,47 @@ std::string selection_table(const ModelSelection& sel) {
   return out;
 }
 
+std::string weights_line(const InputData& data) {
+  if (data.weights.empty()) return "";
+  char line[256];
+  std::snprintf(line, sizeof line,
+                "  case weights from %s, total %.6g (the n of BIC and of the mean NLL)\n",
+                data.weights_source.c_str(), data.total_weight());
+  return line;
+}
+
 int run_fit(const FitArgs& a) {
   const std::vector<int> ks = parse_k_list(a.k);
-  io::ReadOptions ro;
-  ro.format = io::parse_format(a.format);
-  ro.column = a.column;
-  const FitOptions base = a.fit.options(ks.front());
-  ro.on_boundary = base.on_boundary;
-  ro.eps = base.boundary_eps;
-  const io::Samples data = io::read_samples(a.file, ro);
+  FitOptions o = a.fit.options(ks.front());
+  o.standard_errors = !a.no_se;
+  const InputData data = read_input(a.file, a.input, o.on_boundary, o.boundary_eps);
+  const std::vector<double>& x = data.samples.values;
+  const std::string& source = data.samples.source;
 
-  FitOptions o = base;
   o.progress = progress_line(a.quiet);
   nlohmann::json j;
+  FitResult chosen;
   if (ks.size() == 1) {
-    FitResult r = fit(data.values.data(), data.values.size(), o);
+    chosen = fit(x.data(), x.size(), o, data.weights_or_null());
     end_progress_line(a.quiet);
-    r.n_clamped = data.n_clamped;
-    if (!a.quiet) std::cerr << summary(r, data.source, nullptr);
-    j = to_json(r);
+    chosen.n_clamped = data.samples.n_clamped;
+    if (!a.quiet) {
+      std::cerr << summary(chosen, source, nullptr) << weights_line(data)
+                << standard_error_summary(chosen);
+    }
+    j = to_json(chosen);
   } else {
     ModelSelection sel =
-        select_k(data.values.data(), data.values.size(), ks, parse_criterion(a.criterion), o);
+        select_k(x.data(), x.size(), ks, parse_criterion(a.criterion), o, data.weights_or_null());
     end_progress_line(a.quiet);
-    for (FitResult& r : sel.fits) r.n_clamped = data.n_clamped;
-    const FitResult& best = sel.fits[sel.selected];
+    for (FitResult& r : sel.fits) r.n_clamped = data.samples.n_clamped;
+    chosen = sel.fits[sel.selected];
     if (!a.quiet) {
-      std::cerr << "betamix: K selection by " << a.criterion << " on " << data.source << "\n"
-                << selection_table(sel) << summary(best, data.source, nullptr);
+      std::cerr << "betamix: K selection by " << a.criterion << " on " << source << "\n"
+                << selection_table(sel) << summary(chosen, source, nullptr) << weights_line(data)
+                << standard_error_summary(chosen);
     }
-    j = to_json(best);
+    j = to_json(chosen);
     j["criterion"] = a.criterion;
     j["selection"] = nlohmann::json::array();
     for (const FitResult& r : sel.fits) {
@@ -84,7 +98,26 @@ int run_fit(const FitArgs& a) {
                                 {"status", to_string(r.status)}});
     }
   }
-  j["source"] = data.source;
+  if (!o.standard_errors) {
+    j["se"] = nullptr;
+    j["ci95"] = nullptr;
+    j["se_reason"] = "not computed (--no-se)";
+  }
+  if (!data.weights.empty()) {
+    j["weights_source"] = data.weights_source;
+    j["total_weight"] = data.total_weight();
+  }
+  j["source"] = source;
+  if (!a.plot.empty()) {
+    detail::PlotData plot;
+    plot.x = x.data();
+    plot.weights = data.weights_or_null();
+    plot.n = x.size();
+    plot.params = chosen.params;
+    plot.history = chosen.history;
+    plot.title = source;
+    write_text(a.plot, detail::plot_svg(plot));
+  }
   write_text(a.output, j.dump(2) + "\n");
   return kExitOk;
 }
@@ -110,13 +143,13 @@ void add_fit_command(CLI::App& app, CommandList& commands) {
   sub->add_option("--criterion", args->criterion, "how to choose among several K: bic, aic or icl")
       ->check(CLI::IsMember({"bic", "aic", "icl"}))
       ->capture_default_str();
-  sub->add_option("--format", args->format,
-                  "input format: auto (from the extension), npy, txt, csv, f32 or f64")
-      ->check(CLI::IsMember({"auto", "npy", "txt", "csv", "f32", "f64"}))
-      ->capture_default_str();
-  sub->add_option("--column", args->column,
-                  "CSV column: header name or 0-based index (default: the first)");
+  args->input.add(sub);
   sub->add_option("-o,--output", args->output, "write the JSON result here instead of stdout");
+  sub->add_option("--plot", args->plot,
+                  "draw the fit as SVG into this file: the data's density histogram with the "
+                  "mixture and its weighted components, and the mean NLL per iteration");
+  sub->add_flag("--no-se", args->no_se,
+                "skip the standard errors (one extra pass over the data after the fit)");
   sub->add_flag("-q,--quiet", args->quiet, "print nothing but errors on stderr");
   args->fit.add(sub);
   commands.push_back({sub, [args] { return run_fit(*args); }});

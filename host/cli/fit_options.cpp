@@ -50,6 +50,13 @@ void FitCli::add(CLI::App* app, bool with_device) {
         ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
         ->capture_default_str();
   }
+  add_boundary_options(app, on_boundary, eps);
+  app->add_option("--threads", threads, "CPU threads (0: all cores)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+}
+
+void add_boundary_options(CLI::App* app, std::string& on_boundary, double& eps) {
   app->add_option("--on-boundary", on_boundary,
                   "values of exactly 0 or 1: reject (an error) or clamp (moved to [eps, 1-eps] and "
                   "counted in n_clamped)")
@@ -57,9 +64,74 @@ void FitCli::add(CLI::App* app, bool with_device) {
       ->capture_default_str();
   app->add_option("--eps", eps, "distance from 0 and 1 that --on-boundary clamp moves values to")
       ->capture_default_str();
-  app->add_option("--threads", threads, "CPU threads (0: all cores)")
-      ->check(CLI::NonNegativeNumber)
+}
+
+BoundaryPolicy parse_boundary(const std::string& name) {
+  if (name == "clamp") return BoundaryPolicy::Clamp;
+  if (name == "reject") return BoundaryPolicy::Reject;
+  throw InputError("unknown boundary policy \"" + name + "\" (expected reject or clamp)");
+}
+
+void InputCli::add(CLI::App* app, bool with_weights) {
+  app->add_option("--format", format,
+                  "input format: auto (from the extension), npy, txt, csv, f32 or f64")
+      ->check(CLI::IsMember({"auto", "npy", "txt", "csv", "f32", "f64"}))
       ->capture_default_str();
+  app->add_option("--column", column,
+                  "CSV column: header name or 0-based index (default: the first)");
+  if (!with_weights) return;
+  app->add_option("--weights-file", weights_file,
+                  "case weights, one per sample in the same order, in any input format (from the "
+                  "extension); finite and >= 0; the sample size n in AIC/BIC becomes their sum");
+  app->add_option("--weight-column", weight_column,
+                  "case weights from this CSV column (header name or 0-based index) of the "
+                  "--weights-file, or of FILE when there is no --weights-file");
+}
+
+double InputData::total_weight() const {
+  if (weights.empty()) return static_cast<double>(samples.values.size());
+  double sum = 0.0;
+  for (double w : weights) sum += w;
+  return sum;
+}
+
+InputData read_input(const std::string& file, const InputCli& in, BoundaryPolicy policy,
+                     double eps) {
+  io::ReadOptions ro;
+  ro.format = io::parse_format(in.format);
+  ro.column = in.column;
+  ro.on_boundary = policy;
+  ro.eps = eps;
+  InputData data;
+  const bool weighted = !in.weights_file.empty() || !in.weight_column.empty();
+  if (weighted) {
+    // Checked before the samples are read, so that standard input is not consumed in vain.
+    const std::string& from = in.weights_file.empty() ? file : in.weights_file;
+    if (from == "-" && file == "-") {
+      throw InputError(
+          "stdin: samples and case weights cannot both come from standard input; write them to "
+          "a file (a CSV with --column and --weight-column reads both from one file)");
+    }
+  }
+  data.samples = io::read_samples(file, ro);
+  if (!weighted) return data;
+  io::ReadOptions wo;
+  wo.column = in.weight_column;
+  if (in.weights_file.empty()) {
+    wo.format = ro.format;
+    data.weights_source = data.samples.source + " (column " + in.weight_column + ")";
+    data.weights = io::read_weights(file, wo);
+  } else {
+    data.weights_source = in.weights_file == "-" ? "stdin" : in.weights_file;
+    data.weights = io::read_weights(in.weights_file, wo);
+  }
+  if (data.weights.size() != data.samples.values.size()) {
+    throw InputError(data.weights_source + ": " + std::to_string(data.weights.size()) +
+                     " case weights for " + std::to_string(data.samples.values.size()) +
+                     " samples in " + data.samples.source +
+                     "; there must be exactly one weight per sample");
+  }
+  return data;
 }
 
 Device parse_device(const std::string& name) {
@@ -82,7 +154,7 @@ FitOptions FitCli::options(int k) const {
                               : InitMethod::Quantile;
   if (!init_from.empty()) o.start = read_params_json(init_from);
   o.device = parse_device(device);
-  o.on_boundary = on_boundary == "clamp" ? BoundaryPolicy::Clamp : BoundaryPolicy::Reject;
+  o.on_boundary = parse_boundary(on_boundary);
   o.boundary_eps = eps;
   o.restarts = restarts;
   o.threads = threads;
@@ -158,6 +230,30 @@ std::string summary(const FitResult& r, const std::string& source, const Mixture
     os << line;
   }
   return os.str();
+}
+
+std::string standard_error_summary(const FitResult& r) {
+  if (!r.se) return "";
+  const StandardErrors& e = *r.se;
+  if (!e.available) return "  standard errors: not available: " + e.reason + "\n";
+  std::string out = "  standard errors [95 % interval]\n";
+  char line[256];
+  std::snprintf(line, sizeof line, "  %-10s %-26s %-26s %s\n", "component", "weight", "alpha",
+                "beta");
+  out += line;
+  const auto cell = [](double se, double lo, double hi) {
+    char text[96];
+    std::snprintf(text, sizeof text, "%.4g [%.4g, %.4g]", se, lo, hi);
+    return std::string(text);
+  };
+  for (std::size_t j = 0; j < r.params.k(); ++j) {
+    std::snprintf(line, sizeof line, "  %-10zu %-26s %-26s %s\n", j + 1,
+                  cell(e.se.weights[j], e.ci95_lower.weights[j], e.ci95_upper.weights[j]).c_str(),
+                  cell(e.se.alpha[j], e.ci95_lower.alpha[j], e.ci95_upper.alpha[j]).c_str(),
+                  cell(e.se.beta[j], e.ci95_lower.beta[j], e.ci95_upper.beta[j]).c_str());
+    out += line;
+  }
+  return out;
 }
 
 std::function<void(const Progress&)> progress_line(bool quiet) {

@@ -8,6 +8,7 @@
 
 #include "betamix/options.hpp"
 #include "betamix/result.hpp"
+#include "io/reader.hpp"
 
 namespace betamix::cli {
 
@@ -32,6 +33,40 @@ struct FitCli {
   FitOptions options(int k) const;
 };
 
+/// Where the samples and their case weights come from, as typed on the command line; shared
+/// by every command that reads data (fit, predict, score, plot).
+struct InputCli {
+  std::string format = "auto";
+  std::string column;
+  std::string weights_file;
+  std::string weight_column;
+
+  /// Adds --format, --column and, with `with_weights`, --weights-file and --weight-column.
+  void add(CLI::App* app, bool with_weights = true);
+};
+
+/// Samples and case weights read and checked the same way by every command.
+struct InputData {
+  io::Samples samples;
+  std::vector<double> weights;  ///< empty: every sample weighs 1
+  std::string weights_source;   ///< where the weights came from, for messages
+
+  const double* weights_or_null() const { return weights.empty() ? nullptr : weights.data(); }
+  /// Sum of the case weights (the number of samples without them).
+  double total_weight() const;
+};
+
+/// Reads the samples of `file` and the case weights `in` names (InputError when there are not
+/// exactly as many weights as samples, or when both would come from standard input).
+InputData read_input(const std::string& file, const InputCli& in, BoundaryPolicy policy,
+                     double eps);
+
+/// Adds --on-boundary and --eps.
+void add_boundary_options(CLI::App* app, std::string& on_boundary, double& eps);
+
+/// Parses --on-boundary.
+BoundaryPolicy parse_boundary(const std::string& name);
+
 /// Parses "-k": a number, a range "1:6" or a list "2,3,5" (InputError otherwise).
 std::vector<int> parse_k_list(const std::string& text);
 
@@ -41,6 +76,9 @@ Device parse_device(const std::string& name);
 /// The summary of a fit for humans (stderr): status, likelihood and a table of components.
 /// `truth`, when given, adds the true parameters beside the estimates.
 std::string summary(const FitResult& r, const std::string& source, const MixtureParams* truth);
+
+/// The standard errors and 95 % intervals for humans (stderr), or why there are none.
+std::string standard_error_summary(const FitResult& r);
 
 /// A progress callback that redraws one line on stderr when stderr is a terminal, or an empty
 /// function when it is not (or `quiet`).

@@ -11,7 +11,8 @@ int main(int argc, char** argv) {
   using namespace betamix::cli;
   CLI::App app(
       "betamix: fit finite mixtures of Beta distributions to samples in (0,1) by maximum\n"
-      "likelihood, and draw samples from them. `betamix <command> --help` explains each command.",
+      "likelihood, draw samples from them, and use a fitted mixture (predict, score, pdf, plot).\n"
+      "`betamix <command> --help` explains each command.",
       "betamix");
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "help for every command");
@@ -20,6 +21,10 @@ int main(int argc, char** argv) {
   add_fit_command(app, commands);
   add_sample_command(app, commands);
   add_crosscheck_command(app, commands);
+  add_predict_command(app, commands);
+  add_score_command(app, commands);
+  add_pdf_command(app, commands);
+  add_plot_command(app, commands);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -1,5 +1,6 @@
 #include "cli/result_json.hpp"
 
+#include <charconv>
 #include <fstream>
 #include <iostream>
 
@@ -34,10 +35,37 @@ nlohmann::json to_json(const FitResult& r) {
                    {"log_likelihoods", r.start_log_likelihoods},
                    {"reached_best", r.starts_at_best}};
   j["history"] = r.history;
+  if (r.se) {
+    const StandardErrors& e = *r.se;
+    if (e.available) {
+      const auto pairs = [](const std::vector<double>& lo, const std::vector<double>& hi) {
+        nlohmann::json a = nlohmann::json::array();
+        for (std::size_t i = 0; i < lo.size(); ++i) a.push_back({lo[i], hi[i]});
+        return a;
+      };
+      j["se"] = {{"weights", e.se.weights}, {"alpha", e.se.alpha}, {"beta", e.se.beta}};
+      j["ci95"] = {{"weights", pairs(e.ci95_lower.weights, e.ci95_upper.weights)},
+                   {"alpha", pairs(e.ci95_lower.alpha, e.ci95_upper.alpha)},
+                   {"beta", pairs(e.ci95_lower.beta, e.ci95_upper.beta)}};
+      const std::size_t dim = 3 * r.params.k() - 1;
+      nlohmann::json rows = nlohmann::json::array();
+      for (std::size_t i = 0; i < dim; ++i) {
+        rows.push_back(std::vector<double>(e.covariance.begin() + i * dim,
+                                           e.covariance.begin() + (i + 1) * dim));
+      }
+      j["covariance"] = {{"order", "alpha_1..K, beta_1..K, weights_1..K-1"}, {"matrix", rows}};
+    } else {
+      j["se"] = nullptr;
+      j["ci95"] = nullptr;
+      j["se_reason"] = e.reason;
+    }
+  }
   return j;
 }
 
-MixtureParams read_params_json(const std::string& path) {
+MixtureParams read_params_json(const std::string& path) { return read_model_json(path).params; }
+
+ModelFile read_model_json(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw InputError(path + ": cannot open the model file");
   nlohmann::json j;
@@ -64,7 +92,19 @@ MixtureParams read_params_json(const std::string& path) {
   } catch (const InputError& e) {
     throw InputError(path + ": " + e.what());
   }
-  return p;
+  ModelFile model{std::move(p), {}};
+  if (j.contains("history") && j["history"].is_array()) {
+    for (const auto& v : j["history"]) {
+      if (!v.is_number()) throw InputError(path + ": field \"history\" holds a non-number");
+      model.history.push_back(v.get<double>());
+    }
+  }
+  return model;
+}
+
+void append_number(std::string& out, double value) {
+  char buf[32];  // the longest shortest-form double has 24 characters
+  out.append(buf, std::to_chars(buf, buf + sizeof buf, value).ptr);
 }
 
 void write_text(const std::string& path, const std::string& text) {

@@ -2,6 +2,7 @@
 // The fit result as JSON (the `fit` command's output) and parameters read back from it.
 
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -13,9 +14,22 @@ namespace betamix::cli {
 /// Every field of the result, components sorted by mean.
 nlohmann::json to_json(const FitResult& result);
 
+/// A result file written by `fit`, as the commands that use a fitted model read it.
+struct ModelFile {
+  MixtureParams params;
+  std::vector<double> history;  ///< mean NLL per iteration; empty when the file has none
+};
+
+/// Reads a result file written by `fit`: the parameters as read_params_json() does, and the
+/// optional "history".
+ModelFile read_model_json(const std::string& path);
+
 /// Reads the mixture parameters (weights, alpha, beta) of a result file written by `fit`;
 /// throws InputError naming the file and the field on any problem.
 MixtureParams read_params_json(const std::string& path);
+
+/// Appends `value` in the shortest text that reads back to the same double.
+void append_number(std::string& out, double value);
 
 /// Writes `text` to `path`, or to stdout when path is empty or "-"; throws Error on failure.
 void write_text(const std::string& path, const std::string& text);

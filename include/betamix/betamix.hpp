@@ -56,6 +56,13 @@ std::vector<double> responsibilities(const MixtureParams& params, const std::vec
 /// Index of the most probable component of each sample.
 std::vector<int> predict(const MixtureParams& params, const std::vector<double>& x);
 
+/// Standard errors and 95 % intervals of a fitted mixture `params` on the data it was fitted
+/// to (see StandardErrors), from one pass over the data on `device`. Where the backend cannot
+/// run that pass, it runs on the CPU. Data and case weights are validated as fit() does
+/// (samples of exactly 0 or 1 are an InputError).
+StandardErrors standard_errors(const MixtureParams& params, const double* x, std::size_t n,
+                               const double* case_weights = nullptr, Device device = Device::Auto);
+
 /// True when this build has CUDA support and a CUDA device is visible.
 bool cuda_available();
 

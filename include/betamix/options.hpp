@@ -59,6 +59,7 @@ struct FitOptions {
   int restarts = 1;                               ///< independent starts evaluated in one pass
   int threads = 0;                                ///< CPU threads; 0 = OpenMP's default
   std::function<void(const Progress&)> progress;  ///< called about once per second
+  bool standard_errors = true;  ///< standard errors from the observed information (one more pass)
 };
 
 }  // namespace betamix

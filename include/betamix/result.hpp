@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,26 @@ enum class Criterion { BIC, AIC, ICL };
 const char* to_string(FitStatus status);
 /// Name of a method ("adam", "em").
 const char* to_string(Method method);
+
+/// One value per component for each kind of parameter, in the order of MixtureParams.
+struct ComponentValues {
+  std::vector<double> weights, alpha, beta;
+};
+
+/// Standard errors from the observed information: the exact Hessian of the (case-weighted)
+/// log-likelihood at the estimate, over theta = [alpha_1..K, beta_1..K, w_1..w_(K-1)] with
+/// w_K = 1 - sum of the others, inverted to the covariance. The last weight's standard error
+/// follows by the delta method (exact here: w_K is linear in theta).
+struct StandardErrors {
+  bool available = false;  ///< false when the observed information is not positive definite
+  std::string reason;      ///< why they are not available
+  std::string device;      ///< where the extra pass ran ("cpu", "cuda")
+  ComponentValues se;      ///< standard errors
+  /// 95 % intervals: weights w +- 1.96 se clipped to [0, 1]; shapes on the log scale,
+  /// exp(log a +- 1.96 se / a), which stays positive.
+  ComponentValues ci95_lower, ci95_upper;
+  std::vector<double> covariance;  ///< row-major (3K-1) x (3K-1), in the order of theta
+};
 
 /// Result of one fit.
 struct FitResult {
@@ -52,6 +73,7 @@ struct FitResult {
   int best_start = 0;           ///< index of the start that gave the result
   std::vector<double> start_log_likelihoods;  ///< final LL of every start
   int starts_at_best = 1;                     ///< starts within 1e-6 relative of the best LL
+  std::optional<StandardErrors> se;  ///< absent when not computed (FitOptions::standard_errors)
 
   /// Number of free parameters, 3K - 1.
   int n_parameters() const { return 3 * static_cast<int>(params.k()) - 1; }

@@ -30,27 +30,49 @@ BETAMIX_HD_INLINE Real component_log_density(Real log_x, Real log1m_x, Real am1,
   return c + am1 * log_x + bm1 * log1m_x;
 }
 
-/// Evaluates the K weighted component log-densities of one sample, replaces them in `r` by the
-/// responsibilities and returns the log of the mixture density, log sum_k exp(l_k). Callers
-/// that pass a compile-time `k` get fully unrolled loops.
+/// Evaluates the K weighted component log-densities l_k of one sample, replaces them in `r` by
+/// the responsibilities, and returns the shift m = max_k l_k and the sum s = sum_k exp(l_k - m),
+/// so that log p(x) = m + log s. Shifting by the maximum keeps every exponent <= 0 (nothing
+/// overflows) and makes s >= 1 (its log is finite); s <= K. Callers that pass a compile-time
+/// `k` get fully unrolled loops.
 template <class Real>
-BETAMIX_HD_INLINE Real mixture_responsibilities(Real log_x, Real log1m_x, ComponentView<Real> comp,
-                                                int k, Real* r) {
-  Real m = component_log_density(log_x, log1m_x, comp.am1[0], comp.bm1[0], comp.c[0]);
+BETAMIX_HD_INLINE void mixture_responsibilities_split(Real log_x, Real log1m_x,
+                                                      ComponentView<Real> comp, int k, Real* r,
+                                                      Real& m, Real& s) {
+  if (k == 2) {
+    // One exp instead of two: the larger term is exp(0) = 1.
+    const Real l0 = component_log_density(log_x, log1m_x, comp.am1[0], comp.bm1[0], comp.c[0]);
+    const Real l1 = component_log_density(log_x, log1m_x, comp.am1[1], comp.bm1[1], comp.c[1]);
+    const bool first = l0 >= l1;
+    m = first ? l0 : l1;
+    const Real e = std::exp(first ? l1 - l0 : l0 - l1);
+    s = Real(1) + e;
+    const Real big = Real(1) / s, small = e * big;
+    r[0] = first ? big : small;
+    r[1] = first ? small : big;
+    return;
+  }
+  m = component_log_density(log_x, log1m_x, comp.am1[0], comp.bm1[0], comp.c[0]);
   r[0] = m;
   for (int j = 1; j < k; ++j) {
     r[j] = component_log_density(log_x, log1m_x, comp.am1[j], comp.bm1[j], comp.c[j]);
     m = r[j] > m ? r[j] : m;
   }
-  // Shift by the maximum: every exponent is <= 0, so nothing overflows and the largest term
-  // is exactly 1, so the sum is >= 1 and its log is finite.
-  Real s = Real(0);
+  s = Real(0);
   for (int j = 0; j < k; ++j) {
     r[j] = std::exp(r[j] - m);
     s += r[j];
   }
   const Real inv = Real(1) / s;
   for (int j = 0; j < k; ++j) r[j] *= inv;
+}
+
+/// As mixture_responsibilities_split, returning log p(x) = log sum_k exp(l_k) = m + log s.
+template <class Real>
+BETAMIX_HD_INLINE Real mixture_responsibilities(Real log_x, Real log1m_x, ComponentView<Real> comp,
+                                                int k, Real* r) {
+  Real m, s;
+  mixture_responsibilities_split(log_x, log1m_x, comp, k, r, m, s);
   return m + std::log(s);
 }
 

@@ -1,0 +1,66 @@
+// `betamix plot --model result.json FILE -o fit.svg`: the picture `fit --plot` draws, for a
+// result written earlier (the mean NLL panel uses the result's "history").
+
+#include <memory>
+#include <string>
+
+#include "betamix/betamix.hpp"
+#include "cli/command.hpp"
+#include "cli/fit_options.hpp"
+#include "cli/result_json.hpp"
+#include "io/reader.hpp"
+#include "plot_svg.hpp"
+
+namespace betamix::cli {
+namespace {
+
+struct PlotArgs {
+  std::string model, file, output;
+  InputCli input;
+  std::string on_boundary = "reject";
+  double eps = FitOptions{}.boundary_eps;
+  int bins = 60;
+};
+
+int run_plot(const PlotArgs& a) {
+  if (io::file_extension(a.output) != ".svg") {
+    throw InputError(a.output + ": plot writes SVG; use a file name ending in .svg");
+  }
+  const ModelFile model = read_model_json(a.model);
+  const InputData data = read_input(a.file, a.input, parse_boundary(a.on_boundary), a.eps);
+  detail::PlotData plot;
+  plot.x = data.samples.values.data();
+  plot.weights = data.weights_or_null();
+  plot.n = data.samples.values.size();
+  plot.params = model.params;
+  plot.history = model.history;
+  plot.title = data.samples.source;
+  plot.bins = a.bins;
+  write_text(a.output, detail::plot_svg(plot));
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_plot_command(CLI::App& app, CommandList& commands) {
+  auto args = std::make_shared<PlotArgs>();
+  CLI::App* sub = app.add_subcommand(
+      "plot",
+      "Draw a fitted mixture over the samples in FILE as a self-contained SVG: the density\n"
+      "histogram of the data with the mixture and its weighted components, and the mean NLL\n"
+      "per iteration from the result's history.\n"
+      "Example: betamix plot --model result.json data.npy -o fit.svg");
+  sub->add_option("--model", args->model, "result JSON written by `betamix fit`")->required();
+  sub->add_option("FILE", args->file,
+                  "samples in (0,1): .npy, .txt, .csv, raw .f32/.f64, or - for standard input")
+      ->required();
+  sub->add_option("-o,--output", args->output, "the SVG file to write")->required();
+  sub->add_option("--bins", args->bins, "histogram bins on [0, 1]")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  args->input.add(sub);
+  add_boundary_options(sub, args->on_boundary, args->eps);
+  commands.push_back({sub, [args] { return run_plot(*args); }});
+}
+
+}  // namespace betamix::cli

@@ -1,0 +1,168 @@
+// `betamix predict --model result.json FILE`: the posterior probability of each component for
+// every sample, and the most likely component, as CSV (default, on stdout) or as an (n, K+1)
+// float64 .npy. The samples are processed and written in chunks, so the output never needs
+// to be held in memory.
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "betamix/betamix.hpp"
+#include "cli/command.hpp"
+#include "cli/fit_options.hpp"
+#include "cli/result_json.hpp"
+#include "io/reader.hpp"
+
+namespace betamix::cli {
+namespace {
+
+constexpr std::size_t kChunk = std::size_t{1} << 20;  // samples per chunk
+
+struct PredictArgs {
+  std::string model, file, output;
+  InputCli input;
+  std::string on_boundary = "reject";
+  double eps = FitOptions{}.boundary_eps;
+};
+
+/// The output file: CSV text or .npy, removed again if writing fails half-way.
+class RowWriter {
+ public:
+  RowWriter(const std::string& path, std::size_t n, std::size_t k) : path_(path), k_(k) {
+    const std::string ext = io::file_extension(path);
+    const bool to_stdout = path.empty() || path == "-";
+    if (!to_stdout && ext != ".csv" && ext != ".txt" && ext != ".npy") {
+      throw InputError(path + ": cannot write " +
+                       (ext.empty() ? "files without an extension" : "'" + ext + "' files") +
+                       "; use .csv, .npy or - for CSV on standard output");
+    }
+    npy_ = ext == ".npy";
+    file_ = to_stdout ? stdout : std::fopen(path.c_str(), "wb");
+    if (!file_) {
+      throw InputError(path + ": cannot create: " + std::generic_category().message(errno));
+    }
+    std::string header;
+    if (npy_) {
+      // NumPy .npy 1.0: the dict padded with spaces and '\n' to a multiple of 64 bytes.
+      std::string dict = "{'descr': '<f8', 'fortran_order': False, 'shape': (" + std::to_string(n) +
+                         ", " + std::to_string(k + 1) + "), }";
+      const std::size_t unpadded = 10 + dict.size() + 1;
+      dict.append((unpadded + 63) / 64 * 64 - unpadded, ' ');
+      dict += '\n';
+      header = std::string("\x93NUMPY\x01\x00", 8);
+      header += static_cast<char>(dict.size() & 0xff);
+      header += static_cast<char>(dict.size() >> 8);
+      header += dict;
+    } else {
+      for (std::size_t j = 0; j < k; ++j) header += "p" + std::to_string(j + 1) + ",";
+      header += "component\n";
+    }
+    write(header.data(), header.size());
+  }
+  RowWriter(const RowWriter&) = delete;
+  RowWriter& operator=(const RowWriter&) = delete;
+  ~RowWriter() {
+    if (file_ && file_ != stdout) {
+      std::fclose(file_);
+      std::error_code ec;
+      std::filesystem::remove(path_, ec);  // not committed: a failure left it incomplete
+    }
+  }
+
+  /// Writes the rows of `post` (rows x K posteriors) with their most likely components.
+  void rows(const std::vector<double>& post, const std::vector<int>& best) {
+    if (npy_) {
+      std::vector<double> out;
+      out.reserve(best.size() * (k_ + 1));
+      for (std::size_t i = 0; i < best.size(); ++i) {
+        out.insert(out.end(), post.begin() + i * k_, post.begin() + (i + 1) * k_);
+        out.push_back(best[i] + 1.0);
+      }
+      write(out.data(), out.size() * sizeof(double));
+      return;
+    }
+    std::string text;
+    for (std::size_t i = 0; i < best.size(); ++i) {
+      for (std::size_t j = 0; j < k_; ++j) {
+        append_number(text, post[i * k_ + j]);
+        text += ',';
+      }
+      text += std::to_string(best[i] + 1);
+      text += '\n';
+    }
+    write(text.data(), text.size());
+  }
+
+  void commit() {
+    std::FILE* f = file_;
+    file_ = nullptr;
+    if ((f == stdout ? std::fflush(f) : std::fclose(f)) != 0) {
+      std::error_code ec;
+      if (f != stdout) std::filesystem::remove(path_, ec);
+      throw Error(path_ + ": write failed: " + std::generic_category().message(errno));
+    }
+  }
+
+ private:
+  void write(const void* data, std::size_t bytes) {
+    if (bytes > 0 && std::fwrite(data, 1, bytes, file_) != bytes) {
+      throw Error((path_.empty() ? std::string("stdout") : path_) +
+                  ": write failed: " + std::generic_category().message(errno));
+    }
+  }
+
+  std::string path_;
+  std::size_t k_;
+  bool npy_ = false;
+  std::FILE* file_ = nullptr;
+};
+
+int run_predict(const PredictArgs& a) {
+  const MixtureParams params = read_params_json(a.model);
+  const InputData data = read_input(a.file, a.input, parse_boundary(a.on_boundary), a.eps);
+  const std::vector<double>& x = data.samples.values;
+  const std::size_t k = params.k();
+  RowWriter out(a.output, x.size(), k);
+  for (std::size_t begin = 0; begin < x.size(); begin += kChunk) {
+    const std::vector<double> chunk(x.begin() + begin,
+                                    x.begin() + std::min(x.size(), begin + kChunk));
+    const std::vector<double> post = responsibilities(params, chunk);
+    std::vector<int> best(chunk.size());
+    for (std::size_t i = 0; i < chunk.size(); ++i) {
+      const double* row = post.data() + i * k;
+      best[i] = static_cast<int>(std::max_element(row, row + k) - row);
+    }
+    out.rows(post, best);
+  }
+  out.commit();
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_predict_command(CLI::App& app, CommandList& commands) {
+  auto args = std::make_shared<PredictArgs>();
+  CLI::App* sub = app.add_subcommand(
+      "predict",
+      "Posterior probability of each component of a fitted mixture for every sample in FILE,\n"
+      "and the most likely component (numbered 1..K as in the result). Writes CSV rows\n"
+      "p1,...,pK,component with a header (stdout by default), or with -o x.npy a float64\n"
+      "array of shape (n, K+1). FILE is read and checked exactly as by `fit`.\n"
+      "Example: betamix predict --model result.json data.npy -o posteriors.csv");
+  sub->add_option("--model", args->model, "result JSON written by `betamix fit`")->required();
+  sub->add_option("FILE", args->file,
+                  "samples in (0,1): .npy, .txt, .csv, raw .f32/.f64, or - for standard input")
+      ->required();
+  sub->add_option("-o,--output", args->output,
+                  "write here (.csv or .npy) instead of CSV on standard output");
+  args->input.add(sub, false);
+  add_boundary_options(sub, args->on_boundary, args->eps);
+  commands.push_back({sub, [args] { return run_predict(*args); }});
+}
+
+}  // namespace betamix::cli

@@ -1,0 +1,256 @@
+// The CUDA backend (host side): the Backend implementation over the kernels in kernels/, the
+// GPU sampler's host entry point, and the device probe.
+//
+//   load(): checks that the data fit (before reading them), picks the layout (float32 x, or
+//           float32 log x and log1p(-x) where x is too close to 1; kernels/data_layout.cuh),
+//           then uploads the double input once, in chunks, converting it on the device.
+//   pass(): constants (float) -> pinned -> device, launch_pass (pass + fixed-order combine),
+//           totals (double) -> pinned host, one stream synchronisation.
+//
+// The grid of the pass is chosen once per (load, k) from the device's SM count and kept, so
+// repeated passes over the same data give bit-identical statistics.
+
+#include <algorithm>
+#include <array>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "backend.hpp"
+#include "betamix/error.hpp"
+#include "cuda_check.cuh"
+#include "data_layout.cuh"
+#include "device_memory.cuh"
+#include "pass.cuh"
+#include "sampler.cuh"
+
+namespace betamix::detail {
+namespace {
+
+// Samples converted per chunk in load(): bounds the double staging buffer to 128 MB.
+constexpr std::size_t kLoadChunk = std::size_t{1} << 24;
+// Samples drawn per chunk in sample_cuda(): bounds the device output buffer (512 MB of double).
+constexpr std::size_t kSampleChunk = std::size_t{1} << 26;
+// Upper bound of pass_grid_size(): 256-thread blocks, at most 2048 resident threads per SM.
+constexpr int kMaxPassBlocksPerSm = 8;
+
+void require_visible_device() {
+  if (!cuda_device_visible()) {
+    throw DeviceError(
+        "device cuda: no CUDA device is visible (check the driver and CUDA_VISIBLE_DEVICES), "
+        "or use --device cpu");
+  }
+}
+
+// Grows `buffer` to at least `count` elements (contents are not kept).
+template <class Buffer>
+void ensure_size(Buffer& buffer, std::size_t count) {
+  if (buffer.size() >= count) return;
+  buffer = Buffer();
+  buffer = Buffer(count);
+}
+
+class CudaBackend final : public Backend {
+ public:
+  CudaBackend() {
+    BETAMIX_CUDA_CHECK(cudaGetDevice(&device_));
+    device_name_ = current_device_name();
+  }
+
+  const char* name() const override { return "cuda"; }
+  std::string device_name() const override { return device_name_; }
+  std::size_t size() const override { return n_; }
+  double total_weight() const override { return total_weight_; }
+  /// The per-sample math of the pass is float32.
+  double roundoff() const override { return 0x1p-24; }
+
+  void load(const double* x, const double* case_weights, std::size_t n) override {
+    BETAMIX_CUDA_CHECK(cudaSetDevice(device_));
+    release_data();
+    const std::size_t padded = (n + 3) / 4 * 4;  // whole float4 groups
+    const std::size_t chunk = std::min(n, kLoadChunk);
+    const std::size_t weight_bytes = case_weights ? padded * sizeof(float) : 0;
+    const std::size_t scratch_bytes =
+        chunk * sizeof(double) +
+        pass_partials_size(1, kPassMaxFixedK, current_device_sm_count() * kMaxPassBlocksPerSm) *
+            sizeof(double);
+    const std::string what =
+        std::to_string(n) + " samples" + (case_weights ? " with case weights" : "");
+    // Checked before the input is read: even the smaller layout must fit.
+    require_device_memory(what + " (float32)", padded * layout_bytes_per_sample(DataLayout::X) +
+                                                   weight_bytes + scratch_bytes);
+    layout_ = choose_data_layout(x, n);
+    if (layout_ == DataLayout::LogPair) {
+      require_device_memory(
+          what + " (float32 log x and log(1-x), as some lie close to 1)",
+          padded * layout_bytes_per_sample(layout_) + weight_bytes + scratch_bytes);
+    }
+
+    const cudaStream_t stream = stream_.get();
+    a_ = DeviceBuffer<float>(padded);
+    if (layout_ == DataLayout::LogPair) b_ = DeviceBuffer<float>(padded);
+    if (case_weights) v_ = DeviceBuffer<float>(padded);
+    // The padding lanes are never used (the pass gives them weight 0), but keep them defined.
+    for (const DeviceBuffer<float>* buf : {&a_, &b_, &v_}) {
+      if (buf->size() > 0) {
+        BETAMIX_CUDA_CHECK(cudaMemsetAsync(buf->data(), 0, buf->bytes(), stream));
+      }
+    }
+    DeviceBuffer<double> staging(chunk);
+    for (std::size_t off = 0; off < n; off += chunk) {
+      const std::size_t len = std::min(chunk, n - off);
+      // Stream order keeps each copy into `staging` behind the kernel reading the last one.
+      BETAMIX_CUDA_CHECK(cudaMemcpyAsync(staging.data(), x + off, len * sizeof(double),
+                                         cudaMemcpyHostToDevice, stream));
+      if (layout_ == DataLayout::X) {
+        launch_to_float(len, staging.data(), a_.data() + off, stream);
+      } else {
+        launch_to_log_pair(len, staging.data(), a_.data() + off, b_.data() + off, stream);
+      }
+      if (case_weights) {
+        BETAMIX_CUDA_CHECK(cudaMemcpyAsync(staging.data(), case_weights + off, len * sizeof(double),
+                                           cudaMemcpyHostToDevice, stream));
+        launch_to_float(len, staging.data(), v_.data() + off, stream);
+      }
+    }
+    BETAMIX_CUDA_CHECK(cudaStreamSynchronize(stream));
+
+    if (case_weights) {
+      total_weight_ = 0.0;
+      for (std::size_t i = 0; i < n; ++i) total_weight_ += case_weights[i];
+    } else {
+      total_weight_ = static_cast<double>(n);
+    }
+    n_ = n;
+  }
+
+  void pass(const PassConstants& constants, PassStats& out) override {
+    const int starts = constants.starts, k = constants.k;
+    out.resize(starts, k);
+    if (starts < 1 || k < 1 || n_ == 0) return;
+    BETAMIX_CUDA_CHECK(cudaSetDevice(device_));
+    const cudaStream_t stream = stream_.get();
+    const int grid = grid_for(k);
+    const std::size_t table = static_cast<std::size_t>(starts) * k;
+    const std::size_t width = 3 * static_cast<std::size_t>(k) + 1;
+    ensure_size(h_constants_, 3 * table);
+    ensure_size(d_constants_, 3 * table);
+    ensure_size(d_partials_, pass_partials_size(starts, k, grid));
+    ensure_size(d_totals_, starts * width);
+    ensure_size(h_totals_, starts * width);
+
+    float* h = h_constants_.data();
+    for (std::size_t i = 0; i < table; ++i) {
+      h[i] = static_cast<float>(constants.am1[i]);
+      h[table + i] = static_cast<float>(constants.bm1[i]);
+      h[2 * table + i] = static_cast<float>(constants.c[i]);
+    }
+    BETAMIX_CUDA_CHECK(cudaMemcpyAsync(d_constants_.data(), h, 3 * table * sizeof(float),
+                                       cudaMemcpyHostToDevice, stream));
+    launch_pass(n_, starts, k, grid, a_.data(), b_.data(), v_.data(), d_constants_.data(),
+                d_partials_.data(), d_totals_.data(), stream);
+    BETAMIX_CUDA_CHECK(cudaMemcpyAsync(h_totals_.data(), d_totals_.data(),
+                                       starts * width * sizeof(double), cudaMemcpyDeviceToHost,
+                                       stream));
+    // Also keeps h_constants_ from being rewritten while the copy above may still read it.
+    BETAMIX_CUDA_CHECK(cudaStreamSynchronize(stream));
+
+    const double* p = h_totals_.data();
+    for (int r = 0; r < starts; ++r, p += width) {
+      double ll = p[3 * k];
+      for (int j = 0; j < k; ++j) {
+        const std::size_t i = static_cast<std::size_t>(r) * k + j;
+        out.n[i] = p[j];
+        out.s[i] = p[k + j];
+        out.t[i] = p[2 * k + j];
+        // The kernel evaluated l' = float(c) + float(am1) log x + float(bm1) log(1-x). With
+        // d = c - float(c) + (am1 - float(am1)) log x + (bm1 - float(bm1)) log(1-x), ~1e-7 |l|,
+        // logsumexp(l' + d) = L' + sum_k r'_k d_k + O(d^2), so summed over the samples
+        // LL = LL' + sum_k (dc_k N_k + dam1_k S_k + dbm1_k T_k) to first order. This removes
+        // the rounding of the constants, the same for every sample, from LL, leaving the
+        // per-sample rounding that averages out (and the N, S, T of the rounded constants).
+        ll += (constants.c[i] - h[2 * table + i]) * out.n[i] +
+              (constants.am1[i] - h[i]) * out.s[i] + (constants.bm1[i] - h[table + i]) * out.t[i];
+      }
+      out.ll[r] = ll;
+    }
+  }
+
+ private:
+  void release_data() {
+    a_ = DeviceBuffer<float>();
+    b_ = DeviceBuffer<float>();
+    v_ = DeviceBuffer<float>();
+    grid_.fill(0);
+    n_ = 0;
+    total_weight_ = 0.0;
+  }
+
+  // The pass grid for k over the loaded data, computed once per load and k. All k above
+  // kPassMaxFixedK share one kernel and so one grid.
+  int grid_for(int k) {
+    int& grid = grid_[std::min(k, kPassMaxFixedK + 1)];
+    if (grid == 0) grid = pass_grid_size(n_, k);
+    return grid;
+  }
+
+  int device_ = 0;
+  std::string device_name_;
+  CudaStream stream_;  // created on the current device, as is device_
+  std::size_t n_ = 0;
+  double total_weight_ = 0.0;
+  DataLayout layout_ = DataLayout::X;
+  DeviceBuffer<float> a_, b_, v_;  // the samples (DataLayout) and the case weights
+  DeviceBuffer<float> d_constants_;
+  DeviceBuffer<double> d_partials_, d_totals_;
+  PinnedBuffer<float> h_constants_;
+  PinnedBuffer<double> h_totals_;
+  std::array<int, kPassMaxFixedK + 2> grid_{};
+};
+
+}  // namespace
+
+bool cuda_device_visible() {
+  // A missing or too old driver is an error code here, not an exception: no device.
+  static const bool visible = [] {
+    int count = 0;
+    if (cudaGetDeviceCount(&count) != cudaSuccess) {
+      static_cast<void>(cudaGetLastError());
+      return false;
+    }
+    return count > 0;
+  }();
+  return visible;
+}
+
+std::unique_ptr<Backend> make_cuda_backend() {
+  require_visible_device();
+  return std::make_unique<CudaBackend>();
+}
+
+template <class Real>
+void sample_cuda(const MixtureParams& params, std::size_t n, std::uint64_t seed, Real* out) {
+  require_visible_device();
+  const std::vector<Real> tables = make_sample_tables<Real>(params);
+  if (n == 0) return;
+  const int k = static_cast<int>(params.k());
+  const std::size_t chunk = std::min(n, kSampleChunk);
+  require_device_memory("sampling " + std::to_string(n) + " values",
+                        (chunk + tables.size()) * sizeof(Real));
+  CudaStream stream;
+  DeviceBuffer<Real> d_tables(tables.size()), d_out(chunk);
+  BETAMIX_CUDA_CHECK(cudaMemcpyAsync(d_tables.data(), tables.data(), tables.size() * sizeof(Real),
+                                     cudaMemcpyHostToDevice, stream.get()));
+  for (std::size_t off = 0; off < n; off += chunk) {
+    const std::size_t len = std::min(chunk, n - off);
+    launch_sample<Real>(len, k, seed, off, d_tables.data(), d_out.data(), stream.get());
+    BETAMIX_CUDA_CHECK(cudaMemcpyAsync(out + off, d_out.data(), len * sizeof(Real),
+                                       cudaMemcpyDeviceToHost, stream.get()));
+  }
+  BETAMIX_CUDA_CHECK(cudaStreamSynchronize(stream.get()));
+}
+
+template void sample_cuda<float>(const MixtureParams&, std::size_t, std::uint64_t, float*);
+template void sample_cuda<double>(const MixtureParams&, std::size_t, std::uint64_t, double*);
+
+}  // namespace betamix::detail
