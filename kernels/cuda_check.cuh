@@ -1,0 +1,31 @@
+#pragma once
+// BETAMIX_CUDA_CHECK(call): every CUDA runtime call of the backend goes through it. A failure
+// throws betamix::DeviceError carrying the call's text, the error string, file and line, e.g.
+//
+//   device cuda: cudaMalloc(&ptr, bytes) failed: out of memory (kernels/device_memory.cu:40)
+//
+// BETAMIX_CUDA_CHECK_LAUNCH() follows every kernel launch (launch errors are reported by
+// cudaGetLastError, not by the launch itself).
+
+#include <cuda_runtime.h>
+
+#include <string>
+
+#include "betamix/error.hpp"
+
+namespace betamix::detail {
+
+/// Throws DeviceError naming `call`, `file` and `line` unless `status` is cudaSuccess.
+inline void cuda_check(cudaError_t status, const char* call, const char* file, int line) {
+  if (status == cudaSuccess) return;
+  // Clear a non-sticky error (e.g. a failed allocation) so that the next launch check does
+  // not report it a second time.
+  static_cast<void>(cudaGetLastError());
+  throw DeviceError(std::string("device cuda: ") + call + " failed: " + cudaGetErrorString(status) +
+                    " (" + file + ":" + std::to_string(line) + ")");
+}
+
+}  // namespace betamix::detail
+
+#define BETAMIX_CUDA_CHECK(call) ::betamix::detail::cuda_check((call), #call, __FILE__, __LINE__)
+#define BETAMIX_CUDA_CHECK_LAUNCH() BETAMIX_CUDA_CHECK(cudaGetLastError())

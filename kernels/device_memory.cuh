@@ -1,0 +1,135 @@
+#pragma once
+// Move-only owners of device memory, pinned host memory, streams and events, and the check
+// that turns "not enough device memory" into a DeviceError naming the sizes before anything
+// is allocated. Destructors release their resource and never throw.
+
+#include <cuda_runtime.h>
+
+#include <cstddef>
+#include <string>
+#include <utility>
+
+#include "cuda_check.cuh"
+
+namespace betamix::detail {
+
+/// `count` elements of T in device memory (uninitialised), freed by the destructor.
+template <class T>
+class DeviceBuffer {
+ public:
+  DeviceBuffer() = default;
+  explicit DeviceBuffer(std::size_t count) : size_(count) {
+    if (count > 0) BETAMIX_CUDA_CHECK(cudaMalloc(&data_, count * sizeof(T)));
+  }
+  DeviceBuffer(DeviceBuffer&& other) noexcept
+      : data_(std::exchange(other.data_, nullptr)), size_(std::exchange(other.size_, 0)) {}
+  DeviceBuffer& operator=(DeviceBuffer&& other) noexcept {
+    if (this != &other) {
+      release();
+      data_ = std::exchange(other.data_, nullptr);
+      size_ = std::exchange(other.size_, 0);
+    }
+    return *this;
+  }
+  DeviceBuffer(const DeviceBuffer&) = delete;
+  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+  ~DeviceBuffer() { release(); }
+
+  T* data() const { return data_; }
+  std::size_t size() const { return size_; }
+  std::size_t bytes() const { return size_ * sizeof(T); }
+
+ private:
+  void release() noexcept {
+    if (data_) static_cast<void>(cudaFree(data_));
+    data_ = nullptr;
+    size_ = 0;
+  }
+  T* data_ = nullptr;
+  std::size_t size_ = 0;
+};
+
+/// `count` elements of T in page-locked host memory, so that async copies are truly async.
+template <class T>
+class PinnedBuffer {
+ public:
+  PinnedBuffer() = default;
+  explicit PinnedBuffer(std::size_t count) : size_(count) {
+    if (count > 0) {
+      void* p = nullptr;
+      BETAMIX_CUDA_CHECK(cudaMallocHost(&p, count * sizeof(T)));
+      data_ = static_cast<T*>(p);
+    }
+  }
+  PinnedBuffer(PinnedBuffer&& other) noexcept
+      : data_(std::exchange(other.data_, nullptr)), size_(std::exchange(other.size_, 0)) {}
+  PinnedBuffer& operator=(PinnedBuffer&& other) noexcept {
+    if (this != &other) {
+      release();
+      data_ = std::exchange(other.data_, nullptr);
+      size_ = std::exchange(other.size_, 0);
+    }
+    return *this;
+  }
+  PinnedBuffer(const PinnedBuffer&) = delete;
+  PinnedBuffer& operator=(const PinnedBuffer&) = delete;
+  ~PinnedBuffer() { release(); }
+
+  T* data() const { return data_; }
+  std::size_t size() const { return size_; }
+
+ private:
+  void release() noexcept {
+    if (data_) static_cast<void>(cudaFreeHost(data_));
+    data_ = nullptr;
+    size_ = 0;
+  }
+  T* data_ = nullptr;
+  std::size_t size_ = 0;
+};
+
+/// A non-blocking CUDA stream.
+class CudaStream {
+ public:
+  CudaStream() { BETAMIX_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking)); }
+  CudaStream(const CudaStream&) = delete;
+  CudaStream& operator=(const CudaStream&) = delete;
+  ~CudaStream() { static_cast<void>(cudaStreamDestroy(stream_)); }
+  cudaStream_t get() const { return stream_; }
+
+ private:
+  cudaStream_t stream_ = nullptr;
+};
+
+/// A CUDA event for timing.
+class CudaEvent {
+ public:
+  CudaEvent() { BETAMIX_CUDA_CHECK(cudaEventCreate(&event_)); }
+  CudaEvent(const CudaEvent&) = delete;
+  CudaEvent& operator=(const CudaEvent&) = delete;
+  ~CudaEvent() { static_cast<void>(cudaEventDestroy(event_)); }
+  cudaEvent_t get() const { return event_; }
+
+ private:
+  cudaEvent_t event_ = nullptr;
+};
+
+/// "512 B", "4.0 MB", "4.0 GB" (decimal units).
+std::string format_bytes(std::size_t bytes);
+
+/// Throws DeviceError unless `needed` bytes fit into `free`:
+///   "device cuda: <what> need 4.0 GB on the GPU, but only 1.2 GB of 80.0 GB are free (<gpu>)"
+/// Pure function of its arguments, so it is testable without a GPU.
+void check_device_memory(const std::string& what, std::size_t needed, std::size_t free,
+                         std::size_t total, const std::string& gpu_name);
+
+/// check_device_memory() against cudaMemGetInfo on the current device.
+void require_device_memory(const std::string& what, std::size_t needed);
+
+/// Name of the current device ("NVIDIA H100 80GB HBM3").
+std::string current_device_name();
+
+/// Number of streaming multiprocessors of the current device.
+int current_device_sm_count();
+
+}  // namespace betamix::detail

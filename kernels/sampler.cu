@@ -1,0 +1,93 @@
+// The GPU sampler (DESIGN.md, "Sampling"): sample i is
+//
+//   math::sample_mixture<Real>(cum_w, alpha, beta, k, stream_i),
+//   stream_i = cuRAND Philox4x32-10, curand_init(seed, subsequence = i, offset = 0)
+//
+// which draws the same 32-bit words as the CPU's math::PhiloxStream(seed, i), so CPU and GPU
+// samples of one seed agree up to the rounding of device vs host math. Launch shape:
+// 256 threads per block, a grid-stride loop over i with 64-bit indices, at most 16 blocks per
+// SM; the component tables (3k Reals) are copied into dynamic shared memory first.
+
+#include <curand_kernel.h>
+
+#include <algorithm>
+#include <string>
+
+#include "betamix/error.hpp"
+#include "betamix/math/beta_sampler.hpp"
+#include "cuda_check.cuh"
+#include "device_memory.cuh"
+#include "sampler.cuh"
+
+namespace betamix::detail {
+namespace {
+
+constexpr int kSampleBlock = 256;
+
+// The word stream math::sample_mixture reads, over cuRAND's Philox state.
+struct CurandPhiloxStream {
+  curandStatePhilox4_32_10_t state;
+  __device__ std::uint32_t next() { return curand(&state); }
+};
+
+template <class Real>
+__global__ void __launch_bounds__(kSampleBlock)
+    sample_kernel(std::size_t n, int k, std::uint64_t seed, std::uint64_t first_index,
+                  const Real* __restrict__ tables, Real* __restrict__ out) {
+  extern __shared__ __align__(16) unsigned char sample_smem[];
+  Real* s_tables = reinterpret_cast<Real*>(sample_smem);
+  for (int j = threadIdx.x; j < 3 * k; j += kSampleBlock) s_tables[j] = tables[j];
+  __syncthreads();  // the tables are complete before any thread samples
+  const std::size_t stride = static_cast<std::size_t>(gridDim.x) * kSampleBlock;
+  for (std::size_t i = static_cast<std::size_t>(blockIdx.x) * kSampleBlock + threadIdx.x; i < n;
+       i += stride) {
+    CurandPhiloxStream rng;
+    curand_init(seed, first_index + i, 0, &rng.state);
+    out[i] = math::sample_mixture<Real>(s_tables, s_tables + k, s_tables + 2 * k, k, rng);
+  }
+}
+
+}  // namespace
+
+template <class Real>
+std::vector<Real> make_sample_tables(const MixtureParams& params) {
+  params.validate();
+  const int k = static_cast<int>(params.k());
+  if (k > kSampleMaxK) {
+    throw DeviceError("device cuda: the GPU sampler supports at most " +
+                      std::to_string(kSampleMaxK) + " components, got " + std::to_string(k) +
+                      "; use --device cpu");
+  }
+  const MixtureParams p = params.normalized();
+  std::vector<Real> tables(3 * static_cast<std::size_t>(k));
+  double acc = 0.0;
+  for (int j = 0; j < k; ++j) {
+    acc += p.weights[j];
+    tables[j] = static_cast<Real>(acc);
+    tables[k + j] = static_cast<Real>(p.alpha[j]);
+    tables[2 * k + j] = static_cast<Real>(p.beta[j]);
+  }
+  tables[k - 1] = Real(1);
+  return tables;
+}
+
+template <class Real>
+void launch_sample(std::size_t n, int k, std::uint64_t seed, std::uint64_t first_index,
+                   const Real* d_tables, Real* d_out, cudaStream_t stream) {
+  if (n == 0) return;
+  const std::size_t max_blocks = static_cast<std::size_t>(current_device_sm_count()) * 16;
+  const std::size_t blocks = std::min((n + kSampleBlock - 1) / kSampleBlock, max_blocks);
+  const std::size_t smem = 3 * static_cast<std::size_t>(k) * sizeof(Real);
+  sample_kernel<Real><<<static_cast<unsigned>(blocks), kSampleBlock, smem, stream>>>(
+      n, k, seed, first_index, d_tables, d_out);
+  BETAMIX_CUDA_CHECK_LAUNCH();
+}
+
+template std::vector<float> make_sample_tables<float>(const MixtureParams&);
+template std::vector<double> make_sample_tables<double>(const MixtureParams&);
+template void launch_sample<float>(std::size_t, int, std::uint64_t, std::uint64_t, const float*,
+                                   float*, cudaStream_t);
+template void launch_sample<double>(std::size_t, int, std::uint64_t, std::uint64_t, const double*,
+                                    double*, cudaStream_t);
+
+}  // namespace betamix::detail

@@ -1,0 +1,30 @@
+#pragma once
+// Launcher of the GPU sampler (sampler.cu) and the component tables it reads.
+
+#include <cuda_runtime.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "betamix/params.hpp"
+
+namespace betamix::detail {
+
+/// Largest number of components the GPU sampler takes (its tables live in shared memory).
+inline constexpr int kSampleMaxK = 2048;
+
+/// The sampler's tables [cumulative weights | alpha | beta], each k long, from normalised
+/// parameters, rounded to Real exactly as the CPU sampler does (the last cumulative weight is
+/// exactly 1). Throws InputError for invalid parameters, DeviceError when k > kSampleMaxK.
+template <class Real>
+std::vector<Real> make_sample_tables(const MixtureParams& params);
+
+/// d_out[i] = sample number first_index + i of the mixture for seed `seed`, i < n, drawn from
+/// the cuRAND Philox stream (seed, subsequence first_index + i) so that the values do not
+/// depend on the launch shape. d_tables: 3k Reals from make_sample_tables().
+template <class Real>
+void launch_sample(std::size_t n, int k, std::uint64_t seed, std::uint64_t first_index,
+                   const Real* d_tables, Real* d_out, cudaStream_t stream);
+
+}  // namespace betamix::detail
