@@ -32,6 +32,7 @@ double seconds_since(Clock::time_point t0) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // rows appear as they are measured
   std::size_t n = 1000000;
   int threads = 0;
   std::string json_path;
@@ -67,7 +68,7 @@ int main(int argc, char** argv) {
       o.k = ref.k;
       o.method = method;
       o.tolerance = 0.0;
-      o.max_iterations = 20000;
+      o.max_iterations = 5000;
       o.device = betamix::Device::Cpu;
       o.threads = threads;
       // Find the first iteration within reach of the best LL from the history, then time a
@@ -91,7 +92,7 @@ int main(int argc, char** argv) {
       const int passes = reached + 1;
       std::printf("%-11s %-6s %8d %10.3f %12.3f %s\n", c.name, betamix::to_string(method),
                   reached >= 0 ? passes : -1, secs, reached >= 0 ? 1e3 * secs / passes : NAN,
-                  reached >= 0 ? "reached" : "not reached in 20000 iterations");
+                  reached >= 0 ? "reached" : "not reached in 5000 iterations");
       char row[256];
       std::snprintf(
           row, sizeof row,

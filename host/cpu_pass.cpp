@@ -25,9 +25,10 @@ void chunk_fixed_k(const double* __restrict log_x, const double* __restrict log1
                    const double* __restrict v, std::size_t n, const double* am1, const double* bm1,
                    const double* c, double* acc) {
   // Without case weights, sum_i log s_i is taken as the log of the product of the s_i over
-  // blocks: one log per block instead of one per sample. Each s_i lies in [1, K], K <= 16, so
-  // the product of 128 of them stays below 2^512.
-  constexpr std::size_t kLogBlock = 128;
+  // blocks: one log per block instead of one per sample. Each s_i lies in [1, K], so a block of
+  // B samples keeps the product below K^B <= 2^512 (B = 512 for K = 2, 128 up to K = 16);
+  // longer blocks also spend less on the vector reductions at their ends.
+  constexpr std::size_t kLogBlock = K <= 2 ? 512 : K <= 4 ? 256 : 128;
   double sn[K] = {}, ss[K] = {}, st[K] = {};
   double ll = 0.0;
   const math::ComponentView<double> comp{am1, bm1, c};
