@@ -19,27 +19,14 @@
 #include "backend.hpp"
 #include "betamix/betamix.hpp"
 #include "support/reference.hpp"
+#include "support/sampler_cases.hpp"
 
 namespace betamix {
 namespace {
 
-struct Case {
-  const char* name;
-  MixtureParams p;
-};
-
-const Case kCases[] = {
-    {"Demo", {{0.5, 0.5}, {10.0, 1.5}, {1.5, 10.0}}},
-    {"Tiny", {{1.0}, {0.05}, {0.05}}},
-    {"TinyAlphaMixture", {{0.3, 0.7}, {0.05, 2.0}, {3.0, 3.0}}},
-    {"Large500x500", {{1.0}, {500.0}, {500.0}}},
-    {"Large500x50", {{1.0}, {500.0}, {50.0}}},
-};
-
-// Names the case in test listings instead of dumping its bytes.
-void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
-
-constexpr std::size_t kN = 200000;
+using Case = test::SamplerCase;
+using test::kSamplerCases;
+constexpr std::size_t kN = test::kSamplerN;
 
 class SamplerTest : public ::testing::TestWithParam<Case> {};
 
@@ -108,7 +95,7 @@ TEST_P(SamplerTest, FloatOutputMatchesDistribution) {
   EXPECT_GT(pv, 1e-4) << "KS D = " << d;
 }
 
-INSTANTIATE_TEST_SUITE_P(Shapes, SamplerTest, ::testing::ValuesIn(kCases),
+INSTANTIATE_TEST_SUITE_P(Shapes, SamplerTest, ::testing::ValuesIn(kSamplerCases),
                          [](const auto& info) { return std::string(info.param.name); });
 
 // Shapes far below 0.05 push nearly every draw onto the clamps: still strictly inside (0,1).

@@ -19,27 +19,14 @@
 #include "backend.hpp"
 #include "betamix/betamix.hpp"
 #include "support/reference.hpp"
+#include "support/sampler_cases.hpp"
 
 namespace betamix {
 namespace {
 
-struct Case {
-  const char* name;
-  MixtureParams p;
-};
-
-const Case kCases[] = {
-    {"Demo", {{0.5, 0.5}, {10.0, 1.5}, {1.5, 10.0}}},
-    {"Tiny", {{1.0}, {0.05}, {0.05}}},
-    {"TinyAlphaMixture", {{0.3, 0.7}, {0.05, 2.0}, {3.0, 3.0}}},
-    {"Large500x500", {{1.0}, {500.0}, {500.0}}},
-    {"Large500x50", {{1.0}, {500.0}, {50.0}}},
-};
-
-// gtest prints a parameter by name instead of as bytes.
-void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
-
-constexpr std::size_t kN = 200000;
+using Case = test::SamplerCase;
+using test::kSamplerCases;
+constexpr std::size_t kN = test::kSamplerN;
 
 template <class Real>
 std::vector<Real> draw(const MixtureParams& p, std::size_t n, std::uint64_t seed, Device device) {
@@ -123,7 +110,7 @@ TEST_P(CudaSampler, FloatOutputMatchesDistributionAndCpu) {
   check_same_as_cpu(xf, draw<float>(c.p, kN, 2025, Device::Cpu), 1e-3);
 }
 
-INSTANTIATE_TEST_SUITE_P(Shapes, CudaSampler, ::testing::ValuesIn(kCases),
+INSTANTIATE_TEST_SUITE_P(Shapes, CudaSampler, ::testing::ValuesIn(kSamplerCases),
                          [](const auto& info) { return std::string(info.param.name); });
 
 TEST(CudaSamplerBoundary, ExtremeShapesStayInside) {
@@ -140,7 +127,7 @@ bool same_bytes(const std::vector<Real>& a, const std::vector<Real>& b) {
 
 TEST(CudaSamplerDeterminism, SameSeedSameBytes) {
   if (!cuda_available()) GTEST_SKIP() << "no CUDA device";
-  const MixtureParams& p = kCases[0].p;
+  const MixtureParams& p = kSamplerCases[0].p;
   EXPECT_TRUE(same_bytes(draw<double>(p, 100003, 5, Device::Cuda),
                          draw<double>(p, 100003, 5, Device::Cuda)));
   EXPECT_TRUE(
@@ -152,7 +139,7 @@ TEST(CudaSamplerDeterminism, SameSeedSameBytes) {
 // show.
 TEST(CudaSamplerDeterminism, PrefixOfALongerDrawIsTheShorterDraw) {
   if (!cuda_available()) GTEST_SKIP() << "no CUDA device";
-  const MixtureParams& p = kCases[0].p;
+  const MixtureParams& p = kSamplerCases[0].p;
   const std::vector<float> longer = draw<float>(p, (std::size_t{1} << 26) + 1000, 9, Device::Cuda);
   const std::vector<float> shorter = draw<float>(p, 1001, 9, Device::Cuda);
   EXPECT_EQ(std::memcmp(longer.data(), shorter.data(), shorter.size() * sizeof(float)), 0);
