@@ -9,6 +9,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 
 #include <utility>
 #include <vector>
@@ -17,6 +19,44 @@
 
 namespace betamix::detail {
 namespace {
+
+// exp(x) for x <= 0 in double, inline so that the sample loop vectorises without calls
+// (a call to a vector exp forces every accumulator of the loop out of registers). It pays
+// for K <= 4; with more components the loop is long enough to hide the calls, and libmvec's
+// exp is faster (bench_cpu, 1 thread, N = 1e6: K = 2 2.97 vs 4.73 ms, K = 8 23.9 vs 17.1 ms).
+// x = k ln 2 + r with |r| <= ln(2)/2, e^r by its Taylor polynomial to degree 13 (truncation
+// below 2e-16 relative), 2^k put into the exponent bits. Below -708 the result is flushed to
+// 0, where it can no longer change a sum that includes exp(0) = 1.
+struct InlineExp {
+  double operator()(double x) const {
+    x = x < -708.0 ? -708.0 : x;
+    const double k = std::floor(x * 1.4426950408889634 + 0.5);
+    const double r = (x - k * 0.6931471803691238) - k * 1.9082149292705877e-10;
+    double p = 1.0 / 6227020800.0;
+    p = p * r + 1.0 / 479001600.0;
+    p = p * r + 1.0 / 39916800.0;
+    p = p * r + 1.0 / 3628800.0;
+    p = p * r + 1.0 / 362880.0;
+    p = p * r + 1.0 / 40320.0;
+    p = p * r + 1.0 / 5040.0;
+    p = p * r + 1.0 / 720.0;
+    p = p * r + 1.0 / 120.0;
+    p = p * r + 1.0 / 24.0;
+    p = p * r + 1.0 / 6.0;
+    p = p * r + 0.5;
+    p = p * r + 1.0;
+    p = p * r + 1.0;
+    // k is integral in [-1022, 0]; in t = k + 1023 + 2^52 the ulp is 1, so the low mantissa
+    // bits of t hold k + 1023, which shifted into the exponent field make 2^k.
+    const double t = k + (1023.0 + 4503599627370496.0);
+    std::uint64_t bits;
+    std::memcpy(&bits, &t, sizeof bits);
+    bits <<= 52;
+    double scale;
+    std::memcpy(&scale, &bits, sizeof scale);
+    return p * scale;
+  }
+};
 
 // The loop over samples with a compile-time K, so that the per-sample loops over components
 // unroll and the sample loop vectorises.
@@ -39,7 +79,11 @@ void chunk_fixed_k(const double* __restrict log_x, const double* __restrict log1
     for (std::size_t i = b; i < b + len; ++i) {
       double r[K], m, s;
       const double lx = log_x[i], l1x = log1m_x[i];
-      math::mixture_responsibilities_split(lx, l1x, comp, K, r, m, s);
+      if constexpr (K <= 4) {
+        math::mixture_responsibilities_split(lx, l1x, comp, K, r, m, s, InlineExp{});
+      } else {
+        math::mixture_responsibilities_split(lx, l1x, comp, K, r, m, s);
+      }
       double w = 1.0;
       if constexpr (Weighted) {
         w = v[i];

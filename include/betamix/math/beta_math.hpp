@@ -30,22 +30,30 @@ BETAMIX_HD_INLINE Real component_log_density(Real log_x, Real log1m_x, Real am1,
   return c + am1 * log_x + bm1 * log1m_x;
 }
 
+/// exp through the standard library (on the device, CUDA's). Backends may pass their own.
+struct StdExp {
+  template <class Real>
+  BETAMIX_HD_INLINE Real operator()(Real x) const {
+    return std::exp(x);
+  }
+};
+
 /// Evaluates the K weighted component log-densities l_k of one sample, replaces them in `r` by
 /// the responsibilities, and returns the shift m = max_k l_k and the sum s = sum_k exp(l_k - m),
 /// so that log p(x) = m + log s. Shifting by the maximum keeps every exponent <= 0 (nothing
 /// overflows) and makes s >= 1 (its log is finite); s <= K. Callers that pass a compile-time
-/// `k` get fully unrolled loops.
-template <class Real>
+/// `k` get fully unrolled loops. `exp` is only ever called with arguments <= 0.
+template <class Real, class Exp = StdExp>
 BETAMIX_HD_INLINE void mixture_responsibilities_split(Real log_x, Real log1m_x,
                                                       ComponentView<Real> comp, int k, Real* r,
-                                                      Real& m, Real& s) {
+                                                      Real& m, Real& s, Exp exp = Exp{}) {
   if (k == 2) {
     // One exp instead of two: the larger term is exp(0) = 1.
     const Real l0 = component_log_density(log_x, log1m_x, comp.am1[0], comp.bm1[0], comp.c[0]);
     const Real l1 = component_log_density(log_x, log1m_x, comp.am1[1], comp.bm1[1], comp.c[1]);
     const bool first = l0 >= l1;
     m = first ? l0 : l1;
-    const Real e = std::exp(first ? l1 - l0 : l0 - l1);
+    const Real e = exp(first ? l1 - l0 : l0 - l1);
     s = Real(1) + e;
     const Real big = Real(1) / s, small = e * big;
     r[0] = first ? big : small;
@@ -60,7 +68,7 @@ BETAMIX_HD_INLINE void mixture_responsibilities_split(Real log_x, Real log1m_x,
   }
   s = Real(0);
   for (int j = 0; j < k; ++j) {
-    r[j] = std::exp(r[j] - m);
+    r[j] = exp(r[j] - m);
     s += r[j];
   }
   const Real inv = Real(1) / s;
