@@ -37,6 +37,7 @@ int run_crosscheck(CrosscheckArgs a) {
   ro.column = a.column;
   a.fit.device = "cpu";
   FitOptions first = a.fit.options(a.k);
+  first.standard_errors = false;  // compared: the iterations and the parameters
   ro.on_boundary = first.on_boundary;
   ro.eps = first.boundary_eps;
   const io::Samples data = io::read_samples(a.file, ro);
