@@ -41,9 +41,12 @@
 #include <vector>
 
 #include "backend.hpp"
+#include "bench_common.hpp"
 #include "betamix/betamix.hpp"
 
 namespace {
+
+using namespace betamix::bench;
 
 using Clock = std::chrono::steady_clock;
 using betamix::MixtureParams;
@@ -96,21 +99,6 @@ class Stopwatch {
   double cpu_;
 };
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t h = v.size() / 2;
-  return v.size() % 2 ? v[h] : 0.5 * (v[h - 1] + v[h]);
-}
-
-std::size_t parse_size(const std::string& s) {
-  std::size_t used = 0;
-  const double d = std::stod(s, &used);
-  if (used != s.size() || !(d >= 1.0) || d != std::floor(d) || d > 1e12) {
-    throw std::invalid_argument("--sizes: '" + s + "' is not a positive whole number");
-  }
-  return static_cast<std::size_t>(d);
-}
-
 std::string cpu_model() {
   std::ifstream in("/proc/cpuinfo");
   std::string line;
@@ -130,13 +118,6 @@ double load_average() {
   double one_minute = -1.0;
   in >> one_minute;
   return one_minute;
-}
-
-std::string now_utc() {
-  const std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
 }
 
 // ---- the bandwidth floor ---------------------------------------------------------------------
@@ -202,23 +183,6 @@ BandwidthFloor measure_floor(double megabytes, int threads, int reps) {
 }
 
 // ---- data and parameters ---------------------------------------------------------------------
-
-// The demo mixture, 0.5 Beta(10, 1.5) + 0.5 Beta(1.5, 10).
-MixtureParams demo_params() { return {{0.5, 0.5}, {10.0, 1.5}, {1.5, 10.0}}; }
-
-// K = 2: the demo mixture. Otherwise K equally weighted components with means spread evenly
-// over (0,1), (j + 1/2) / K, and concentration a + b = 20.
-MixtureParams params_for_k(int k) {
-  if (k == 2) return demo_params();
-  MixtureParams p;
-  for (int j = 0; j < k; ++j) {
-    const double mean = (j + 0.5) / k;
-    p.weights.push_back(1.0 / k);
-    p.alpha.push_back(20.0 * mean);
-    p.beta.push_back(20.0 * (1.0 - mean));
-  }
-  return p;
-}
 
 std::vector<double> read_f64(const std::string& path) {
   std::ifstream in(path, std::ios::binary | std::ios::ate);

@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "backend.hpp"
+#include "bench_common.hpp"
 #include "betamix/betamix.hpp"
 #include "cuda_check.cuh"
 #include "data_layout.cuh"
@@ -42,6 +43,8 @@
 #include "sampler.cuh"
 
 namespace {
+
+using namespace betamix::bench;
 
 using betamix::MixtureParams;
 using betamix::detail::CudaEvent;
@@ -67,42 +70,6 @@ struct Args {
   std::string json_path;
   bool quick = false;
 };
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t h = v.size() / 2;
-  return v.size() % 2 ? v[h] : 0.5 * (v[h - 1] + v[h]);
-}
-
-std::size_t parse_size(const std::string& s) {
-  std::size_t used = 0;
-  const double d = std::stod(s, &used);
-  if (used != s.size() || !(d >= 1.0) || d != std::floor(d) || d > 1e11) {
-    throw std::invalid_argument("'" + s + "' is not a positive whole number");
-  }
-  return static_cast<std::size_t>(d);
-}
-
-std::string now_utc() {
-  const std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
-}
-
-// The demo mixture for K = 2; otherwise K equal components with means (j + 1/2) / K and
-// a + b = 20 (as bench_cpu).
-MixtureParams params_for_k(int k) {
-  if (k == 2) return {{0.5, 0.5}, {10.0, 1.5}, {1.5, 10.0}};
-  MixtureParams p;
-  for (int j = 0; j < k; ++j) {
-    const double mean = (j + 0.5) / k;
-    p.weights.push_back(1.0 / k);
-    p.alpha.push_back(20.0 * mean);
-    p.beta.push_back(20.0 * (1.0 - mean));
-  }
-  return p;
-}
 
 // Times `op` (work enqueued on `stream`) with events: median microseconds over `reps`, each
 // after `flush` (outside the timed interval).
