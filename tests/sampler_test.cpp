@@ -30,30 +30,6 @@ constexpr std::size_t kN = test::kSamplerN;
 
 class SamplerTest : public ::testing::TestWithParam<Case> {};
 
-// Mean and variance of the sample against the exact mixture moments, within 5 standard errors:
-// SE(mean) = sqrt(var / n), SE(variance) = sqrt((mu4 - var^2) / n) with mu4 the exact central
-// fourth moment. A 5-sigma miss has probability ~6e-7 for a correct sampler.
-template <class Real>
-void check_moments(const MixtureParams& p, const std::vector<Real>& x) {
-  const double m1 = test::ref_mixture_raw_moment(p, 1), m2 = test::ref_mixture_raw_moment(p, 2);
-  const double m3 = test::ref_mixture_raw_moment(p, 3), m4 = test::ref_mixture_raw_moment(p, 4);
-  const double var = m2 - m1 * m1;
-  const double mu4 = m4 - 4 * m1 * m3 + 6 * m1 * m1 * m2 - 3 * m1 * m1 * m1 * m1;
-  const double n = static_cast<double>(x.size());
-  double sum = 0.0;
-  for (Real v : x) sum += v;
-  const double mean = sum / n;
-  double ss = 0.0;
-  for (Real v : x) ss += (v - mean) * (v - mean);
-  const double sample_var = ss / (n - 1);
-  test::ToleranceCheck mean_check(5 * std::sqrt(var / n), 0.0);
-  mean_check.add("mean", mean, m1);
-  EXPECT_TRUE(mean_check.result());
-  test::ToleranceCheck var_check(5 * std::sqrt((mu4 - var * var) / n), 0.0);
-  var_check.add("variance", sample_var, var);
-  EXPECT_TRUE(var_check.result());
-}
-
 template <class Real>
 void check_open_interval(const std::vector<Real>& x) {
   const char* type = sizeof(Real) == 4 ? "float" : "double";
@@ -72,7 +48,7 @@ TEST_P(SamplerTest, DoubleOutputMatchesDistribution) {
   std::vector<double> x(kN);
   sample(c.p, kN, 2024, x.data(), Device::Cpu);
   check_open_interval(x);
-  check_moments(c.p, x);
+  test::check_moments(c.p, x);
   // Above 1 - 2^-30 the double grid (2^-53) is too coarse for tiny shapes, whose mass there
   // piles onto 1 - 2^-53; the statistic still counts how many samples lie above.
   const double d = test::ks_statistic_within(c.p, x, 0.0, 1.0 - 0x1.0p-30);
@@ -85,7 +61,7 @@ TEST_P(SamplerTest, FloatOutputMatchesDistribution) {
   std::vector<float> xf(kN);
   sample(c.p, kN, 2025, xf.data(), Device::Cpu);
   check_open_interval(xf);
-  check_moments(c.p, xf);
+  test::check_moments(c.p, xf);
   // float clamps below FLT_MIN (1.2e-38) and cannot resolve within ~2^-24 of 1: compare on
   // [1e-37, 1 - 2^-20], where rounding to float moves the CDF by < 1e-3 at the worst (tiny
   // shapes near 1), well under the KS threshold ~5e-3 at n = 2e5.

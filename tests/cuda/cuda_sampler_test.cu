@@ -35,29 +35,6 @@ std::vector<Real> draw(const MixtureParams& p, std::size_t n, std::uint64_t seed
   return x;
 }
 
-// Mean and variance against the exact mixture moments within 5 standard errors:
-// SE(mean) = sqrt(var / n), SE(variance) = sqrt((mu4 - var^2) / n), mu4 the central fourth
-// moment. A 5-sigma miss has probability ~6e-7 for a correct sampler.
-template <class Real>
-void check_moments(const MixtureParams& p, const std::vector<Real>& x) {
-  const double m1 = test::ref_mixture_raw_moment(p, 1), m2 = test::ref_mixture_raw_moment(p, 2);
-  const double m3 = test::ref_mixture_raw_moment(p, 3), m4 = test::ref_mixture_raw_moment(p, 4);
-  const double var = m2 - m1 * m1;
-  const double mu4 = m4 - 4 * m1 * m3 + 6 * m1 * m1 * m2 - 3 * m1 * m1 * m1 * m1;
-  const double n = static_cast<double>(x.size());
-  double sum = 0.0;
-  for (Real v : x) sum += v;
-  const double mean = sum / n;
-  double ss = 0.0;
-  for (Real v : x) ss += (v - mean) * (v - mean);
-  test::ToleranceCheck mean_check(5 * std::sqrt(var / n), 0.0);
-  mean_check.add("mean", mean, m1);
-  EXPECT_TRUE(mean_check.result());
-  test::ToleranceCheck var_check(5 * std::sqrt((mu4 - var * var) / n), 0.0);
-  var_check.add("variance", ss / (n - 1), var);
-  EXPECT_TRUE(var_check.result());
-}
-
 template <class Real>
 void check_open_interval(const std::vector<Real>& x) {
   const auto [lo, hi] = std::minmax_element(x.begin(), x.end());
@@ -90,7 +67,7 @@ TEST_P(CudaSampler, DoubleOutputMatchesDistributionAndCpu) {
   const Case& c = GetParam();
   const std::vector<double> x = draw<double>(c.p, kN, 2024, Device::Cuda);
   check_open_interval(x);
-  check_moments(c.p, x);
+  test::check_moments(c.p, x);
   // Above 1 - 2^-30 the double grid is too coarse for tiny shapes (see sampler_test.cpp).
   const double d = test::ks_statistic_within(c.p, x, 0.0, 1.0 - 0x1.0p-30);
   EXPECT_GT(test::ks_p_value(d, static_cast<double>(kN)), 1e-4) << "KS D = " << d;
@@ -102,7 +79,7 @@ TEST_P(CudaSampler, FloatOutputMatchesDistributionAndCpu) {
   const Case& c = GetParam();
   const std::vector<float> xf = draw<float>(c.p, kN, 2025, Device::Cuda);
   check_open_interval(xf);
-  check_moments(c.p, xf);
+  test::check_moments(c.p, xf);
   // float clamps below FLT_MIN and cannot resolve within ~2^-24 of 1 (see sampler_test.cpp).
   const std::vector<double> x(xf.begin(), xf.end());
   const double d = test::ks_statistic_within(c.p, x, 1e-37, 1.0 - 0x1.0p-20);
