@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <vector>
 
 #include "backend.hpp"
@@ -62,21 +63,38 @@ std::vector<double> pdf(const MixtureParams& params, const std::vector<double>& 
   return out;
 }
 
-std::vector<double> responsibilities(const MixtureParams& params, const std::vector<double>& x) {
-  const std::size_t k = params.k();
-  std::vector<double> out(x.size() * k);
-  for_each_posterior(params, checked(x), [&](std::size_t i, double, const auto& r) {
-    std::copy(r.begin(), r.end(), out.begin() + i * k);
-  });
-  return out;
+namespace {
+
+// The posteriors of every sample on `device` (Backend::posteriors): n x K and the best component.
+void posteriors(const MixtureParams& params, const std::vector<double>& x, Device device,
+                std::vector<double>& post, std::vector<int>& best) {
+  params.validate();
+  const std::vector<double> data = checked(x);
+  detail::PassConstants c;
+  c.resize(1, static_cast<int>(params.k()));
+  c.set(0, params.normalized());
+  const std::unique_ptr<detail::Backend> backend = detail::make_backend(device, 0, nullptr);
+  backend->load(data.data(), nullptr, data.size());
+  post.resize(data.size() * params.k());
+  best.resize(data.size());
+  backend->posteriors(c, post.data(), best.data());
 }
 
-std::vector<int> predict(const MixtureParams& params, const std::vector<double>& x) {
-  std::vector<int> out(x.size());
-  for_each_posterior(params, checked(x), [&](std::size_t i, double, const auto& r) {
-    out[i] = static_cast<int>(std::max_element(r.begin(), r.end()) - r.begin());
-  });
-  return out;
+}  // namespace
+
+std::vector<double> responsibilities(const MixtureParams& params, const std::vector<double>& x,
+                                     Device device) {
+  std::vector<double> post;
+  std::vector<int> best;
+  posteriors(params, x, device, post, best);
+  return post;
+}
+
+std::vector<int> predict(const MixtureParams& params, const std::vector<double>& x, Device device) {
+  std::vector<double> post;
+  std::vector<int> best;
+  posteriors(params, x, device, post, best);
+  return best;
 }
 
 bool cuda_available() { return detail::cuda_device_visible(); }

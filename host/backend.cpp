@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "betamix/math/moments.hpp"
 #include "special.hpp"
 
 namespace betamix::detail {
@@ -32,6 +33,20 @@ void PassStats::resize(int n_starts, int n_components) {
   s.assign(size, 0.0);
   t.assign(size, 0.0);
   ll.assign(n_starts, 0.0);
+}
+
+void MomentStats::assign(int n_components, const double* sums) {
+  k = n_components;
+  const std::size_t kk = static_cast<std::size_t>(k);
+  single.assign(sums, sums + kMoments * kk);
+  pair.assign(kMoments * kk * kk, 0.0);
+  const int width = math::moment_sum_count(k);
+  for (int i = kMoments * k; i + 1 < width; ++i) {
+    const math::MomentSlot slot = math::moment_slot(k, i);
+    pair[(slot.q * kk + slot.j) * kk + slot.l] = sums[i];
+    pair[(slot.q * kk + slot.l) * kk + slot.j] = sums[i];
+  }
+  ll = sums[width - 1];
 }
 
 std::unique_ptr<Backend> make_backend(Device device, int threads, std::string* note) {

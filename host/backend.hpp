@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "betamix/error.hpp"
+#include "betamix/math/moments.hpp"
 #include "betamix/options.hpp"
 #include "betamix/params.hpp"
 
@@ -52,19 +53,15 @@ struct PassStats {
 ///   pair[q][k][l] = sum_i v_i r_ik r_il m_q(x_i)   (symmetric in k, l)
 ///   ll            = sum_i v_i L_i
 struct MomentStats {
-  static constexpr int kMoments = 6;
+  static constexpr int kMoments = math::kMoments;
   int k = 0;
   std::vector<double> single;  // [kMoments][k]
   std::vector<double> pair;    // [kMoments][k][k]
   double ll = 0.0;
 
-  void resize(int n_components) {
-    k = n_components;
-    const std::size_t size = static_cast<std::size_t>(n_components) * kMoments;
-    single.assign(size, 0.0);
-    pair.assign(size * n_components, 0.0);
-    ll = 0.0;
-  }
+  /// Unpacks the math::moment_sum_count(k) sums of a moment pass (betamix/math/moments.hpp),
+  /// filling both triangles of `pair`.
+  void assign(int n_components, const double* sums);
   double single_at(int q, int j) const { return single[static_cast<std::size_t>(q) * k + j]; }
   double pair_at(int q, int j, int l) const {
     return pair[(static_cast<std::size_t>(q) * k + j) * k + l];
@@ -93,11 +90,12 @@ class Backend {
   /// One pass over the data. `out` is resized by the backend.
   virtual void pass(const PassConstants& constants, PassStats& out) = 0;
   /// One pass that accumulates the moment sums of the observed information for the single
-  /// parameter set in `constants` (constants.starts == 1). `out` is resized by the backend.
-  /// Backends without it throw DeviceError (the default).
-  virtual void moment_pass(const PassConstants& /*constants*/, MomentStats& /*out*/) {
-    throw DeviceError("standard errors are not implemented on this backend");
-  }
+  /// parameter set in `constants` (constants.starts == 1), in double precision.
+  virtual void moment_pass(const PassConstants& constants, MomentStats& out) = 0;
+  /// The posterior probability of each component for every loaded sample under the single
+  /// parameter set in `constants`, in double precision: post[i * k + j] for component j of
+  /// sample i (n x k), and in best[i] the first j with the largest post[i * k + j].
+  virtual void posteriors(const PassConstants& constants, double* post, int* best) = 0;
 };
 
 /// The CPU backend; `threads` = 0 uses OpenMP's default.

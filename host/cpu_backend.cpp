@@ -7,10 +7,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <string>
 #include <vector>
 
 #include "backend.hpp"
+#include "betamix/math/beta_math.hpp"
 #include "cpu_pass.hpp"
 
 namespace betamix::detail {
@@ -83,7 +85,7 @@ class CpuBackend final : public Backend {
     const int k = constants.k;
     const std::size_t n = log_x_.size();
     const std::size_t chunks = (n + kChunk - 1) / kChunk;
-    const std::size_t width = moment_chunk_width(k);
+    const std::size_t width = math::moment_sum_count(k);
     std::vector<double> partials(chunks * width);
     const double* v = weights_.empty() ? nullptr : weights_.data();
 #pragma omp parallel for num_threads(threads_) schedule(static) if (chunks > 1)
@@ -98,20 +100,20 @@ class CpuBackend final : public Backend {
     for (std::size_t ch = 0; ch < chunks; ++ch) {
       for (std::size_t i = 0; i < width; ++i) total[i] += partials[ch * width + i];
     }
-    out.resize(k);
-    const std::size_t kk = static_cast<std::size_t>(k), pairs = kk * (kk + 1) / 2;
-    std::copy(total.begin(), total.begin() + 6 * kk, out.single.begin());
-    for (int q = 0; q < MomentStats::kMoments; ++q) {
-      std::size_t p = 0;
-      for (std::size_t j = 0; j < kk; ++j) {
-        for (std::size_t l = j; l < kk; ++l, ++p) {
-          const double value = total[6 * kk + q * pairs + p];
-          out.pair[(q * kk + j) * kk + l] = value;
-          out.pair[(q * kk + l) * kk + j] = value;
-        }
-      }
+    out.assign(k, total.data());
+  }
+
+  void posteriors(const PassConstants& constants, double* post, int* best) override {
+    const int k = constants.k;
+    const math::ComponentView<double> comp{constants.am1.data(), constants.bm1.data(),
+                                           constants.c.data()};
+    const std::ptrdiff_t n = static_cast<std::ptrdiff_t>(log_x_.size());
+#pragma omp parallel for num_threads(threads_) schedule(static)
+    for (std::ptrdiff_t i = 0; i < n; ++i) {
+      double* r = post + i * k;
+      math::mixture_responsibilities(log_x_[i], log1m_x_[i], comp, k, r);
+      best[i] = static_cast<int>(std::max_element(r, r + k) - r);
     }
-    out.ll = total[width - 1];
   }
 
  private:

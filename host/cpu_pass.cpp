@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "betamix/math/beta_math.hpp"
+#include "betamix/math/moments.hpp"
 
 namespace betamix::detail {
 namespace {
@@ -160,28 +161,21 @@ void cpu_pass_chunk(const double* log_x, const double* log1m_x, const double* v,
 
 void cpu_moment_chunk(const double* log_x, const double* log1m_x, const double* v, std::size_t n,
                       int k, const double* am1, const double* bm1, const double* c, double* acc) {
-  // Runs once per fit (for the standard errors), so a plain loop over components is enough.
-  const std::size_t kk = static_cast<std::size_t>(k);
-  const std::size_t pairs = kk * (kk + 1) / 2;
-  double* single = acc;
-  double* pair = acc + 6 * kk;
-  double& ll = acc[6 * kk + 6 * pairs];
-  for (std::size_t i = 0; i < moment_chunk_width(k); ++i) acc[i] = 0.0;
-  std::vector<double> r(kk);
+  // Runs once per fit (for the standard errors): a plain loop over the sums is enough.
+  const int width = math::moment_sum_count(k);
+  std::vector<math::MomentSlot> slots(width);
+  for (int i = 0; i < width; ++i) {
+    slots[i] = math::moment_slot(k, i);
+    acc[i] = 0.0;
+  }
+  std::vector<double> r(k);
+  double m[math::kMoments];
   const math::ComponentView<double> comp{am1, bm1, c};
   for (std::size_t i = 0; i < n; ++i) {
-    const double lx = log_x[i], l1x = log1m_x[i];
     const double w = v ? v[i] : 1.0;
-    ll += w * math::mixture_responsibilities(lx, l1x, comp, k, r.data());
-    const double m[6] = {w, w * lx, w * l1x, w * lx * lx, w * lx * l1x, w * l1x * l1x};
-    std::size_t p = 0;
-    for (std::size_t j = 0; j < kk; ++j) {
-      for (int q = 0; q < 6; ++q) single[q * kk + j] += r[j] * m[q];
-      for (std::size_t l = j; l < kk; ++l, ++p) {
-        const double rr = r[j] * r[l];
-        for (int q = 0; q < 6; ++q) pair[q * pairs + p] += rr * m[q];
-      }
-    }
+    const double vlp = w * math::mixture_responsibilities(log_x[i], log1m_x[i], comp, k, r.data());
+    math::sample_moments(w, log_x[i], log1m_x[i], m);
+    for (int s = 0; s < width; ++s) acc[s] += math::moment_term(slots[s], r.data(), m, vlp);
   }
 }
 

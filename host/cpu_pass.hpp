@@ -12,16 +12,9 @@ void cpu_pass_chunk(const double* log_x, const double* log1m_x, const double* v,
                     int starts, int k, const double* am1, const double* bm1, const double* c,
                     double* acc);
 
-/// Number of doubles cpu_moment_chunk() writes for `k` components: 6k single sums, 6 upper
-/// triangles of k(k+1)/2 pair sums, LL.
-constexpr std::size_t moment_chunk_width(int k) {
-  return 6 * static_cast<std::size_t>(k) + 3 * static_cast<std::size_t>(k) * (k + 1) + 1;
-}
-
 /// Accumulates the moment sums of the observed information (MomentStats in backend.hpp) of
-/// samples [0, n) of one chunk for one parameter set of `k` components into acc (overwritten):
-/// [6][k] single sums, then for each moment q the pairs j <= l in row-major upper-triangle
-/// order, then LL.
+/// samples [0, n) of one chunk for one parameter set of `k` components into acc, in the layout
+/// of betamix/math/moments.hpp (math::moment_sum_count(k) doubles, overwritten).
 void cpu_moment_chunk(const double* log_x, const double* log1m_x, const double* v, std::size_t n,
                       int k, const double* am1, const double* bm1, const double* c, double* acc);
 

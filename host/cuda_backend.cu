@@ -6,6 +6,8 @@
 //           then uploads the double input once, in chunks, converting it on the device.
 //   pass(): constants (float) -> pinned -> device, launch_pass (pass + fixed-order combine),
 //           totals (double) -> pinned host, one stream synchronisation.
+//   moment_pass(), posteriors(): once per fit or per chunk of `predict`, in double
+//           (kernels/moment_pass.cu, kernels/posteriors.cu).
 //
 // The grid of the pass is chosen once per (load, k) from the device's SM count and kept, so
 // repeated passes over the same data give bit-identical statistics.
@@ -18,10 +20,13 @@
 
 #include "backend.hpp"
 #include "betamix/error.hpp"
+#include "betamix/math/moments.hpp"
 #include "cuda_check.cuh"
 #include "data_layout.cuh"
 #include "device_memory.cuh"
+#include "moment_pass.cuh"
 #include "pass.cuh"
+#include "posteriors.cuh"
 #include "sampler.cuh"
 
 namespace betamix::detail {
@@ -176,7 +181,74 @@ class CudaBackend final : public Backend {
     }
   }
 
+  void moment_pass(const PassConstants& constants, MomentStats& out) override {
+    const int k = constants.k;
+    if (k > kMomentMaxK) {
+      throw DeviceError("device cuda: the GPU moment pass supports at most " +
+                        std::to_string(kMomentMaxK) + " components, got k = " + std::to_string(k));
+    }
+    BETAMIX_CUDA_CHECK(cudaSetDevice(device_));
+    const cudaStream_t stream = stream_.get();
+    const int grid = moment_grid_size(n_);
+    const std::size_t width = math::moment_sum_count(k);
+    const std::vector<double> h_constants = first_start_constants(constants);
+    require_device_memory(
+        "the moment pass of the standard errors",
+        (h_constants.size() + moment_partials_size(k, grid) + width) * sizeof(double));
+    DeviceBuffer<double> d_constants(h_constants.size()), d_partials(moment_partials_size(k, grid)),
+        d_totals(width);
+    BETAMIX_CUDA_CHECK(cudaMemcpyAsync(d_constants.data(), h_constants.data(),
+                                       h_constants.size() * sizeof(double), cudaMemcpyHostToDevice,
+                                       stream));
+    launch_moment_pass(n_, k, grid, a_.data(), b_.data(), v_.data(), d_constants.data(),
+                       d_partials.data(), d_totals.data(), stream);
+    std::vector<double> totals(width);
+    BETAMIX_CUDA_CHECK(cudaMemcpyAsync(totals.data(), d_totals.data(), width * sizeof(double),
+                                       cudaMemcpyDeviceToHost, stream));
+    BETAMIX_CUDA_CHECK(cudaStreamSynchronize(stream));
+    out.assign(k, totals.data());
+  }
+
+  void posteriors(const PassConstants& constants, double* post, int* best) override {
+    const int k = constants.k;
+    if (n_ == 0) return;
+    BETAMIX_CUDA_CHECK(cudaSetDevice(device_));
+    const cudaStream_t stream = stream_.get();
+    const std::size_t values = n_ * static_cast<std::size_t>(k);
+    const std::vector<double> h_constants = first_start_constants(constants);
+    if (d_post_.size() < values || d_best_.size() < n_) {
+      d_post_ = DeviceBuffer<double>();
+      d_best_ = DeviceBuffer<int>();
+      require_device_memory(
+          "the posteriors of " + std::to_string(n_) + " samples",
+          values * sizeof(double) + n_ * sizeof(int) + h_constants.size() * sizeof(double));
+      d_post_ = DeviceBuffer<double>(values);
+      d_best_ = DeviceBuffer<int>(n_);
+    }
+    DeviceBuffer<double> d_constants(h_constants.size());
+    BETAMIX_CUDA_CHECK(cudaMemcpyAsync(d_constants.data(), h_constants.data(),
+                                       h_constants.size() * sizeof(double), cudaMemcpyHostToDevice,
+                                       stream));
+    launch_posteriors(n_, k, a_.data(), b_.data(), d_constants.data(), d_post_.data(),
+                      d_best_.data(), stream);
+    BETAMIX_CUDA_CHECK(cudaMemcpyAsync(post, d_post_.data(), values * sizeof(double),
+                                       cudaMemcpyDeviceToHost, stream));
+    BETAMIX_CUDA_CHECK(
+        cudaMemcpyAsync(best, d_best_.data(), n_ * sizeof(int), cudaMemcpyDeviceToHost, stream));
+    BETAMIX_CUDA_CHECK(cudaStreamSynchronize(stream));
+  }
+
  private:
+  // [am1 | bm1 | c] of the first start, in double: the layout of the double-precision kernels.
+  static std::vector<double> first_start_constants(const PassConstants& constants) {
+    const std::size_t k = static_cast<std::size_t>(constants.k);
+    std::vector<double> packed(3 * k);
+    std::copy(constants.am1.begin(), constants.am1.begin() + k, packed.begin());
+    std::copy(constants.bm1.begin(), constants.bm1.begin() + k, packed.begin() + k);
+    std::copy(constants.c.begin(), constants.c.begin() + k, packed.begin() + 2 * k);
+    return packed;
+  }
+
   void release_data() {
     a_ = DeviceBuffer<float>();
     b_ = DeviceBuffer<float>();
@@ -203,6 +275,8 @@ class CudaBackend final : public Backend {
   DeviceBuffer<float> a_, b_, v_;  // the samples (DataLayout) and the case weights
   DeviceBuffer<float> d_constants_;
   DeviceBuffer<double> d_partials_, d_totals_;
+  DeviceBuffer<double> d_post_;  // posteriors(): kept for the next chunk of the same size
+  DeviceBuffer<int> d_best_;
   PinnedBuffer<float> h_constants_;
   PinnedBuffer<double> h_totals_;
   std::array<int, kPassMaxFixedK + 2> grid_{};

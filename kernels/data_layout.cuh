@@ -34,6 +34,22 @@ inline std::size_t layout_bytes_per_sample(DataLayout layout) {
   return layout == DataLayout::X ? 4 : 8;
 }
 
+/// log x and log(1 - x) of sample i in double, from either layout: d_log1m_x == nullptr means
+/// d_a holds x (X), else d_a holds log x and d_log1m_x log(1 - x) (LogPair). For the passes
+/// that run in double precision (the moment pass, the posteriors).
+__device__ __forceinline__ void sample_logs(std::size_t i, const float* __restrict__ d_a,
+                                            const float* __restrict__ d_log1m_x, double& log_x,
+                                            double& log1m_x) {
+  if (d_log1m_x) {
+    log_x = d_a[i];
+    log1m_x = d_log1m_x[i];
+  } else {
+    const double x = d_a[i];
+    log_x = log(x);
+    log1m_x = log1p(-x);
+  }
+}
+
 /// out[i] = float(in[i]) for i < n (round to nearest).
 void launch_to_float(std::size_t n, const double* d_in, float* d_out, cudaStream_t stream);
 

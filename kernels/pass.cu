@@ -252,8 +252,13 @@ void launch_pass(std::size_t n, int starts, int k, int grid, const float* d_a, c
                                kPassBlock, 0, stream>>>(n, k, starts, d_a, d_b, d_v, d_constants,
                                                         d_partials);
   BETAMIX_CUDA_CHECK_LAUNCH();
-  combine_kernel<<<static_cast<unsigned>(starts * (3 * k + 1)), kCombineBlock, 0, stream>>>(
-      grid, d_partials, d_totals);
+  launch_combine(starts * (3 * k + 1), grid, d_partials, d_totals, stream);
+}
+
+void launch_combine(int rows, int blocks, const double* d_partials, double* d_totals,
+                    cudaStream_t stream) {
+  combine_kernel<<<static_cast<unsigned>(rows), kCombineBlock, 0, stream>>>(blocks, d_partials,
+                                                                            d_totals);
   BETAMIX_CUDA_CHECK_LAUNCH();
 }
 

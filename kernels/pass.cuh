@@ -32,4 +32,9 @@ void launch_pass(std::size_t n, int starts, int k, int grid, const float* d_a, c
                  const float* d_v, const float* d_constants, double* d_partials, double* d_totals,
                  cudaStream_t stream);
 
+/// d_totals[row] = sum of d_partials[row * blocks + 0 .. blocks) for row < rows, added in a
+/// fixed order (the second stage of every reducing pass).
+void launch_combine(int rows, int blocks, const double* d_partials, double* d_totals,
+                    cudaStream_t stream);
+
 }  // namespace betamix::detail

@@ -43,14 +43,20 @@ void FitCli::add(CLI::App* app, bool with_device) {
                   "--init, the others are seeded random starts")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  if (with_device) {
-    app->add_option(
-           "--device", device,
-           "where the pass over the data runs: auto (the GPU when one is visible), cpu or cuda")
-        ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
-        ->capture_default_str();
-  }
+  if (with_device) add_device_option(app, device);
   add_boundary_options(app, on_boundary, eps);
+  add_threads_option(app, threads);
+}
+
+void add_device_option(CLI::App* app, std::string& device) {
+  app->add_option("--device", device,
+                  "where the pass over the data runs: auto (the GPU when one is visible), cpu or "
+                  "cuda")
+      ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
+      ->capture_default_str();
+}
+
+void add_threads_option(CLI::App* app, int& threads) {
   app->add_option("--threads", threads, "CPU threads (0: all cores)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();

@@ -64,6 +64,12 @@ InputData read_input(const std::string& file, const InputCli& in, BoundaryPolicy
 /// Adds --on-boundary and --eps.
 void add_boundary_options(CLI::App* app, std::string& on_boundary, double& eps);
 
+/// Adds --device (auto, cpu or cuda).
+void add_device_option(CLI::App* app, std::string& device);
+
+/// Adds --threads (CPU threads, 0: all cores).
+void add_threads_option(CLI::App* app, int& threads);
+
 /// Parses --on-boundary.
 BoundaryPolicy parse_boundary(const std::string& name);
 

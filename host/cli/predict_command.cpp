@@ -7,11 +7,13 @@
 #include <cerrno>
 #include <cstdio>
 #include <filesystem>
+#include <iostream>
 #include <memory>
 #include <string>
 #include <system_error>
 #include <vector>
 
+#include "backend.hpp"
 #include "betamix/betamix.hpp"
 #include "cli/command.hpp"
 #include "cli/fit_options.hpp"
@@ -28,6 +30,9 @@ struct PredictArgs {
   InputCli input;
   std::string on_boundary = "reject";
   double eps = FitOptions{}.boundary_eps;
+  std::string device = "auto";
+  int threads = 0;
+  bool quiet = false;
 };
 
 /// The output file: CSV text or .npy, removed again if writing fails half-way.
@@ -123,20 +128,31 @@ class RowWriter {
 };
 
 int run_predict(const PredictArgs& a) {
-  const MixtureParams params = read_params_json(a.model);
+  const MixtureParams params = read_params_json(a.model).normalized();
   const InputData data = read_input(a.file, a.input, parse_boundary(a.on_boundary), a.eps);
   const std::vector<double>& x = data.samples.values;
   const std::size_t k = params.k();
   RowWriter out(a.output, x.size(), k);
+  std::string note;
+  const std::unique_ptr<detail::Backend> backend =
+      detail::make_backend(parse_device(a.device), a.threads, &note);
+  if (!a.quiet) {
+    std::cerr << "betamix: posteriors of " << x.size() << " samples from " << data.samples.source
+              << " under the model in " << a.model << ", on " << backend->name() << " ("
+              << backend->device_name() << ")\n"
+              << (note.empty() ? "" : "  note: " + note + "\n");
+  }
+  detail::PassConstants constants;
+  constants.resize(1, static_cast<int>(k));
+  constants.set(0, params);
+  std::vector<double> post;
+  std::vector<int> best;
   for (std::size_t begin = 0; begin < x.size(); begin += kChunk) {
-    const std::vector<double> chunk(x.begin() + begin,
-                                    x.begin() + std::min(x.size(), begin + kChunk));
-    const std::vector<double> post = responsibilities(params, chunk);
-    std::vector<int> best(chunk.size());
-    for (std::size_t i = 0; i < chunk.size(); ++i) {
-      const double* row = post.data() + i * k;
-      best[i] = static_cast<int>(std::max_element(row, row + k) - row);
-    }
+    const std::size_t len = std::min(kChunk, x.size() - begin);
+    backend->load(x.data() + begin, nullptr, len);
+    post.resize(len * k);
+    best.resize(len);
+    backend->posteriors(constants, post.data(), best.data());
     out.rows(post, best);
   }
   out.commit();
@@ -152,7 +168,8 @@ void add_predict_command(CLI::App& app, CommandList& commands) {
       "Posterior probability of each component of a fitted mixture for every sample in FILE,\n"
       "and the most likely component (numbered 1..K as in the result). Writes CSV rows\n"
       "p1,...,pK,component with a header (stdout by default), or with -o x.npy a float64\n"
-      "array of shape (n, K+1). FILE is read and checked exactly as by `fit`.\n"
+      "array of shape (n, K+1), in chunks of 2^20 samples, computed in double precision on the\n"
+      "CPU or the GPU. FILE is read and checked exactly as by `fit`.\n"
       "Example: betamix predict --model result.json data.npy -o posteriors.csv");
   sub->add_option("--model", args->model, "result JSON written by `betamix fit`")->required();
   sub->add_option("FILE", args->file,
@@ -162,6 +179,9 @@ void add_predict_command(CLI::App& app, CommandList& commands) {
                   "write here (.csv or .npy) instead of CSV on standard output");
   args->input.add(sub, false);
   add_boundary_options(sub, args->on_boundary, args->eps);
+  add_device_option(sub, args->device);
+  add_threads_option(sub, args->threads);
+  sub->add_flag("-q,--quiet", args->quiet, "print nothing but errors on stderr");
   commands.push_back({sub, [args] { return run_predict(*args); }});
 }
 

@@ -91,13 +91,8 @@ void add_score_command(CLI::App& app, CommandList& commands) {
   sub->add_option("-o,--output", args->output, "write the JSON here instead of stdout");
   args->input.add(sub);
   add_boundary_options(sub, args->on_boundary, args->eps);
-  sub->add_option("--device", args->device,
-                  "where the pass runs: auto (the GPU when one is visible), cpu or cuda")
-      ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
-      ->capture_default_str();
-  sub->add_option("--threads", args->threads, "CPU threads (0: all cores)")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
+  add_device_option(sub, args->device);
+  add_threads_option(sub, args->threads);
   sub->add_flag("-q,--quiet", args->quiet, "print nothing but errors on stderr");
   commands.push_back({sub, [args] { return run_score(*args); }});
 }

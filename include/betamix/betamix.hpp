@@ -50,11 +50,15 @@ double log_likelihood(const MixtureParams& params, const std::vector<double>& x)
 /// Mixture density p(x) at each point (0 outside (0,1)).
 std::vector<double> pdf(const MixtureParams& params, const std::vector<double>& x);
 
-/// Posterior probability of each component for each sample, row-major n x K.
-std::vector<double> responsibilities(const MixtureParams& params, const std::vector<double>& x);
+/// Posterior probability of each component for each sample, row-major n x K, computed in
+/// double precision on `device` (on the GPU from the samples as stored there, see the README).
+/// Samples are validated as fit() does (exact 0 or 1 are an InputError).
+std::vector<double> responsibilities(const MixtureParams& params, const std::vector<double>& x,
+                                     Device device = Device::Cpu);
 
-/// Index of the most probable component of each sample.
-std::vector<int> predict(const MixtureParams& params, const std::vector<double>& x);
+/// Index of the most probable component of each sample (the first one on ties), on `device`.
+std::vector<int> predict(const MixtureParams& params, const std::vector<double>& x,
+                         Device device = Device::Cpu);
 
 /// Standard errors and 95 % intervals of a fitted mixture `params` on the data it was fitted
 /// to (see StandardErrors), from one pass over the data on `device`. Where the backend cannot

@@ -16,60 +16,16 @@
 #include "betamix/betamix.hpp"
 #include "betamix/math/beta_math.hpp"
 #include "data_layout.cuh"
+#include "support/pass_cases.hpp"
 
 namespace betamix {
 namespace {
 
-// K components with shapes in [1, 7] and means spread over (0,1). The tolerances below are
-// calibrated for shapes of this size: |c_k| and |(a-1) log x| of order 10.
-MixtureParams test_params(int k) {
-  MixtureParams p;
-  for (int j = 0; j < k; ++j) {
-    const double u = (j + 0.5) / k;
-    const double conc = 4.0 + 2.0 * (j % 3);  // alpha + beta
-    p.alpha.push_back(1.0 + u * (conc - 2.0));
-    p.beta.push_back(1.0 + (1.0 - u) * (conc - 2.0));
-    p.weights.push_back(1.0 + (j % 4));
-  }
-  return p.normalized();
-}
-
-// The parameters whose statistics a pass computes: the data's, moved a little, so that the
-// responsibilities are not those of the generating mixture.
-MixtureParams moved(const MixtureParams& q, int start) {
-  MixtureParams p = q;
-  const int k = static_cast<int>(p.k());
-  for (int j = 0; j < k; ++j) {
-    p.alpha[j] *= 1.0 + 0.1 * ((j + start) % 3 - 1);
-    p.beta[j] *= 1.0 + 0.07 * ((j + start) % 2 ? 1 : -1);
-    p.weights[j] = q.weights[(j + 1 + start) % k];
-  }
-  return p.normalized();
-}
-
-// Samples of test_params(k). `float_exact` rounds them to float32 values (DataLayout::X);
-// otherwise two samples within 1e-9 of 1 force DataLayout::LogPair.
-std::vector<double> test_data(int k, std::size_t n, bool float_exact) {
-  std::vector<double> x = sample(test_params(k), n, 1234 + k, Device::Cpu);
-  if (float_exact) {
-    for (double& v : x) {
-      float f = static_cast<float>(v);
-      if (f >= 1.0f) f = std::nextafter(1.0f, 0.0f);
-      if (f < 1.17549435e-38f) f = 1.17549435e-38f;
-      v = f;
-    }
-  } else {
-    x[0] = 1.0 - 1e-9;
-    x[n / 2] = 1.0 - 3e-12;
-  }
-  return x;
-}
-
-std::vector<double> test_weights(std::size_t n) {
-  std::vector<double> w(n);
-  for (std::size_t i = 0; i < n; ++i) w[i] = 0.25 + 0.5 * static_cast<double>(i % 7);
-  return w;
-}
+using test::constants_for;
+using test::moved;
+using test::test_data;
+using test::test_params;
+using test::test_weights;
 
 // Tolerance of one statistic, atol + rtol * M:
 //  - M = sum_i |term_i|: |reference| for N, S and T (terms of one sign), sum_i v_i |L_i| for LL
@@ -147,13 +103,6 @@ void compare(const std::vector<double>& x, const double* v, const detail::PassCo
   cpu->pass(c, cs);
   gpu->pass(c, gs);
   expect_close(x, v, c, gs, cs);
-}
-
-detail::PassConstants constants_for(int k, int starts) {
-  detail::PassConstants c;
-  c.resize(starts, k);
-  for (int r = 0; r < starts; ++r) c.set(r, moved(test_params(k), r));
-  return c;
 }
 
 class CudaPass : public ::testing::TestWithParam<std::tuple<std::size_t, int, bool>> {};
