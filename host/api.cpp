@@ -34,11 +34,12 @@ void for_each_posterior(const MixtureParams& params, const std::vector<double>& 
   }
 }
 
-std::vector<double> checked(const std::vector<double>& x) {
-  std::vector<double> copy = x;
-  detail::check_samples(copy.data(), copy.size(), BoundaryPolicy::Reject, 0.0, "data",
-                        detail::index_position);
-  return copy;
+// Samples of exactly 0 or 1 are errors here (there is no boundary option), as are NaN, inf and
+// values outside [0, 1]; the samples are returned as they are.
+const std::vector<double>& checked(const std::vector<double>& x) {
+  detail::validate_samples(x.data(), x.size(), BoundaryPolicy::Reject, 0.0, "data",
+                           detail::index_position);
+  return x;
 }
 
 }  // namespace
@@ -69,7 +70,7 @@ namespace {
 void posteriors(const MixtureParams& params, const std::vector<double>& x, Device device,
                 std::vector<double>& post, std::vector<int>& best) {
   params.validate();
-  const std::vector<double> data = checked(x);
+  const std::vector<double>& data = checked(x);
   detail::PassConstants c;
   c.resize(1, static_cast<int>(params.k()));
   c.set(0, params.normalized());

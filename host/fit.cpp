@@ -290,9 +290,12 @@ FitResult fit_loaded(Backend& backend, const FitOptions& o, const double* x, con
 
 namespace {
 
-// Validated data on a loaded backend, shared by the fits of one call.
+// Validated data on a loaded backend, shared by the fits of one call. The samples stay the
+// caller's (no copy of 10^9 samples) unless the boundary policy moved some of them.
 struct Loaded {
-  std::vector<double> data;
+  const double* x = nullptr;
+  std::size_t n = 0;
+  std::vector<double> clamped;  // the clamped copy, when there is one
   std::size_t n_clamped = 0;
   std::string note;
   std::unique_ptr<detail::Backend> backend;
@@ -301,17 +304,24 @@ struct Loaded {
 Loaded load(const double* x, std::size_t n, const FitOptions& options, const double* w) {
   if (n == 0) throw InputError("fit: no samples");
   Loaded l;
-  l.data.assign(x, x + n);
-  l.n_clamped = detail::check_samples(l.data.data(), n, options.on_boundary, options.boundary_eps,
-                                      "data", detail::index_position);
+  l.x = x;
+  l.n = n;
+  l.n_clamped = detail::validate_samples(x, n, options.on_boundary, options.boundary_eps, "data",
+                                         detail::index_position);
+  if (l.n_clamped > 0) {
+    l.clamped.assign(x, x + n);
+    detail::check_samples(l.clamped.data(), n, options.on_boundary, options.boundary_eps, "data",
+                          detail::index_position);
+    l.x = l.clamped.data();
+  }
   if (w) detail::check_case_weights(w, n, "case weights", detail::index_position);
   l.backend = detail::make_backend(options.device, options.threads, &l.note);
-  l.backend->load(l.data.data(), w, n);
+  l.backend->load(l.x, w, n);
   return l;
 }
 
 FitResult fit_one(Loaded& l, const FitOptions& options, const double* w) {
-  FitResult res = detail::fit_loaded(*l.backend, options, l.data.data(), w, l.data.size());
+  FitResult res = detail::fit_loaded(*l.backend, options, l.x, w, l.n);
   res.n_clamped = l.n_clamped;
   res.note = l.note;
   return res;
@@ -323,7 +333,7 @@ void add_standard_errors(Loaded& l, FitResult& res, const double* w) {
   try {
     res.se = detail::standard_errors(*l.backend, res.params);
   } catch (const DeviceError&) {
-    res.se = standard_errors(res.params, l.data.data(), l.data.size(), w, Device::Cpu);
+    res.se = standard_errors(res.params, l.x, l.n, w, Device::Cpu);
   }
 }
 

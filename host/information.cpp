@@ -197,20 +197,18 @@ StandardErrors standard_errors(const MixtureParams& params, const double* x, std
                                const double* case_weights, Device device) {
   params.validate();
   const MixtureParams p = params.normalized();
-  std::vector<double> data(x, x + n);
-  detail::check_samples(data.data(), n, BoundaryPolicy::Reject, 0.0, "data",
-                        detail::index_position);
+  detail::validate_samples(x, n, BoundaryPolicy::Reject, 0.0, "data", detail::index_position);
   if (case_weights) {
     detail::check_case_weights(case_weights, n, "case weights", detail::index_position);
   }
   std::unique_ptr<detail::Backend> backend = detail::make_backend(device, 0, nullptr);
-  backend->load(data.data(), case_weights, n);
+  backend->load(x, case_weights, n);
   try {
     return detail::standard_errors(*backend, p);
   } catch (const DeviceError&) {
     // This backend has no moment pass (or it failed): one pass on the CPU gives the same sums.
     backend = detail::make_cpu_backend(0);
-    backend->load(data.data(), case_weights, n);
+    backend->load(x, case_weights, n);
     return detail::standard_errors(*backend, p);
   }
 }

@@ -19,8 +19,8 @@ std::string format_value(double v) {
 
 std::string index_position(std::size_t i) { return "index " + std::to_string(i); }
 
-std::size_t check_samples(double* x, std::size_t n, BoundaryPolicy policy, double eps,
-                          const std::string& source, const PositionFn& position) {
+std::size_t validate_samples(const double* x, std::size_t n, BoundaryPolicy policy, double eps,
+                             const std::string& source, const PositionFn& position) {
   if (n == 0) throw InputError(source + ": no samples");
   if (policy == BoundaryPolicy::Clamp && !(eps > 0.0 && eps < 0.5)) {
     throw InputError("boundary eps must lie in (0, 0.5), got " + format_value(eps));
@@ -38,13 +38,23 @@ std::size_t check_samples(double* x, std::size_t n, BoundaryPolicy policy, doubl
                        " is outside [0, 1]");
     }
     if (boundary++ == 0) first = i;
-    if (policy == BoundaryPolicy::Clamp) x[i] = v == 0.0 ? eps : 1.0 - eps;
   }
   if (boundary > 0 && policy == BoundaryPolicy::Reject) {
     throw InputError(source + ": " + std::to_string(boundary) +
                      (boundary == 1 ? " value is" : " values are") +
                      " exactly 0 or 1, where the Beta log-density is infinite (first at " +
                      position(first) + "); use --on-boundary clamp to move them to [eps, 1-eps]");
+  }
+  return boundary;
+}
+
+std::size_t check_samples(double* x, std::size_t n, BoundaryPolicy policy, double eps,
+                          const std::string& source, const PositionFn& position) {
+  const std::size_t boundary = validate_samples(x, n, policy, eps, source, position);
+  if (boundary > 0) {
+    for (std::size_t i = 0; i < n; ++i) {
+      if (x[i] == 0.0 || x[i] == 1.0) x[i] = x[i] == 0.0 ? eps : 1.0 - eps;
+    }
   }
   return boundary;
 }
