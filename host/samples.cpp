@@ -19,13 +19,15 @@ std::string format_value(double v) {
 
 std::string index_position(std::size_t i) { return "index " + std::to_string(i); }
 
-std::size_t validate_samples(const double* x, std::size_t n, BoundaryPolicy policy, double eps,
-                             const std::string& source, const PositionFn& position) {
-  if (n == 0) throw InputError(source + ": no samples");
+void check_boundary_eps(BoundaryPolicy policy, double eps) {
   if (policy == BoundaryPolicy::Clamp && !(eps > 0.0 && eps < 0.5)) {
     throw InputError("boundary eps must lie in (0, 0.5), got " + format_value(eps));
   }
-  std::size_t boundary = 0, first = 0;
+}
+
+std::size_t scan_samples(const double* x, std::size_t n, const std::string& source,
+                         const PositionFn& position, std::size_t& first) {
+  std::size_t boundary = 0;
   for (std::size_t i = 0; i < n; ++i) {
     const double v = x[i];
     if (v > 0.0 && v < 1.0) continue;
@@ -39,11 +41,32 @@ std::size_t validate_samples(const double* x, std::size_t n, BoundaryPolicy poli
     }
     if (boundary++ == 0) first = i;
   }
+  return boundary;
+}
+
+InputError boundary_error(const std::string& source, std::size_t count,
+                          const std::string& first_position) {
+  return InputError(source + ": " + std::to_string(count) +
+                    (count == 1 ? " value is" : " values are") +
+                    " exactly 0 or 1, where the Beta log-density is infinite (first at " +
+                    first_position + "); use --on-boundary clamp to move them to [eps, 1-eps]");
+}
+
+void clamp_boundary(double* x, std::size_t n, double eps) {
+  for (std::size_t i = 0; i < n; ++i) {
+    if (x[i] == 0.0) x[i] = eps;
+    if (x[i] == 1.0) x[i] = 1.0 - eps;
+  }
+}
+
+std::size_t validate_samples(const double* x, std::size_t n, BoundaryPolicy policy, double eps,
+                             const std::string& source, const PositionFn& position) {
+  if (n == 0) throw InputError(source + ": no samples");
+  check_boundary_eps(policy, eps);
+  std::size_t first = 0;
+  const std::size_t boundary = scan_samples(x, n, source, position, first);
   if (boundary > 0 && policy == BoundaryPolicy::Reject) {
-    throw InputError(source + ": " + std::to_string(boundary) +
-                     (boundary == 1 ? " value is" : " values are") +
-                     " exactly 0 or 1, where the Beta log-density is infinite (first at " +
-                     position(first) + "); use --on-boundary clamp to move them to [eps, 1-eps]");
+    throw boundary_error(source, boundary, position(first));
   }
   return boundary;
 }
@@ -51,16 +74,12 @@ std::size_t validate_samples(const double* x, std::size_t n, BoundaryPolicy poli
 std::size_t check_samples(double* x, std::size_t n, BoundaryPolicy policy, double eps,
                           const std::string& source, const PositionFn& position) {
   const std::size_t boundary = validate_samples(x, n, policy, eps, source, position);
-  if (boundary > 0) {
-    for (std::size_t i = 0; i < n; ++i) {
-      if (x[i] == 0.0 || x[i] == 1.0) x[i] = x[i] == 0.0 ? eps : 1.0 - eps;
-    }
-  }
+  if (boundary > 0) clamp_boundary(x, n, eps);
   return boundary;
 }
 
-void check_case_weights(const double* w, std::size_t n, const std::string& source,
-                        const PositionFn& position) {
+double scan_case_weights(const double* w, std::size_t n, const std::string& source,
+                         const PositionFn& position) {
   double sum = 0.0;
   for (std::size_t i = 0; i < n; ++i) {
     if (std::isnan(w[i])) throw InputError(source + ": " + position(i) + ": weight is NaN");
@@ -72,7 +91,16 @@ void check_case_weights(const double* w, std::size_t n, const std::string& sourc
     }
     sum += w[i];
   }
+  return sum;
+}
+
+void check_weight_sum(double sum, const std::string& source) {
   if (!(sum > 0.0)) throw InputError(source + ": the case weights sum to 0");
+}
+
+void check_case_weights(const double* w, std::size_t n, const std::string& source,
+                        const PositionFn& position) {
+  check_weight_sum(scan_case_weights(w, n, source, position), source);
 }
 
 }  // namespace betamix::detail

@@ -6,6 +6,7 @@
 #include <functional>
 #include <string>
 
+#include "betamix/error.hpp"
 #include "betamix/options.hpp"
 
 namespace betamix::detail {
@@ -22,14 +23,37 @@ std::string index_position(std::size_t i);
 std::size_t validate_samples(const double* x, std::size_t n, BoundaryPolicy policy, double eps,
                              const std::string& source, const PositionFn& position);
 
-/// As validate_samples(), in place: NaN, infinities and values outside [0,1] throw InputError naming
-/// the source and position; exact 0 or 1 throw under Reject (with the count and the first
-/// position) and are moved to [eps, 1-eps] under Clamp. Returns the number clamped.
+/// As validate_samples(), in place: exact 0 and 1 are moved to [eps, 1-eps] under Clamp.
+/// Returns the number clamped.
 std::size_t check_samples(double* x, std::size_t n, BoundaryPolicy policy, double eps,
                           const std::string& source, const PositionFn& position);
 
 /// Throws InputError unless every case weight is finite and >= 0 and their sum is > 0.
 void check_case_weights(const double* w, std::size_t n, const std::string& source,
                         const PositionFn& position);
+
+// The pieces of the checks above, for input that arrives in chunks (io::ChunkReader).
+
+/// Throws InputError under Clamp unless eps lies in (0, 0.5).
+void check_boundary_eps(BoundaryPolicy policy, double eps);
+
+/// Throws InputError at the first NaN, infinity or value outside [0,1]; returns the number of
+/// exact 0 or 1 and sets `first` to the index of the first of them (when there is one).
+std::size_t scan_samples(const double* x, std::size_t n, const std::string& source,
+                         const PositionFn& position, std::size_t& first);
+
+/// The error for `count` samples of exactly 0 or 1 under Reject, the first at `first_position`.
+InputError boundary_error(const std::string& source, std::size_t count,
+                          const std::string& first_position);
+
+/// Moves exact 0 to eps and exact 1 to 1 - eps.
+void clamp_boundary(double* x, std::size_t n, double eps);
+
+/// Throws InputError at the first NaN, infinite or negative weight; returns the sum.
+double scan_case_weights(const double* w, std::size_t n, const std::string& source,
+                         const PositionFn& position);
+
+/// Throws InputError unless the case weights' sum is > 0.
+void check_weight_sum(double sum, const std::string& source);
 
 }  // namespace betamix::detail

@@ -412,6 +412,58 @@ TEST_F(CliTest, PredictScorePdf) {
   expect_bad_input("predict --model " + model + " " + data + " -o " + path("p.xlsx"), {"p.xlsx"});
 }
 
+// predict and score read, compute and write in chunks of 2^20 samples: over more than one
+// chunk, every row and the log-likelihood are those of the library on the whole data (the same
+// double math on the CPU: exact for the posteriors; the chunked LL sums in another order), the
+// .npy header names the final row count, and a weights file one short is an error naming both
+// totals once both inputs have been read to their ends.
+TEST_F(CliTest, PredictAndScoreStreamOverChunks) {
+  const std::size_t n = (std::size_t{1} << 20) + 7;
+  const std::string data = path("d.f64"), model = path("model.json");
+  ASSERT_EQ(betamix("sample --weights 0.4,0.6 --alpha 2,6 --beta 7,2 -n " + std::to_string(n) +
+                    " --seed 8 -o " + data)
+                .code,
+            0);
+  write("model.json", R"({"weights": [0.45, 0.55], "alpha": [2.2, 5.5], "beta": [6.5, 2.1]})");
+  const betamix::MixtureParams p{{0.45, 0.55}, {2.2, 5.5}, {6.5, 2.1}};
+  const std::vector<double> x = betamix::sample({{0.4, 0.6}, {2, 6}, {7, 2}}, n, 8);
+  const std::vector<double> post = betamix::responsibilities(p, x);
+
+  const CliRun npy =
+      betamix("predict --model " + model + " " + data + " --device cpu -o " + path("p.npy"));
+  ASSERT_EQ(npy.code, 0) << npy.err;
+  EXPECT_NE(npy.err.find(std::to_string(n) + " samples"), std::string::npos) << npy.err;
+  const std::string bytes = slurp(path("p.npy"));
+  EXPECT_NE(bytes.find("'shape': (" + std::to_string(n) + ", 3)"), std::string::npos);
+  ASSERT_EQ((bytes.size() - n * 3 * 8) % 64, 0u) << "the data start at a multiple of 64 bytes";
+  const double* rows = reinterpret_cast<const double*>(bytes.data() + bytes.size() - n * 3 * 8);
+  std::size_t wrong = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const int best = post[2 * i] >= post[2 * i + 1] ? 1 : 2;
+    if (rows[3 * i] != post[2 * i] || rows[3 * i + 1] != post[2 * i + 1] || rows[3 * i + 2] != best)
+      ++wrong;
+  }
+  EXPECT_EQ(wrong, 0u);
+
+  const CliRun score = betamix("score --model " + model + " " + data + " --device cpu");
+  ASSERT_EQ(score.code, 0) << score.err;
+  const auto j = nlohmann::json::parse(score.out);
+  const double ll = betamix::log_likelihood(p, x);
+  // Each sample's log-density to ~1e-16 relative, |L_i| ~ 1: the sums agree to ~1e-13 n.
+  EXPECT_NEAR(j["log_likelihood"].get<double>(), ll, 1e-12 * static_cast<double>(n));
+  EXPECT_EQ(j["n"], n);
+
+  std::string halves;  // valid as weights and as samples
+  for (std::size_t i = 0; i + 1 < n; ++i) halves += "0.5\n";
+  const std::string w = write("w.txt", halves);
+  expect_bad_input(
+      "score --model " + model + " " + data + " --weights-file " + w,
+      {"w.txt", std::to_string(n - 1) + " case weights for " + std::to_string(n) + " samples"});
+  expect_bad_input(
+      "score --model " + model + " " + w + " --weights-file " + data,
+      {"d.f64", std::to_string(n) + " case weights for " + std::to_string(n - 1) + " samples"});
+}
+
 // Standard errors in the JSON result (and --no-se), and the SVG from --plot and `plot`.
 TEST_F(CliTest, StandardErrorsAndPlot) {
   const std::string data = path("d.f64"), model = path("model.json");

@@ -609,5 +609,131 @@ TEST_F(IoTest, WriteFailureIsAnErrorAndSparesDevices) {
   EXPECT_TRUE(fs::exists("/dev/full"));
 }
 
+// ---- reading in chunks ----------------------------------------------------------------------
+
+// Every value of `file` through a ChunkReader asked for `chunk` values at a time.
+std::vector<double> read_chunked(const std::string& file, std::size_t chunk,
+                                 ReadOptions options = {}, Values what = Values::Samples) {
+  ChunkReader reader(file, options, what);
+  std::vector<double> all, part;
+  for (;;) {
+    part.clear();
+    const std::size_t got = reader.next(chunk, part);
+    EXPECT_EQ(got, part.size());
+    EXPECT_LE(got, chunk);
+    if (got == 0) break;
+    all.insert(all.end(), part.begin(), part.end());
+  }
+  EXPECT_EQ(reader.count(), all.size());
+  EXPECT_EQ(reader.next(chunk, part), 0u) << "the end stays the end";
+  return all;
+}
+
+// The same values in every chunk size, for every format, as read whole.
+TEST_F(IoTest, ChunksJoinToTheWholeInput) {
+  const std::vector<double> x = grid(1001);
+  std::vector<std::string> files;
+  for (const char* name : {"x.npy", "x.txt", "x.f64"}) {
+    write_samples(path(name), x.data(), x.size());
+    files.push_back(path(name));
+  }
+  write_samples(path("x32.npy"), to_float(x).data(), x.size());
+  write_samples(path("x.f32"), to_float(x).data(), x.size());
+  files.push_back(path("x32.npy"));
+  files.push_back(path("x.f32"));
+  std::string csv = "id,x\n# a comment\n";
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    csv += std::to_string(i) + "," + std::to_string(x[i]) + (i % 100 == 0 ? "\n\n" : "\n");
+  }
+  files.push_back(write_file("x.csv", csv));
+  for (const std::string& file : files) {
+    ReadOptions options;
+    if (file == path("x.csv")) options.column = "x";
+    const std::vector<double> whole = read_samples(file, options).values;
+    ASSERT_EQ(whole.size(), x.size()) << file;
+    for (const std::size_t chunk : {std::size_t{1}, std::size_t{7}, std::size_t{1000},
+                                    std::size_t{1001}, std::size_t{5000}}) {
+      EXPECT_EQ(read_chunked(file, chunk, options), whole) << file << ", chunk " << chunk;
+    }
+  }
+}
+
+// A problem in a later chunk names its real position; the end-of-input checks run at the end.
+TEST_F(IoTest, ChunkErrorsNameTheirPositionInTheWholeInput) {
+  const std::string text = write_file("x.txt", "# head\n0.1\n0.2\n\n0.3\n0.4\n0.5\nnan\n");
+  EXPECT_TRUE(
+      throws_input_error([&] { read_chunked(text, 2); }, {text + ": line 8: value is NaN"}));
+  const std::string csv = write_file("x.csv", "a,b\n1,0.5\n2,0.5\n3,0.5\n4\n");
+  ReadOptions by_name;
+  by_name.column = "b";
+  EXPECT_TRUE(throws_input_error([&] { read_chunked(csv, 2, by_name); },
+                                 {csv + ": line 5: the row has 1 field, so column 2 is missing"}));
+  std::vector<double> x = grid(10);
+  x[8] = 1.5;
+  write_samples(path("x.f64"), x.data(), x.size());
+  EXPECT_TRUE(throws_input_error([&] { read_chunked(path("x.f64"), 3); },
+                                 {"index 8: value 1.5 is outside [0, 1]"}));
+  // A truncated payload is found when the reader reaches it.
+  const std::string npy = write_npy(
+      "t.npy", "{'descr': '<f8', 'fortran_order': False, 'shape': (5,), }", f64_bytes(grid(3)));
+  EXPECT_TRUE(
+      throws_input_error([&] { read_chunked(npy, 2); }, {"the payload ends after 3 of the 5"}));
+  const std::string empty = write_file("e.txt", "# nothing\n");
+  EXPECT_TRUE(
+      throws_input_error([&] { read_chunked(empty, 4); }, {"only blank lines and comments"}));
+}
+
+// Under Reject, the error counts every exact 0 or 1 of the input and names the first, as a
+// whole read does, though they lie in different chunks; under Clamp each chunk is clamped.
+TEST_F(IoTest, ChunkBoundaryValuesAreCountedOverTheWholeInput) {
+  const std::string file = write_file("z.txt", "0.5\n0.5\n0\n0.5\n0.5\n1\n0.5\n1\n");
+  EXPECT_TRUE(throws_input_error([&] { read_chunked(file, 2); },
+                                 {"3 values are exactly 0 or 1", "first at line 3"}));
+  // A NaN after them wins, as in a whole read.
+  const std::string nan = write_file("n.txt", "0.5\n0\n0.5\n0.5\nnan\n");
+  EXPECT_TRUE(throws_input_error([&] { read_chunked(nan, 2); }, {"line 5: value is NaN"}));
+  ReadOptions clamp;
+  clamp.on_boundary = BoundaryPolicy::Clamp;
+  clamp.eps = 1e-3;
+  ChunkReader reader(file, clamp, Values::Samples);
+  std::vector<double> all;
+  while (reader.next(3, all) > 0) {
+  }
+  EXPECT_EQ(all, (std::vector<double>{0.5, 0.5, 1e-3, 0.5, 0.5, 1 - 1e-3, 0.5, 1 - 1e-3}));
+  EXPECT_EQ(reader.n_clamped(), 3u);
+}
+
+// Weights: each chunk is checked; their sum is checked at the end of the input.
+TEST_F(IoTest, ChunkWeightsAreCheckedAndMustNotSumToZero) {
+  const std::string zeros = write_file("w.txt", "0\n0\n0\n");
+  EXPECT_TRUE(throws_input_error([&] { read_chunked(zeros, 2, {}, Values::Weights); },
+                                 {zeros + ": the case weights sum to 0"}));
+  const std::string ok = write_file("v.txt", "0\n0\n2.5\n");
+  EXPECT_EQ(read_chunked(ok, 2, {}, Values::Weights), (std::vector<double>{0, 0, 2.5}));
+  const std::string negative = write_file("n.txt", "1\n1\n1\n-1\n");
+  EXPECT_TRUE(throws_input_error([&] { read_chunked(negative, 2, {}, Values::Weights); },
+                                 {"line 4: weight -1 is negative"}));
+}
+
+// Text lines that cross the reader's 4 MB blocks arrive whole, with their line numbers.
+TEST_F(IoTest, TextLinesAcrossReadBlocks) {
+  std::string text;
+  std::vector<double> want;
+  const std::string pad(1 << 12, ' ');
+  for (int i = 0; text.size() < (std::size_t{9} << 20); ++i) {
+    const double v = (i % 999 + 0.5) / 1000.0;
+    text += pad + std::to_string(v) + "\n";
+    want.push_back(std::stod(std::to_string(v)));
+  }
+  text += "0.5\n0.25 x\n";
+  want.push_back(0.5);
+  const std::string file = write_file("big.txt", text);
+  const std::size_t bad_line = want.size() + 1;
+  EXPECT_TRUE(throws_input_error([&] { read_chunked(file, 1000); },
+                                 {"line " + std::to_string(bad_line) + ": \"0.25 x\""}));
+  write_file("big.txt", text.substr(0, text.size() - 7));
+  EXPECT_EQ(read_chunked(file, 1000), want);
+}
+
 }  // namespace
 }  // namespace betamix::io

@@ -101,42 +101,62 @@ double InputData::total_weight() const {
   return sum;
 }
 
-InputData read_input(const std::string& file, const InputCli& in, BoundaryPolicy policy,
-                     double eps) {
+InputStream::InputStream(const std::string& file, const InputCli& in, BoundaryPolicy policy,
+                         double eps) {
   io::ReadOptions ro;
   ro.format = io::parse_format(in.format);
   ro.column = in.column;
   ro.on_boundary = policy;
   ro.eps = eps;
-  InputData data;
   const bool weighted = !in.weights_file.empty() || !in.weight_column.empty();
-  if (weighted) {
-    // Checked before the samples are read, so that standard input is not consumed in vain.
-    const std::string& from = in.weights_file.empty() ? file : in.weights_file;
-    if (from == "-" && file == "-") {
-      throw InputError(
-          "stdin: samples and case weights cannot both come from standard input; write them to "
-          "a file (a CSV with --column and --weight-column reads both from one file)");
-    }
+  const std::string& from = in.weights_file.empty() ? file : in.weights_file;
+  if (weighted && from == "-" && file == "-") {
+    // Checked before anything is read, so that standard input is not consumed in vain.
+    throw InputError(
+        "stdin: samples and case weights cannot both come from standard input; write them to "
+        "a file (a CSV with --column and --weight-column reads both from one file)");
   }
-  data.samples = io::read_samples(file, ro);
-  if (!weighted) return data;
+  samples_.emplace(file, ro, io::Values::Samples);
+  if (!weighted) return;
   io::ReadOptions wo;
   wo.column = in.weight_column;
-  if (in.weights_file.empty()) {
-    wo.format = ro.format;
-    data.weights_source = data.samples.source + " (column " + in.weight_column + ")";
-    data.weights = io::read_weights(file, wo);
-  } else {
-    data.weights_source = in.weights_file == "-" ? "stdin" : in.weights_file;
-    data.weights = io::read_weights(in.weights_file, wo);
-  }
-  if (data.weights.size() != data.samples.values.size()) {
-    throw InputError(data.weights_source + ": " + std::to_string(data.weights.size()) +
-                     " case weights for " + std::to_string(data.samples.values.size()) +
-                     " samples in " + data.samples.source +
+  if (in.weights_file.empty()) wo.format = ro.format;
+  weights_source_ = in.weights_file.empty()
+                        ? samples_->source() + " (column " + in.weight_column + ")"
+                        : (in.weights_file == "-" ? std::string("stdin") : in.weights_file);
+  weights_.emplace(from, wo, io::Values::Weights);
+}
+
+std::size_t InputStream::next(std::size_t max, std::vector<double>& x, std::vector<double>& w) {
+  const auto drain = [](io::ChunkReader& r) {
+    std::vector<double> scratch;
+    while (r.next(kReadChunk, scratch) > 0) scratch.clear();
+    return r.count();
+  };
+  const std::size_t got = samples_->next(max, x);
+  if (!weights_) return got;
+  // At the end of the samples, one more weight must not exist (and the weights' end checks run).
+  const std::size_t want = got == 0 ? 1 : got;
+  const std::size_t weights_got = weights_->next(want, w);
+  if (weights_got != got) {
+    const std::size_t n_samples = got == 0 ? samples_->count() : drain(*samples_);
+    const std::size_t n_weights = weights_got < got ? weights_->count() : drain(*weights_);
+    throw InputError(weights_source_ + ": " + std::to_string(n_weights) + " case weights for " +
+                     std::to_string(n_samples) + " samples in " + samples_->source() +
                      "; there must be exactly one weight per sample");
   }
+  return got;
+}
+
+InputData read_input(const std::string& file, const InputCli& in, BoundaryPolicy policy,
+                     double eps) {
+  InputStream stream(file, in, policy, eps);
+  InputData data;
+  while (stream.next(kReadChunk, data.samples.values, data.weights) > 0) {
+  }
+  data.samples.source = stream.source();
+  data.samples.n_clamped = stream.n_clamped();
+  data.weights_source = stream.weights_source();
   return data;
 }
 

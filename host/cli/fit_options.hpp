@@ -1,6 +1,8 @@
 #pragma once
 // Command-line options shared by the commands that fit (`fit`, `demo`, `crosscheck`).
 
+#include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -54,6 +56,34 @@ struct InputData {
   const double* weights_or_null() const { return weights.empty() ? nullptr : weights.data(); }
   /// Sum of the case weights (the number of samples without them).
   double total_weight() const;
+};
+
+/// Values per chunk that the commands read at a time.
+inline constexpr std::size_t kReadChunk = std::size_t{1} << 20;
+
+/// The samples of `file` and the case weights `in` names, read together chunk by chunk with
+/// every check of read_input() (the streaming form behind it, for predict and score).
+class InputStream {
+ public:
+  /// Opens the inputs (InputError when both would come from standard input).
+  InputStream(const std::string& file, const InputCli& in, BoundaryPolicy policy, double eps);
+
+  /// Appends the next samples, at most `max`, to `x` and, with case weights, as many weights to
+  /// `w`; returns how many, 0 at the end. InputError when the inputs hold different numbers of
+  /// values (once the longer one has been read to its end, to name both counts).
+  std::size_t next(std::size_t max, std::vector<double>& x, std::vector<double>& w);
+
+  bool weighted() const { return weights_.has_value(); }
+  const std::string& source() const { return samples_->source(); }
+  /// Where the weights come from, for messages ("" without case weights).
+  const std::string& weights_source() const { return weights_source_; }
+  /// Samples read so far, and how many of them were clamped.
+  std::size_t count() const { return samples_->count(); }
+  std::size_t n_clamped() const { return samples_->n_clamped(); }
+
+ private:
+  std::optional<io::ChunkReader> samples_, weights_;
+  std::string weights_source_;
 };
 
 /// Reads the samples of `file` and the case weights `in` names (InputError when there are not

@@ -1,13 +1,14 @@
 // `betamix predict --model result.json FILE`: the posterior probability of each component for
 // every sample, and the most likely component, as CSV (default, on stdout) or as an (n, K+1)
-// float64 .npy. The samples are processed and written in chunks, so the output never needs
-// to be held in memory.
+// float64 .npy. The samples are read, processed and written in chunks, so neither the input
+// nor the output is ever held in memory whole.
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <limits>
 #include <memory>
 #include <string>
 #include <system_error>
@@ -19,6 +20,7 @@
 #include "cli/fit_options.hpp"
 #include "cli/result_json.hpp"
 #include "io/reader.hpp"
+#include "io/writer.hpp"
 
 namespace betamix::cli {
 namespace {
@@ -35,10 +37,12 @@ struct PredictArgs {
   bool quiet = false;
 };
 
-/// The output file: CSV text or .npy, removed again if writing fails half-way.
+/// The output file: CSV text or .npy, removed again if writing fails half-way. The number of
+/// rows is known only at the end: a .npy header is written with room for any count and
+/// written again by commit().
 class RowWriter {
  public:
-  RowWriter(const std::string& path, std::size_t n, std::size_t k) : path_(path), k_(k) {
+  RowWriter(const std::string& path, std::size_t k) : path_(path), k_(k) {
     const std::string ext = io::file_extension(path);
     const bool to_stdout = path.empty() || path == "-";
     if (!to_stdout && ext != ".csv" && ext != ".txt" && ext != ".npy") {
@@ -53,16 +57,8 @@ class RowWriter {
     }
     std::string header;
     if (npy_) {
-      // NumPy .npy 1.0: the dict padded with spaces and '\n' to a multiple of 64 bytes.
-      std::string dict = "{'descr': '<f8', 'fortran_order': False, 'shape': (" + std::to_string(n) +
-                         ", " + std::to_string(k + 1) + "), }";
-      const std::size_t unpadded = 10 + dict.size() + 1;
-      dict.append((unpadded + 63) / 64 * 64 - unpadded, ' ');
-      dict += '\n';
-      header = std::string("\x93NUMPY\x01\x00", 8);
-      header += static_cast<char>(dict.size() & 0xff);
-      header += static_cast<char>(dict.size() >> 8);
-      header += dict;
+      header_bytes_ = io::npy_header("<f8", shape(std::numeric_limits<std::size_t>::max())).size();
+      header = io::npy_header("<f8", shape(0), header_bytes_);
     } else {
       for (std::size_t j = 0; j < k; ++j) header += "p" + std::to_string(j + 1) + ",";
       header += "component\n";
@@ -81,6 +77,7 @@ class RowWriter {
 
   /// Writes the rows of `post` (rows x K posteriors) with their most likely components.
   void rows(const std::vector<double>& post, const std::vector<int>& best) {
+    rows_ += best.size();
     if (npy_) {
       std::vector<double> out;
       out.reserve(best.size() * (k_ + 1));
@@ -103,7 +100,13 @@ class RowWriter {
     write(text.data(), text.size());
   }
 
+  /// Completes the file (the .npy header with the final shape).
   void commit() {
+    if (npy_) {
+      const std::string header = io::npy_header("<f8", shape(rows_), header_bytes_);
+      if (std::fseek(file_, 0, SEEK_SET) != 0) fail_write();
+      write(header.data(), header.size());
+    }
     std::FILE* f = file_;
     file_ = nullptr;
     if ((f == stdout ? std::fflush(f) : std::fclose(f)) != 0) {
@@ -114,48 +117,56 @@ class RowWriter {
   }
 
  private:
+  std::string shape(std::size_t rows) const {
+    return "(" + std::to_string(rows) + ", " + std::to_string(k_ + 1) + ")";
+  }
+  [[noreturn]] void fail_write() const {
+    throw Error((path_.empty() ? std::string("stdout") : path_) +
+                ": write failed: " + std::generic_category().message(errno));
+  }
   void write(const void* data, std::size_t bytes) {
-    if (bytes > 0 && std::fwrite(data, 1, bytes, file_) != bytes) {
-      throw Error((path_.empty() ? std::string("stdout") : path_) +
-                  ": write failed: " + std::generic_category().message(errno));
-    }
+    if (bytes > 0 && std::fwrite(data, 1, bytes, file_) != bytes) fail_write();
   }
 
   std::string path_;
   std::size_t k_;
   bool npy_ = false;
+  std::size_t header_bytes_ = 0, rows_ = 0;
   std::FILE* file_ = nullptr;
 };
 
 int run_predict(const PredictArgs& a) {
   const MixtureParams params = read_params_json(a.model).normalized();
-  const InputData data = read_input(a.file, a.input, parse_boundary(a.on_boundary), a.eps);
-  const std::vector<double>& x = data.samples.values;
+  InputStream input(a.file, a.input, parse_boundary(a.on_boundary), a.eps);
   const std::size_t k = params.k();
-  RowWriter out(a.output, x.size(), k);
+  RowWriter out(a.output, k);
   std::string note;
   const std::unique_ptr<detail::Backend> backend =
       detail::make_backend(parse_device(a.device), a.threads, &note);
-  if (!a.quiet) {
-    std::cerr << "betamix: posteriors of " << x.size() << " samples from " << data.samples.source
-              << " under the model in " << a.model << ", on " << backend->name() << " ("
-              << backend->device_name() << ")\n"
-              << (note.empty() ? "" : "  note: " + note + "\n");
-  }
   detail::PassConstants constants;
   constants.resize(1, static_cast<int>(k));
   constants.set(0, params);
-  std::vector<double> post;
+  std::vector<double> x, none, post;
   std::vector<int> best;
-  for (std::size_t begin = 0; begin < x.size(); begin += kChunk) {
-    const std::size_t len = std::min(kChunk, x.size() - begin);
-    backend->load(x.data() + begin, nullptr, len);
-    post.resize(len * k);
-    best.resize(len);
+  while (input.next(kChunk, x, none) > 0) {
+    backend->load(x.data(), nullptr, x.size());
+    post.resize(x.size() * k);
+    best.resize(x.size());
     backend->posteriors(constants, post.data(), best.data());
     out.rows(post, best);
+    x.clear();
   }
   out.commit();
+  // Said at the end, so that a bad input gives nothing on stderr but its one-line error.
+  if (!a.quiet) {
+    std::cerr << "betamix: posteriors of " << input.count() << " samples from " << input.source()
+              << " under the model in " << a.model << ", on " << backend->name() << " ("
+              << backend->device_name() << ")"
+              << (input.n_clamped() > 0 ? ", " + std::to_string(input.n_clamped()) + " clamped"
+                                        : std::string())
+              << "\n"
+              << (note.empty() ? "" : "  note: " + note + "\n");
+  }
   return kExitOk;
 }
 

@@ -1,7 +1,7 @@
 // `betamix score --model result.json FILE`: the log-likelihood and mean negative
-// log-likelihood of new data under a fitted mixture, the held-out check of a fit. The data go
-// through the same backend pass as a fit (CPU or GPU), in chunks, so the device never holds
-// more than one chunk.
+// log-likelihood of new data under a fitted mixture, the held-out check of a fit. The data are
+// read and go through the same backend pass as a fit (CPU or GPU) in chunks, so neither the
+// host nor the device ever holds more than one chunk.
 
 #include <algorithm>
 #include <cstdio>
@@ -19,7 +19,7 @@
 namespace betamix::cli {
 namespace {
 
-constexpr std::size_t kChunk = std::size_t{1} << 22;  // samples per backend load
+constexpr std::size_t kChunk = kReadChunk;  // samples per backend load
 
 struct ScoreArgs {
   std::string model, file, output;
@@ -33,9 +33,7 @@ struct ScoreArgs {
 
 int run_score(const ScoreArgs& a) {
   const MixtureParams params = read_params_json(a.model).normalized();
-  const InputData data = read_input(a.file, a.input, parse_boundary(a.on_boundary), a.eps);
-  const std::vector<double>& x = data.samples.values;
-  const double* w = data.weights_or_null();
+  InputStream input(a.file, a.input, parse_boundary(a.on_boundary), a.eps);
   std::string note;
   const std::unique_ptr<detail::Backend> backend =
       detail::make_backend(parse_device(a.device), a.threads, &note);
@@ -43,32 +41,35 @@ int run_score(const ScoreArgs& a) {
   constants.resize(1, static_cast<int>(params.k()));
   constants.set(0, params);
   detail::PassStats stats;
-  double ll = 0.0;  // chunk sums added in chunk order: the same total on every run
-  for (std::size_t begin = 0; begin < x.size(); begin += kChunk) {
-    const std::size_t len = std::min(kChunk, x.size() - begin);
-    backend->load(x.data() + begin, w ? w + begin : nullptr, len);
+  std::vector<double> x, w;
+  double ll = 0.0, total = 0.0;  // chunk sums added in chunk order: the same total on every run
+  while (input.next(kChunk, x, w) > 0) {
+    backend->load(x.data(), input.weighted() ? w.data() : nullptr, x.size());
     backend->pass(constants, stats);
     ll += stats.ll[0];
+    total += backend->total_weight();
+    x.clear();
+    w.clear();
   }
-  const double total = data.total_weight();
+  const std::size_t n = input.count();
   nlohmann::json j;
   j["model"] = a.model;
-  j["source"] = data.samples.source;
-  j["n"] = x.size();
+  j["source"] = input.source();
+  j["n"] = n;
   j["total_weight"] = total;
   j["log_likelihood"] = ll;
   j["mean_nll"] = -ll / total;
-  j["n_clamped"] = data.samples.n_clamped;
+  j["n_clamped"] = input.n_clamped();
   j["device"] = backend->name();
   if (!a.quiet) {
     char line[256];
     std::snprintf(line, sizeof line, "  log-likelihood %.6f, mean NLL %.8f\n", ll, -ll / total);
-    std::cerr << "betamix: " << x.size() << " samples from " << data.samples.source
-              << " under the model in " << a.model << ", on " << backend->name() << " ("
-              << backend->device_name() << ")\n"
+    std::cerr << "betamix: " << n << " samples from " << input.source() << " under the model in "
+              << a.model << ", on " << backend->name() << " (" << backend->device_name() << ")\n"
               << (note.empty() ? "" : "  note: " + note + "\n") << line;
-    if (w)
-      std::cerr << "  case weights from " << data.weights_source << ", total " << total << "\n";
+    if (input.weighted()) {
+      std::cerr << "  case weights from " << input.weights_source() << ", total " << total << "\n";
+    }
   }
   write_text(a.output, j.dump(2) + "\n");
   return kExitOk;

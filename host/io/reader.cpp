@@ -1,12 +1,14 @@
-// The readers behind read_samples() and read_weights(). Each format turns its input into a
-// vector of doubles plus a PositionFn that says where value i came from; validation (range,
-// NaN, boundary policy) is then detail::check_samples / check_case_weights, shared with fit().
+// The readers behind ChunkReader, read_samples() and read_weights(). Each format is a
+// ValueReader that appends the input's values to a vector, as many as asked at a time, and says
+// where value i came from; validation (range, NaN, boundary policy, weights) is then
+// detail::scan_samples / scan_case_weights, shared with fit(), chunk by chunk.
 //
-// Text and CSV are read whole into memory and parsed with std::from_chars: 10^7 lines take a
-// fraction of a second, where iostreams take several. Line numbers are kept as runs of
-// consecutive lines, so skipped lines cost one entry per gap rather than one per value.
+// Text and CSV are read in blocks of 4 MB and parsed line by line with std::from_chars: 10^7
+// lines take a fraction of a second, where iostreams take several. Line numbers are kept as runs
+// of consecutive lines, so skipped lines cost one entry per gap rather than one per value.
 // Binary payloads are read with fread straight into the result (float64) or through a bounded
-// chunk (float32), so 10^8 values need little more memory than the result itself.
+// chunk (float32), so 10^8 values need little more memory than the result itself, and a chunk
+// of them only the chunk.
 
 #include "io/reader.hpp"
 
@@ -121,12 +123,6 @@ class LineIndex {
   std::size_t count_ = 0;
 };
 
-/// Values of one input before validation, and where each came from.
-struct RawValues {
-  std::vector<double> values;
-  detail::PositionFn position;
-};
-
 /// The name of an input in messages.
 std::string source_name(const std::string& path) { return path == "-" ? "stdin" : path; }
 
@@ -164,54 +160,106 @@ Input open_input(const std::string& path) {
   fail(in.source, in.size ? "no values: the file is empty" : "no values: the input is empty");
 }
 
-std::string read_all(const Input& in) {
-  // One byte more than a regular file's size, so that a single fread also sees the end.
-  std::string bytes(in.size ? *in.size + 1 : kChunkValues, '\0');
-  std::size_t used = 0;
-  for (;;) {
-    used += std::fread(bytes.data() + used, 1, bytes.size() - used, in.file);
-    if (used < bytes.size()) break;
-    bytes.resize(2 * bytes.size());
-  }
-  if (std::ferror(in.file)) fail_read(in);
-  bytes.resize(used);
-  return bytes;
-}
+/// Where value i of an input came from, and its values, as many as asked at a time.
+class ValueReader {
+ public:
+  virtual ~ValueReader() = default;
+  /// Appends up to `max` values to `out` and returns how many; 0 only at the end of the input,
+  /// after the checks of its end (no values at all, a truncated or overlong payload).
+  virtual std::size_t read(std::size_t max, std::vector<double>& out) = 0;
+  /// "line 17", "line 4, column 2" or "index 3" for value i (0-based over the whole input).
+  virtual std::string position(std::size_t i) const = 0;
+  /// The number of values the input announces (binary formats), for reserving memory.
+  virtual std::optional<std::size_t> expected_count() const { return std::nullopt; }
+};
 
-/// Calls fn(line, content) for each line of `text` that holds data, with `content` trimmed of
-/// blanks and '\r'. Blank lines, lines starting with '#' and a UTF-8 byte-order mark are skipped.
-template <class Fn>
-void for_each_data_line(std::string_view text, Fn&& fn) {
-  constexpr std::string_view kBom = "\xEF\xBB\xBF";
-  if (text.substr(0, kBom.size()) == kBom) text.remove_prefix(kBom.size());
-  for (std::size_t line = 1; !text.empty(); ++line) {
-    const std::size_t newline = text.find('\n');
-    const std::string_view content = trim(text.substr(0, newline));
-    text.remove_prefix(newline == std::string_view::npos ? text.size() : newline + 1);
-    if (!content.empty() && content.front() != '#') fn(line, content);
+/// The lines of a text input that hold data, read in blocks: each trimmed of blanks and '\r';
+/// blank lines, lines starting with '#' and a UTF-8 byte-order mark are skipped.
+class LineSource {
+ public:
+  explicit LineSource(Input in) : in_(std::move(in)) {}
+
+  /// The next data line and its 1-based number; false at the end. `content` stays valid until
+  /// the next call.
+  bool next(std::size_t& line, std::string_view& content) {
+    for (;;) {
+      std::size_t newline = buffer_.find('\n', pos_);
+      while (newline == std::string::npos && fill()) newline = buffer_.find('\n', pos_);
+      if (newline == std::string::npos && pos_ == buffer_.size()) return false;
+      const std::size_t end = newline == std::string::npos ? buffer_.size() : newline;
+      std::string_view raw(buffer_.data() + pos_, end - pos_);
+      pos_ = newline == std::string::npos ? end : end + 1;
+      if (line_++ == 0) {
+        constexpr std::string_view kBom = "\xEF\xBB\xBF";
+        if (raw.substr(0, kBom.size()) == kBom) raw.remove_prefix(kBom.size());
+      }
+      content = trim(raw);
+      if (!content.empty() && content.front() != '#') {
+        line = line_;
+        return true;
+      }
+    }
   }
-}
+
+  const Input& input() const { return in_; }
+
+  /// At the end: the error for an input that gave no values.
+  [[noreturn]] void fail_no_values() const {
+    if (!read_any_) fail_empty(in_);
+    fail(in_.source, "no values: only blank lines and comments");
+  }
+
+ private:
+  static constexpr std::size_t kBlock = std::size_t{1} << 22;
+
+  // Appends the next block to the unread rest of the buffer; false at the end of the input.
+  bool fill() {
+    if (eof_) return false;
+    buffer_.erase(0, pos_);
+    pos_ = 0;
+    const std::size_t old = buffer_.size();
+    buffer_.resize(old + kBlock);
+    const std::size_t got = std::fread(buffer_.data() + old, 1, kBlock, in_.file);
+    buffer_.resize(old + got);
+    if (std::ferror(in_.file)) fail_read(in_);
+    read_any_ = read_any_ || got > 0;
+    eof_ = got < kBlock;
+    return got > 0;
+  }
+
+  Input in_;
+  std::string buffer_;
+  std::size_t pos_ = 0, line_ = 0;
+  bool eof_ = false, read_any_ = false;
+};
 
 std::string line_position(std::size_t line) { return "line " + std::to_string(line); }
 
-void require_values(const std::vector<double>& values, const std::string& bytes, const Input& in) {
-  if (!values.empty()) return;
-  if (bytes.empty()) fail_empty(in);
-  fail(in.source, "no values: only blank lines and comments");
-}
+class TextReader final : public ValueReader {
+ public:
+  explicit TextReader(Input in) : lines_(std::move(in)) {}
 
-RawValues read_text(const Input& in) {
-  const std::string bytes = read_all(in);
-  std::vector<double> values;
-  LineIndex lines;
-  for_each_data_line(bytes, [&](std::size_t line, std::string_view content) {
-    values.push_back(parse_number(content, in.source, [&] { return line_position(line); }));
-    lines.add(line);
-  });
-  require_values(values, bytes, in);
-  return {std::move(values),
-          [lines = std::move(lines)](std::size_t i) { return line_position(lines.line_of(i)); }};
-}
+  std::size_t read(std::size_t max, std::vector<double>& out) override {
+    std::size_t got = 0, line = 0;
+    std::string_view content;
+    while (got < max && lines_.next(line, content)) {
+      out.push_back(
+          parse_number(content, lines_.input().source, [&] { return line_position(line); }));
+      index_.add(line);
+      ++got;
+    }
+    count_ += got;
+    if (count_ == 0) lines_.fail_no_values();
+    return got;
+  }
+
+  std::string position(std::size_t i) const override { return line_position(index_.line_of(i)); }
+
+ private:
+  LineSource lines_;
+  LineIndex index_;
+  std::size_t count_ = 0;
+};
 
 // ---- CSV ----------------------------------------------------------------------------------------
 
@@ -287,93 +335,138 @@ std::string list_names(const std::vector<std::string_view>& fields) {
   return out;
 }
 
-RawValues read_csv(const Input& in, const std::string& column) {
-  ColumnChoice choice = parse_column(column, in.source);
-  const std::string bytes = read_all(in);
-  std::vector<double> values;
-  LineIndex lines;
-  std::vector<std::string_view> fields;
-  bool first_row = true;
-  for_each_data_line(bytes, [&](std::size_t line, std::string_view row) {
-    const bool by_name = first_row && choice.name;
-    if (!split_row(row, by_name ? kNoLimit : choice.index + 1, fields))
-      fail(in.source, line_position(line) + ": a quoted field is not closed");
-    if (std::exchange(first_row, false)) {
-      if (by_name) {
-        const auto found = std::find_if(fields.begin(), fields.end(), [&](std::string_view f) {
-          return header_name(f) == *choice.name;
-        });
-        if (found == fields.end()) {
-          fail(in.source, line_position(line) + ": no column named " + quote(*choice.name) +
-                              " in the header (" + list_names(fields) + ")");
+class CsvReader final : public ValueReader {
+ public:
+  CsvReader(Input in, const std::string& column)
+      : choice_(parse_column(column, in.source)), lines_(std::move(in)) {}
+
+  std::size_t read(std::size_t max, std::vector<double>& out) override {
+    const std::string& source = lines_.input().source;
+    std::size_t got = 0, line = 0;
+    std::string_view row;
+    while (got < max && lines_.next(line, row)) {
+      const bool by_name = first_row_ && choice_.name;
+      if (!split_row(row, by_name ? kNoLimit : choice_.index + 1, fields_))
+        fail(source, line_position(line) + ": a quoted field is not closed");
+      if (std::exchange(first_row_, false)) {
+        if (by_name) {
+          const auto found = std::find_if(fields_.begin(), fields_.end(), [&](std::string_view f) {
+            return header_name(f) == *choice_.name;
+          });
+          if (found == fields_.end()) {
+            fail(source, line_position(line) + ": no column named " + quote(*choice_.name) +
+                             " in the header (" + list_names(fields_) + ")");
+          }
+          choice_.index = static_cast<std::size_t>(found - fields_.begin());
+          continue;
         }
-        choice.index = static_cast<std::size_t>(found - fields.begin());
-        return;
+        if (fields_.size() > choice_.index && !is_number(field_text(fields_[choice_.index])))
+          continue;
       }
-      if (fields.size() > choice.index && !is_number(field_text(fields[choice.index]))) return;
+      if (fields_.size() <= choice_.index) {
+        fail(source, line_position(line) + ": the row has " + std::to_string(fields_.size()) +
+                         (fields_.size() == 1 ? " field" : " fields") + ", so column " +
+                         std::to_string(choice_.index + 1) + " is missing");
+      }
+      out.push_back(parse_number(field_text(fields_[choice_.index]), source,
+                                 [&] { return csv_position(line, choice_.index); }));
+      index_.add(line);
+      ++got;
     }
-    if (fields.size() <= choice.index) {
-      fail(in.source, line_position(line) + ": the row has " + std::to_string(fields.size()) +
-                          (fields.size() == 1 ? " field" : " fields") + ", so column " +
-                          std::to_string(choice.index + 1) + " is missing");
-    }
-    values.push_back(parse_number(field_text(fields[choice.index]), in.source,
-                                  [&] { return csv_position(line, choice.index); }));
-    lines.add(line);
-  });
-  require_values(values, bytes, in);
-  return {std::move(values), [lines = std::move(lines), column = choice.index](std::size_t i) {
-            return csv_position(lines.line_of(i), column);
-          }};
-}
+    count_ += got;
+    if (count_ == 0) lines_.fail_no_values();
+    return got;
+  }
+
+  std::string position(std::size_t i) const override {
+    return csv_position(index_.line_of(i), choice_.index);
+  }
+
+ private:
+  ColumnChoice choice_;
+  LineSource lines_;
+  LineIndex index_;
+  std::vector<std::string_view> fields_;
+  std::size_t count_ = 0;
+  bool first_row_ = true;
+};
 
 // ---- binary -------------------------------------------------------------------------------------
 
-/// Reads up to `limit` little-endian values stored as T, widened to double, into `out`; stops
-/// early at the end of the input. Returns the number of bytes after the last whole value.
+/// Appends up to `want` little-endian values stored as T, widened to double, to `out`; stops
+/// early at the end of the input. Returns the number appended; `trailing` receives the bytes
+/// after the last whole value when the input ended.
 template <class T>
-std::size_t read_binary(const Input& in, std::size_t limit, std::vector<double>& out) {
-  // A size-checked regular file is read by one fread into the result. Streams come in chunks,
-  // so a header that promises more than arrives does not allocate it; float32 comes through a
-  // bounded buffer so it never needs a full-size float copy beside the doubles.
+std::size_t read_binary(const Input& in, std::size_t want, std::vector<double>& out,
+                        std::size_t& trailing) {
+  // A size-checked regular file's float64 values are read by one fread into the result (the
+  // caller never asks for more than the file holds). Streams come in chunks, so a header that
+  // promises more than arrives does not allocate it; float32 comes through a bounded buffer so
+  // it never needs a full-size float copy beside the doubles.
   const bool whole = std::is_same_v<T, double> && in.size;
-  const std::size_t chunk = whole ? limit : std::min(limit, kChunkValues);
+  const std::size_t chunk = whole ? want : std::min(want, kChunkValues);
   std::vector<T> buffer;
-  while (out.size() < limit) {
-    const std::size_t want = std::min(chunk, limit - out.size());
+  std::size_t appended = 0;
+  trailing = 0;
+  while (appended < want) {
+    const std::size_t ask = std::min(chunk, want - appended);
     std::size_t got = 0;
     if constexpr (std::is_same_v<T, double>) {
       const std::size_t old = out.size();
-      out.resize(old + want);
-      got = std::fread(out.data() + old, 1, want * sizeof(T), in.file);
+      out.resize(old + ask);
+      got = std::fread(out.data() + old, 1, ask * sizeof(T), in.file);
       out.resize(old + got / sizeof(T));
     } else {
-      buffer.resize(want);
-      got = std::fread(buffer.data(), 1, want * sizeof(T), in.file);
+      buffer.resize(ask);
+      got = std::fread(buffer.data(), 1, ask * sizeof(T), in.file);
       out.insert(out.end(), buffer.begin(), buffer.begin() + got / sizeof(T));
     }
+    appended += got / sizeof(T);
     if (std::ferror(in.file)) fail_read(in);
-    if (got < want * sizeof(T)) return got % sizeof(T);
+    if (got < ask * sizeof(T)) {
+      trailing = got % sizeof(T);
+      break;
+    }
   }
-  return 0;
+  return appended;
 }
 
 template <class T>
-RawValues read_raw(const Input& in) {
-  const char* type = sizeof(T) == 4 ? "float32" : "float64";
-  const auto incomplete = [&](std::size_t index, std::uintmax_t bytes) {
-    fail(in.source, detail::index_position(index) + ": incomplete " + type + " value at the end (" +
-                        std::to_string(bytes) + " bytes is not a multiple of " +
-                        std::to_string(sizeof(T)) + ")");
-  };
-  if (in.size && *in.size % sizeof(T) != 0) incomplete(*in.size / sizeof(T), *in.size);
-  std::vector<double> values;
-  const std::size_t trailing =
-      read_binary<T>(in, in.size ? *in.size / sizeof(T) : kNoLimit, values);
-  if (trailing != 0) incomplete(values.size(), values.size() * sizeof(T) + trailing);
-  if (values.empty()) fail_empty(in);
-  return {std::move(values), detail::index_position};
-}
+class RawReader final : public ValueReader {
+ public:
+  explicit RawReader(Input in) : in_(std::move(in)) {
+    if (in_.size && *in_.size % sizeof(T) != 0) incomplete(*in_.size / sizeof(T), *in_.size);
+  }
+
+  std::size_t read(std::size_t max, std::vector<double>& out) override {
+    const std::optional<std::size_t> total = expected_count();
+    const std::size_t want = total ? std::min(max, *total - count_) : max;
+    std::size_t trailing = 0;
+    const std::size_t got = want == 0 ? 0 : read_binary<T>(in_, want, out, trailing);
+    count_ += got;
+    if (trailing != 0) incomplete(count_, count_ * sizeof(T) + trailing);
+    if (count_ == 0) fail_empty(in_);
+    return got;
+  }
+
+  std::string position(std::size_t i) const override { return detail::index_position(i); }
+
+  std::optional<std::size_t> expected_count() const override {
+    if (!in_.size) return std::nullopt;
+    return static_cast<std::size_t>(*in_.size / sizeof(T));
+  }
+
+ private:
+  [[noreturn]] void incomplete(std::size_t index, std::uintmax_t bytes) const {
+    fail(in_.source, detail::index_position(index) + ": incomplete " +
+                         (sizeof(T) == 4 ? "float32" : "float64") + " value at the end (" +
+                         std::to_string(bytes) + " bytes is not a multiple of " +
+                         std::to_string(sizeof(T)) + ")");
+  }
+
+  Input in_;
+  std::size_t count_ = 0;
+};
 
 // ---- .npy ---------------------------------------------------------------------------------------
 
@@ -559,29 +652,51 @@ NpyLayout parse_npy_header(std::string_view text, const std::string& source) {
 }
 
 template <class T>
-RawValues read_npy_payload(const Input& in, const NpyLayout& layout, std::size_t header_bytes) {
-  const auto truncated = [&](std::size_t got) {
-    fail(in.source, detail::index_position(got) + ": the payload ends after " +
-                        std::to_string(got) + " of the " + std::to_string(layout.count) +
-                        " values of shape " + layout.shape);
-  };
-  const auto extra = [&] {
-    fail(in.source, detail::index_position(layout.count) + ": data after the last of the " +
-                        std::to_string(layout.count) + " values of shape " + layout.shape);
-  };
-  if (in.size) {
-    const std::uintmax_t payload = *in.size - header_bytes;
-    if (payload < layout.count * sizeof(T)) truncated(payload / sizeof(T));
-    if (payload > layout.count * sizeof(T)) extra();
+class NpyReader final : public ValueReader {
+ public:
+  NpyReader(Input in, NpyLayout layout, std::size_t header_bytes)
+      : in_(std::move(in)), layout_(std::move(layout)) {
+    if (in_.size) {
+      const std::uintmax_t payload = *in_.size - header_bytes;
+      if (payload < layout_.count * sizeof(T)) truncated(payload / sizeof(T));
+      if (payload > layout_.count * sizeof(T)) extra();
+    }
   }
-  std::vector<double> values;
-  read_binary<T>(in, layout.count, values);
-  if (values.size() < layout.count) truncated(values.size());
-  if (std::fgetc(in.file) != EOF) extra();
-  return {std::move(values), detail::index_position};
-}
 
-RawValues read_npy(const Input& in) {
+  std::size_t read(std::size_t max, std::vector<double>& out) override {
+    const std::size_t want = std::min(max, layout_.count - count_);
+    std::size_t trailing = 0;
+    const std::size_t got = want == 0 ? 0 : read_binary<T>(in_, want, out, trailing);
+    count_ += got;
+    if (got < want) truncated(count_);
+    if (count_ == layout_.count && !checked_end_) {
+      checked_end_ = true;
+      if (std::fgetc(in_.file) != EOF) extra();
+    }
+    return got;
+  }
+
+  std::string position(std::size_t i) const override { return detail::index_position(i); }
+  std::optional<std::size_t> expected_count() const override { return layout_.count; }
+
+ private:
+  [[noreturn]] void truncated(std::size_t got) const {
+    fail(in_.source, detail::index_position(got) + ": the payload ends after " +
+                         std::to_string(got) + " of the " + std::to_string(layout_.count) +
+                         " values of shape " + layout_.shape);
+  }
+  [[noreturn]] void extra() const {
+    fail(in_.source, detail::index_position(layout_.count) + ": data after the last of the " +
+                         std::to_string(layout_.count) + " values of shape " + layout_.shape);
+  }
+
+  Input in_;
+  NpyLayout layout_;
+  std::size_t count_ = 0;
+  bool checked_end_ = false;
+};
+
+std::unique_ptr<ValueReader> open_npy(Input in) {
   // Preamble: "\x93NUMPY", major and minor version, then the header length (uint16 in version
   // 1.0, uint32 in 2.0 and 3.0), little-endian.
   constexpr std::string_view kMagic = "\x93NUMPY";
@@ -620,10 +735,12 @@ RawValues read_npy(const Input& in) {
     fail(in.source, "truncated .npy header: " + std::to_string(header_got) + " of " +
                         std::to_string(length) + " bytes");
   }
-  const NpyLayout layout = parse_npy_header(header, in.source);
+  NpyLayout layout = parse_npy_header(header, in.source);
   const std::size_t header_bytes = 8 + length_bytes + length;
-  return layout.float64 ? read_npy_payload<double>(in, layout, header_bytes)
-                        : read_npy_payload<float>(in, layout, header_bytes);
+  if (layout.float64) {
+    return std::make_unique<NpyReader<double>>(std::move(in), std::move(layout), header_bytes);
+  }
+  return std::make_unique<NpyReader<float>>(std::move(in), std::move(layout), header_bytes);
 }
 
 // ---- dispatch -----------------------------------------------------------------------------------
@@ -639,27 +756,27 @@ Format resolve_format(const std::string& path, Format format) {
   return Format::Text;
 }
 
-RawValues read_raw_values(const std::string& path, const ReadOptions& options) {
+std::unique_ptr<ValueReader> open_reader(const std::string& path, const ReadOptions& options) {
   const Format format = resolve_format(path, options.format);
   if (format != Format::Csv && !options.column.empty()) {
     fail(source_name(path),
          "a column (" + quote(options.column) + ") can be selected in CSV input only");
   }
-  const Input in = open_input(path);
+  Input in = open_input(path);
   switch (format) {
     case Format::Npy:
-      return read_npy(in);
+      return open_npy(std::move(in));
     case Format::Csv:
-      return read_csv(in, options.column);
+      return std::make_unique<CsvReader>(std::move(in), options.column);
     case Format::F32:
-      return read_raw<float>(in);
+      return std::make_unique<RawReader<float>>(std::move(in));
     case Format::F64:
-      return read_raw<double>(in);
+      return std::make_unique<RawReader<double>>(std::move(in));
     case Format::Text:
     case Format::Auto:  // resolve_format() never returns Auto
       break;
   }
-  return read_text(in);
+  return std::make_unique<TextReader>(std::move(in));
 }
 
 }  // namespace
@@ -682,21 +799,107 @@ std::string file_extension(const std::string& path) {
   return ext;
 }
 
+struct ChunkReader::State {
+  std::unique_ptr<ValueReader> reader;
+  ReadOptions options;
+  Values what = Values::Samples;
+  std::string source;
+  std::size_t count = 0, n_clamped = 0;
+  double weight_sum = 0.0;
+  bool done = false;
+};
+
+ChunkReader::ChunkReader(const std::string& path, const ReadOptions& options, Values what)
+    : state_(std::make_unique<State>()) {
+  if (what == Values::Samples) detail::check_boundary_eps(options.on_boundary, options.eps);
+  state_->options = options;
+  state_->what = what;
+  state_->source = source_name(path);
+  state_->reader = open_reader(path, options);
+}
+
+ChunkReader::~ChunkReader() = default;
+ChunkReader::ChunkReader(ChunkReader&&) noexcept = default;
+ChunkReader& ChunkReader::operator=(ChunkReader&&) noexcept = default;
+
+std::size_t ChunkReader::next(std::size_t max, std::vector<double>& out) {
+  State& st = *state_;
+  if (st.done || max == 0) return 0;
+  const std::size_t old = out.size(), base = st.count;
+  const std::size_t got = st.reader->read(max, out);
+  const detail::PositionFn position = [&](std::size_t i) { return st.reader->position(base + i); };
+  if (got == 0) {
+    st.done = true;
+    if (st.what == Values::Weights) detail::check_weight_sum(st.weight_sum, st.source);
+    return 0;
+  }
+  st.count += got;
+  double* values = out.data() + old;
+  if (st.what == Values::Weights) {
+    st.weight_sum += detail::scan_case_weights(values, got, st.source, position);
+    return got;
+  }
+  std::size_t first = 0;
+  const std::size_t boundary = detail::scan_samples(values, got, st.source, position, first);
+  if (boundary == 0) return got;
+  if (st.options.on_boundary == BoundaryPolicy::Clamp) {
+    detail::clamp_boundary(values, got, st.options.eps);
+    st.n_clamped += boundary;
+    return got;
+  }
+  // Reject: the error names every exact 0 or 1 of the input, as read_samples() does, and any
+  // NaN or out-of-range value after them comes first, as there.
+  const std::string first_position = st.reader->position(base + first);
+  std::size_t total = boundary;
+  std::vector<double> rest;
+  while (true) {
+    rest.clear();
+    const std::size_t more_base = st.count;
+    const std::size_t more = st.reader->read(kChunkValues, rest);
+    if (more == 0) break;
+    st.count += more;
+    std::size_t ignored = 0;
+    total += detail::scan_samples(
+        rest.data(), more, st.source,
+        [&](std::size_t i) { return st.reader->position(more_base + i); }, ignored);
+  }
+  st.done = true;
+  throw detail::boundary_error(st.source, total, first_position);
+}
+
+std::size_t ChunkReader::count() const { return state_->count; }
+std::size_t ChunkReader::n_clamped() const { return state_->n_clamped; }
+const std::string& ChunkReader::source() const { return state_->source; }
+
+std::optional<std::size_t> ChunkReader::expected_count() const {
+  return state_->reader->expected_count();
+}
+
+namespace {
+
+// Every value of an input, checked chunk by chunk as a ChunkReader delivers them.
+std::vector<double> read_whole(ChunkReader& reader) {
+  std::vector<double> values;
+  if (const std::optional<std::size_t> n = reader.expected_count()) values.reserve(*n);
+  while (reader.next(kChunkValues, values) > 0) {
+  }
+  return values;
+}
+
+}  // namespace
+
 Samples read_samples(const std::string& path, const ReadOptions& options) {
-  RawValues raw = read_raw_values(path, options);
+  ChunkReader reader(path, options, Values::Samples);
   Samples samples;
-  samples.source = source_name(path);
-  samples.n_clamped =
-      detail::check_samples(raw.values.data(), raw.values.size(), options.on_boundary, options.eps,
-                            samples.source, raw.position);
-  samples.values = std::move(raw.values);
+  samples.values = read_whole(reader);
+  samples.n_clamped = reader.n_clamped();
+  samples.source = reader.source();
   return samples;
 }
 
 std::vector<double> read_weights(const std::string& path, const ReadOptions& options) {
-  RawValues raw = read_raw_values(path, options);
-  detail::check_case_weights(raw.values.data(), raw.values.size(), source_name(path), raw.position);
-  return std::move(raw.values);
+  ChunkReader reader(path, options, Values::Weights);
+  return read_whole(reader);
 }
 
 }  // namespace betamix::io

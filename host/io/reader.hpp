@@ -5,6 +5,8 @@
 // and a 1-based CSV column ("line 4, column 2") or a 0-based element index ("index 3").
 
 #include <cstddef>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,6 +47,42 @@ struct Samples {
   std::vector<double> values;
   std::size_t n_clamped = 0;  ///< values moved from exactly 0 or 1 under BoundaryPolicy::Clamp
   std::string source;         ///< the path, or "stdin"
+};
+
+/// What a ChunkReader reads.
+enum class Values {
+  Samples,  ///< in (0,1) after the boundary policy
+  Weights,  ///< case weights: finite, >= 0, with a positive sum
+};
+
+/// Reads one input of any format chunk by chunk, holding only the chunk asked for: the
+/// streaming form of read_samples() and read_weights(), with the same checks and messages. A
+/// problem is reported when the chunk that holds it is read; under BoundaryPolicy::Reject the
+/// chunk with the first exact 0 or 1 reads (and checks) the rest of the input, to count them.
+class ChunkReader {
+ public:
+  /// Opens `path` ("-" = standard input); a header (.npy) is read and checked here.
+  ChunkReader(const std::string& path, const ReadOptions& options, Values what);
+  ~ChunkReader();
+  ChunkReader(ChunkReader&&) noexcept;
+  ChunkReader& operator=(ChunkReader&&) noexcept;
+
+  /// Appends the next values, at most `max`, checked (and clamped under Clamp), to `out`, and
+  /// returns how many; 0 at the end of the input (after its last checks: no values at all, a
+  /// truncated payload, weights that sum to 0).
+  std::size_t next(std::size_t max, std::vector<double>& out);
+  /// Values delivered so far.
+  std::size_t count() const;
+  /// Samples moved off 0 or 1 so far (Clamp).
+  std::size_t n_clamped() const;
+  /// The path, or "stdin".
+  const std::string& source() const;
+  /// The number of values the input announces (binary formats), if it does.
+  std::optional<std::size_t> expected_count() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
 };
 
 /// Reads samples from `path` ("-" = standard input, text unless options.format says otherwise).

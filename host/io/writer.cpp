@@ -3,6 +3,8 @@
 
 #include "io/writer.hpp"
 
+#include <algorithm>
+
 #include <cerrno>
 #include <charconv>
 #include <cstdint>
@@ -98,21 +100,6 @@ void write_text(Output& out, const T* x, std::size_t n) {
   out.write(buffer.data(), used);
 }
 
-/// The .npy version 1.0 header numpy itself writes for a 1-D little-endian array: the dict is
-/// padded with spaces and a final '\n' so that the data start at a multiple of 64 bytes.
-std::string npy_header(const char* descr, std::size_t n) {
-  std::string dict = std::string("{'descr': '") + descr + "', 'fortran_order': False, 'shape': (" +
-                     std::to_string(n) + ",), }";
-  constexpr std::size_t kPreamble = 10;  // magic, version, uint16 header length
-  const std::size_t unpadded = kPreamble + dict.size() + 1;
-  dict.append((unpadded + 63) / 64 * 64 - unpadded, ' ');
-  dict += '\n';
-  std::string header("\x93NUMPY\x01\x00", 8);
-  header += static_cast<char>(dict.size() & 0xff);
-  header += static_cast<char>(dict.size() >> 8);
-  return header + dict;
-}
-
 template <class T>
 void write_values(const std::string& path, const T* x, std::size_t n) {
   constexpr bool is_float = std::is_same_v<T, float>;
@@ -124,7 +111,8 @@ void write_values(const std::string& path, const T* x, std::size_t n) {
   Output out(path);
   switch (target) {
     case Target::Npy: {
-      const std::string header = npy_header(is_float ? "<f4" : "<f8", n);
+      const std::string header =
+          npy_header(is_float ? "<f4" : "<f8", "(" + std::to_string(n) + ",)");
       out.write(header.data(), header.size());
       out.write(x, n * sizeof(T));
       break;
@@ -142,6 +130,19 @@ void write_values(const std::string& path, const T* x, std::size_t n) {
 }
 
 }  // namespace
+
+std::string npy_header(const std::string& descr, const std::string& shape, std::size_t min_bytes) {
+  std::string dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
+  constexpr std::size_t kPreamble = 10;  // magic, version, uint16 header length
+  const std::size_t unpadded = kPreamble + dict.size() + 1;
+  const std::size_t total = std::max((unpadded + 63) / 64 * 64, (min_bytes + 63) / 64 * 64);
+  dict.append(total - unpadded, ' ');
+  dict += '\n';
+  std::string header("\x93NUMPY\x01\x00", 8);
+  header += static_cast<char>(dict.size() & 0xff);
+  header += static_cast<char>(dict.size() >> 8);
+  return header + dict;
+}
 
 Dtype parse_dtype(const std::string& name) {
   if (name == "float32" || name == "f32") return Dtype::Float32;

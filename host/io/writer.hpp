@@ -31,4 +31,11 @@ void write_samples(const std::string& path, const float* x, std::size_t n);
 /// As above, writing float64; a .f32 path is an InputError.
 void write_samples(const std::string& path, const double* x, std::size_t n);
 
+/// The .npy version 1.0 header numpy writes for a little-endian C-order array of type `descr`
+/// ("<f8") and `shape` (numpy's text: "(7,)", "(7, 3)"): the dict padded with spaces and a final
+/// '\n' so that the data start at a multiple of 64 bytes, and at least `min_bytes` long (room
+/// to write it again later with a longer shape, when the length was not known up front).
+std::string npy_header(const std::string& descr, const std::string& shape,
+                       std::size_t min_bytes = 0);
+
 }  // namespace betamix::io

@@ -85,7 +85,7 @@ void compare_moments(const std::vector<double>& x, const double* v, const detail
   EXPECT_LE(worst, 1.0) << "worst (error / tolerance) at " << where;
 }
 
-class CudaMoments : public ::testing::TestWithParam<std::tuple<std::size_t, int, bool>> {};
+class CudaMoments : public ::testing::TestWithParam<test::PassCase> {};
 
 TEST_P(CudaMoments, MatchCpu) {
   if (!cuda_available()) GTEST_SKIP() << "no CUDA device";
@@ -94,16 +94,13 @@ TEST_P(CudaMoments, MatchCpu) {
   compare_moments(x, nullptr, constants_for(k, 1), float_exact);
 }
 
-INSTANTIATE_TEST_SUITE_P(Sizes, CudaMoments,
-                         ::testing::Combine(::testing::Values(std::size_t{1}, std::size_t{7},
-                                                              std::size_t{257},
-                                                              std::size_t{100003}),
-                                            ::testing::Values(1, 2, 5, 16, 64), ::testing::Bool()),
-                         [](const auto& info) {
-                           return "n" + std::to_string(std::get<0>(info.param)) + "_k" +
-                                  std::to_string(std::get<1>(info.param)) +
-                                  (std::get<2>(info.param) ? "_x" : "_logpair");
-                         });
+// Awkward sizes, K from 1 to the GPU limit of 64, both device layouts.
+const auto kCases = ::testing::Combine(
+    ::testing::Values(std::size_t{1}, std::size_t{7}, std::size_t{257}, std::size_t{100003}),
+    ::testing::Values(1, 2, 5, 16, 64), ::testing::Bool());
+
+INSTANTIATE_TEST_SUITE_P(Sizes, CudaMoments, kCases,
+                         [](const auto& info) { return test::case_name(info.param); });
 
 TEST(CudaMomentWeights, MatchCpu) {
   if (!cuda_available()) GTEST_SKIP() << "no CUDA device";
@@ -170,7 +167,7 @@ TEST(CudaStandardErrors, FitOnTheGpuUsesTheGpuMomentPass) {
 // Posteriors on both backends, within the layout's tolerance (absolute on values <= 1: a
 // relative error of the log-density moves a posterior by at most that much times it), and the
 // same most likely component wherever the top two posteriors are not within it of each other.
-class CudaPosteriors : public ::testing::TestWithParam<std::tuple<std::size_t, int, bool>> {};
+class CudaPosteriors : public ::testing::TestWithParam<test::PassCase> {};
 
 TEST_P(CudaPosteriors, MatchCpu) {
   if (!cuda_available()) GTEST_SKIP() << "no CUDA device";
@@ -205,16 +202,8 @@ TEST_P(CudaPosteriors, MatchCpu) {
   EXPECT_EQ(mismatches, 0u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Sizes, CudaPosteriors,
-                         ::testing::Combine(::testing::Values(std::size_t{1}, std::size_t{7},
-                                                              std::size_t{257},
-                                                              std::size_t{100003}),
-                                            ::testing::Values(1, 2, 5, 16, 64), ::testing::Bool()),
-                         [](const auto& info) {
-                           return "n" + std::to_string(std::get<0>(info.param)) + "_k" +
-                                  std::to_string(std::get<1>(info.param)) +
-                                  (std::get<2>(info.param) ? "_x" : "_logpair");
-                         });
+INSTANTIATE_TEST_SUITE_P(Sizes, CudaPosteriors, kCases,
+                         [](const auto& info) { return test::case_name(info.param); });
 
 }  // namespace
 }  // namespace betamix

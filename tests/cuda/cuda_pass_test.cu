@@ -105,7 +105,7 @@ void compare(const std::vector<double>& x, const double* v, const detail::PassCo
   expect_close(x, v, c, gs, cs);
 }
 
-class CudaPass : public ::testing::TestWithParam<std::tuple<std::size_t, int, bool>> {};
+class CudaPass : public ::testing::TestWithParam<test::PassCase> {};
 
 TEST_P(CudaPass, MatchesCpu) {
   if (!cuda_available()) GTEST_SKIP() << "no CUDA device";
@@ -121,11 +121,7 @@ INSTANTIATE_TEST_SUITE_P(Sizes, CudaPass,
                                                               std::size_t{257}, std::size_t{100003},
                                                               std::size_t{10000000}),
                                             ::testing::Values(1, 2, 5, 16), ::testing::Bool()),
-                         [](const auto& info) {
-                           return "n" + std::to_string(std::get<0>(info.param)) + "_k" +
-                                  std::to_string(std::get<1>(info.param)) +
-                                  (std::get<2>(info.param) ? "_x" : "_logpair");
-                         });
+                         [](const auto& info) { return test::case_name(info.param); });
 
 TEST(CudaPassWeights, MatchCpu) {
   if (!cuda_available()) GTEST_SKIP() << "no CUDA device";

@@ -5,6 +5,8 @@
 
 #include <cmath>
 #include <cstddef>
+#include <string>
+#include <tuple>
 #include <vector>
 
 #include "backend.hpp"
@@ -69,6 +71,15 @@ inline detail::PassConstants constants_for(int k, int starts) {
   c.resize(starts, k);
   for (int r = 0; r < starts; ++r) c.set(r, moved(test_params(k), r));
   return c;
+}
+
+/// A pass test case: (n, k, float_exact) as test_data() takes them.
+using PassCase = std::tuple<std::size_t, int, bool>;
+
+/// The case's test name: "n257_k5_x" (float-exact data) or "n257_k5_logpair".
+inline std::string case_name(const PassCase& c) {
+  return "n" + std::to_string(std::get<0>(c)) + "_k" + std::to_string(std::get<1>(c)) +
+         (std::get<2>(c) ? "_x" : "_logpair");
 }
 
 }  // namespace betamix::test
