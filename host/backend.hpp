@@ -121,4 +121,10 @@ void sample_cpu(const MixtureParams& params, std::size_t n, std::uint64_t seed, 
 template <class Real>
 void sample_cuda(const MixtureParams& params, std::size_t n, std::uint64_t seed, Real* out);
 
+/// Fills the device array d_out[0..n) with samples drawn on the GPU (InputError when d_out is
+/// not device memory); returns when they are written.
+template <class Real>
+void sample_cuda_device(const MixtureParams& params, std::size_t n, std::uint64_t seed,
+                        Real* d_out);
+
 }  // namespace betamix::detail

@@ -302,6 +302,21 @@ std::unique_ptr<Backend> make_cuda_backend() {
   return std::make_unique<CudaBackend>();
 }
 
+namespace {
+
+// The sampler's component tables on the device, with the stream the draws run on.
+template <class Real>
+struct SampleSetup {
+  explicit SampleSetup(const std::vector<Real>& tables) : d_tables(tables.size()) {
+    BETAMIX_CUDA_CHECK(cudaMemcpyAsync(d_tables.data(), tables.data(), tables.size() * sizeof(Real),
+                                       cudaMemcpyHostToDevice, stream.get()));
+  }
+  CudaStream stream;
+  DeviceBuffer<Real> d_tables;
+};
+
+}  // namespace
+
 template <class Real>
 void sample_cuda(const MixtureParams& params, std::size_t n, std::uint64_t seed, Real* out) {
   require_visible_device();
@@ -311,19 +326,38 @@ void sample_cuda(const MixtureParams& params, std::size_t n, std::uint64_t seed,
   const std::size_t chunk = std::min(n, kSampleChunk);
   require_device_memory("sampling " + std::to_string(n) + " values",
                         (chunk + tables.size()) * sizeof(Real));
-  CudaStream stream;
-  DeviceBuffer<Real> d_tables(tables.size()), d_out(chunk);
-  BETAMIX_CUDA_CHECK(cudaMemcpyAsync(d_tables.data(), tables.data(), tables.size() * sizeof(Real),
-                                     cudaMemcpyHostToDevice, stream.get()));
+  SampleSetup<Real> setup(tables);
+  DeviceBuffer<Real> d_out(chunk);
   for (std::size_t off = 0; off < n; off += chunk) {
     const std::size_t len = std::min(chunk, n - off);
-    launch_sample<Real>(len, k, seed, off, d_tables.data(), d_out.data(), stream.get());
+    launch_sample<Real>(len, k, seed, off, setup.d_tables.data(), d_out.data(), setup.stream.get());
     BETAMIX_CUDA_CHECK(cudaMemcpyAsync(out + off, d_out.data(), len * sizeof(Real),
-                                       cudaMemcpyDeviceToHost, stream.get()));
+                                       cudaMemcpyDeviceToHost, setup.stream.get()));
   }
-  BETAMIX_CUDA_CHECK(cudaStreamSynchronize(stream.get()));
+  BETAMIX_CUDA_CHECK(cudaStreamSynchronize(setup.stream.get()));
 }
 
+template <class Real>
+void sample_cuda_device(const MixtureParams& params, std::size_t n, std::uint64_t seed,
+                        Real* d_out) {
+  require_visible_device();
+  const std::vector<Real> tables = make_sample_tables<Real>(params);
+  if (n == 0) return;
+  cudaPointerAttributes attributes{};
+  BETAMIX_CUDA_CHECK(cudaPointerGetAttributes(&attributes, d_out));
+  if (attributes.type != cudaMemoryTypeDevice && attributes.type != cudaMemoryTypeManaged) {
+    throw InputError(
+        "sample_on_device: the output pointer is not device memory (allocate it with "
+        "cudaMalloc or cudaMallocManaged, or call sample() for host memory)");
+  }
+  SampleSetup<Real> setup(tables);
+  launch_sample<Real>(n, static_cast<int>(params.k()), seed, 0, setup.d_tables.data(), d_out,
+                      setup.stream.get());
+  BETAMIX_CUDA_CHECK(cudaStreamSynchronize(setup.stream.get()));
+}
+
+template void sample_cuda_device<float>(const MixtureParams&, std::size_t, std::uint64_t, float*);
+template void sample_cuda_device<double>(const MixtureParams&, std::size_t, std::uint64_t, double*);
 template void sample_cuda<float>(const MixtureParams&, std::size_t, std::uint64_t, float*);
 template void sample_cuda<double>(const MixtureParams&, std::size_t, std::uint64_t, double*);
 

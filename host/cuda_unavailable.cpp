@@ -24,4 +24,11 @@ void sample_cuda(const MixtureParams&, std::size_t, std::uint64_t, Real*) {
 template void sample_cuda<float>(const MixtureParams&, std::size_t, std::uint64_t, float*);
 template void sample_cuda<double>(const MixtureParams&, std::size_t, std::uint64_t, double*);
 
+template <class Real>
+void sample_cuda_device(const MixtureParams&, std::size_t, std::uint64_t, Real*) {
+  no_cuda();
+}
+template void sample_cuda_device<float>(const MixtureParams&, std::size_t, std::uint64_t, float*);
+template void sample_cuda_device<double>(const MixtureParams&, std::size_t, std::uint64_t, double*);
+
 }  // namespace betamix::detail

@@ -62,6 +62,18 @@ void sample(const MixtureParams& params, std::size_t n, std::uint64_t seed, doub
   detail::sample_on(params, n, seed, out, device);
 }
 
+void sample_on_device(const MixtureParams& params, std::size_t n, std::uint64_t seed,
+                      float* d_out) {
+  params.validate();
+  detail::sample_cuda_device(params, n, seed, d_out);
+}
+
+void sample_on_device(const MixtureParams& params, std::size_t n, std::uint64_t seed,
+                      double* d_out) {
+  params.validate();
+  detail::sample_cuda_device(params, n, seed, d_out);
+}
+
 std::vector<double> sample(const MixtureParams& params, std::size_t n, std::uint64_t seed,
                            Device device) {
   std::vector<double> out(n);

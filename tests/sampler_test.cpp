@@ -142,5 +142,19 @@ TEST(SamplerDeterminismTest, ThreadCountDoesNotChangeABitFloat) {
   check_thread_independence<float>();
 }
 
+// Without a visible GPU (always so in a build without CUDA), drawing into device memory is a
+// DeviceError that says why, not a crash on the pointer.
+TEST(SamplerOnDevice, WithoutAGpuIsADeviceError) {
+  if (cuda_available()) GTEST_SKIP() << "a CUDA device is visible (tests/cuda covers it)";
+  const MixtureParams p{{1.0}, {2.0}, {3.0}};
+  std::vector<float> x(4);
+  try {
+    sample_on_device(p, x.size(), 1, x.data());
+    FAIL() << "expected a DeviceError";
+  } catch (const DeviceError& e) {
+    EXPECT_NE(std::string(e.what()).find("device cuda"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace betamix

@@ -44,6 +44,16 @@ void sample(const MixtureParams& params, std::size_t n, std::uint64_t seed, floa
 void sample(const MixtureParams& params, std::size_t n, std::uint64_t seed, double* out,
             Device device = Device::Cpu);
 
+/// As sample(), drawing on the GPU straight into device memory: `d_out` holds n floats in
+/// memory of the current CUDA device (cudaMalloc or cudaMallocManaged). The values are those
+/// sample(..., Device::Cuda) gives for the same seed. Returns when they are written. Throws
+/// DeviceError without CUDA or a visible device, InputError when `d_out` is host memory.
+void sample_on_device(const MixtureParams& params, std::size_t n, std::uint64_t seed, float* d_out);
+
+/// As above, writing float64 values.
+void sample_on_device(const MixtureParams& params, std::size_t n, std::uint64_t seed,
+                      double* d_out);
+
 /// sum_i log p(x_i) under the mixture.
 double log_likelihood(const MixtureParams& params, const std::vector<double>& x);
 

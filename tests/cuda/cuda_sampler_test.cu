@@ -7,6 +7,7 @@
 // Cases and seeds are those of sampler_test.cpp (the CPU sampler): since the GPU reproduces
 // the CPU's values, each fixed-seed statistic here is close to the CPU's.
 
+#include <cuda_runtime.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -140,6 +141,29 @@ TEST(CudaSamplerErrors, TooManyComponentsIsADeviceError) {
   }
   std::vector<float> x(10);
   EXPECT_THROW(sample(p, x.size(), 1, x.data(), Device::Cuda), DeviceError);
+}
+
+// sample_on_device() writes into device memory exactly what sample(..., Device::Cuda) copies
+// to the host, in both precisions, and refuses a host pointer.
+template <class Real>
+void expect_device_draw_matches_host_draw(const MixtureParams& p, std::size_t n) {
+  std::vector<Real> host(n), back(n);
+  sample(p, n, 77, host.data(), Device::Cuda);
+  Real* d_out = nullptr;
+  ASSERT_EQ(cudaMalloc(&d_out, n * sizeof(Real)), cudaSuccess);
+  sample_on_device(p, n, 77, d_out);
+  ASSERT_EQ(cudaMemcpy(back.data(), d_out, n * sizeof(Real), cudaMemcpyDeviceToHost), cudaSuccess);
+  ASSERT_EQ(cudaFree(d_out), cudaSuccess);
+  EXPECT_EQ(std::memcmp(host.data(), back.data(), n * sizeof(Real)), 0);
+}
+
+TEST(CudaSamplerOnDevice, SameValuesAsTheHostDraw) {
+  if (!cuda_available()) GTEST_SKIP() << "no CUDA device";
+  const MixtureParams p{{0.5, 0.5}, {10.0, 1.5}, {1.5, 10.0}};
+  expect_device_draw_matches_host_draw<float>(p, 100003);
+  expect_device_draw_matches_host_draw<double>(p, 100003);
+  std::vector<float> host(16);
+  EXPECT_THROW(sample_on_device(p, host.size(), 1, host.data()), InputError);
 }
 
 }  // namespace
