@@ -8,7 +8,9 @@
 //   pass logpair    the same over float32 (log x, log1p(-x)), 8 bytes/sample, the layout of
 //                   data with values too close to 1 for float32;
 //   backend.pass    Backend::pass as the fitting loop calls it: constants to the device, the
-//                   kernels, totals back, one stream synchronisation (host clock);
+//                   kernels, totals back, one stream synchronisation (host clock), replayed
+//                   as one CUDA graph; "backend.pass nograph" issues the same calls one by
+//                   one (BETAMIX_CUDA_GRAPHS=0);
 //   adam iteration  one whole Adam iteration of betamix::fit on the GPU, (T(M) - T(0)) / M,
 //                   T(M) the wall time of fit() with tolerance 0 and max_iterations M;
 //   sample f32/f64  launch_sample into a device buffer: samples/s, and GB/s of output written.
@@ -25,6 +27,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <memory>
@@ -289,22 +292,31 @@ int run(const Args& a) {
                         time_us(stream, a.reps, launch, flush), pair ? 8.0 : 4.0});
       }
     }
-    // The whole Backend::pass, as the fitting loop sees it.
-    auto backend = betamix::detail::make_cuda_backend();
-    backend->load(d.host_exact.data(), nullptr, n);
-    for (const int k : a.ks) {
-      PassConstants c;
-      c.resize(1, k);
-      c.set(0, params_for_k(k));
-      PassStats out;
-      for (int w = 0; w < kWarmup; ++w) backend->pass(c, out);
-      std::vector<double> us;
-      for (int r = 0; r < a.reps; ++r) {
-        const auto t0 = Clock::now();
-        backend->pass(c, out);
-        us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+    // The whole Backend::pass, as the fitting loop sees it: replayed as a CUDA graph (the
+    // default), and issued call by call (BETAMIX_CUDA_GRAPHS=0).
+    for (const bool graphs : {true, false}) {
+      if (graphs) {
+        unsetenv("BETAMIX_CUDA_GRAPHS");
+      } else {
+        setenv("BETAMIX_CUDA_GRAPHS", "0", 1);
       }
-      rows.push_back({"backend.pass", n, k, median(us), 4.0});
+      auto backend = betamix::detail::make_cuda_backend();
+      unsetenv("BETAMIX_CUDA_GRAPHS");
+      backend->load(d.host_exact.data(), nullptr, n);
+      for (const int k : a.ks) {
+        PassConstants c;
+        c.resize(1, k);
+        c.set(0, params_for_k(k));
+        PassStats out;
+        for (int w = 0; w < kWarmup; ++w) backend->pass(c, out);
+        std::vector<double> us;
+        for (int r = 0; r < a.reps; ++r) {
+          const auto t0 = Clock::now();
+          backend->pass(c, out);
+          us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+        }
+        rows.push_back({graphs ? "backend.pass" : "backend.pass nograph", n, k, median(us), 4.0});
+      }
     }
   }
 

@@ -5,7 +5,9 @@
 //           float32 log x and log1p(-x) where x is too close to 1; kernels/data_layout.cuh),
 //           then uploads the double input once, in chunks, converting it on the device.
 //   pass(): constants (float) -> pinned -> device, launch_pass (pass + fixed-order combine),
-//           totals (double) -> pinned host, one stream synchronisation.
+//           totals (double) -> pinned host, one stream synchronisation. The three steps are
+//           a CUDA graph, captured at the first pass and again whenever the shapes or the
+//           buffers change (BETAMIX_CUDA_GRAPHS=0 turns that off).
 //   moment_pass(), posteriors(): once per fit or per chunk of `predict`, in double
 //           (kernels/moment_pass.cu, kernels/posteriors.cu).
 //
@@ -14,6 +16,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
@@ -55,9 +58,23 @@ void ensure_size(Buffer& buffer, std::size_t count) {
   buffer = Buffer(count);
 }
 
+// The shapes and buffers a captured pass graph was made for.
+struct PassGraphKey {
+  std::array<std::size_t, 4> sizes{};    // n, starts, k, grid
+  std::array<const void*, 8> buffers{};  // every pointer the graph's nodes read or write
+  bool operator==(const PassGraphKey& o) const { return sizes == o.sizes && buffers == o.buffers; }
+};
+
+// BETAMIX_CUDA_GRAPHS=0 in the environment runs each pass as separate calls (for comparison
+// and debugging); anything else, or nothing, replays a captured graph.
+bool graphs_enabled() {
+  const char* value = std::getenv("BETAMIX_CUDA_GRAPHS");
+  return !(value && std::string(value) == "0");
+}
+
 class CudaBackend final : public Backend {
  public:
-  CudaBackend() {
+  CudaBackend() : use_graphs_(graphs_enabled()) {
     BETAMIX_CUDA_CHECK(cudaGetDevice(&device_));
     device_name_ = current_device_name();
   }
@@ -150,13 +167,33 @@ class CudaBackend final : public Backend {
       h[table + i] = static_cast<float>(constants.bm1[i]);
       h[2 * table + i] = static_cast<float>(constants.c[i]);
     }
-    BETAMIX_CUDA_CHECK(cudaMemcpyAsync(d_constants_.data(), h, 3 * table * sizeof(float),
-                                       cudaMemcpyHostToDevice, stream));
-    launch_pass(n_, starts, k, grid, a_.data(), b_.data(), v_.data(), d_constants_.data(),
-                d_partials_.data(), d_totals_.data(), stream);
-    BETAMIX_CUDA_CHECK(cudaMemcpyAsync(h_totals_.data(), d_totals_.data(),
-                                       starts * width * sizeof(double), cudaMemcpyDeviceToHost,
-                                       stream));
+    // Constants in, the two kernels, totals out: captured once as a graph and replayed, which
+    // costs one API call per iteration instead of four.
+    const auto enqueue = [&] {
+      BETAMIX_CUDA_CHECK(cudaMemcpyAsync(d_constants_.data(), h, 3 * table * sizeof(float),
+                                         cudaMemcpyHostToDevice, stream));
+      launch_pass(n_, starts, k, grid, a_.data(), b_.data(), v_.data(), d_constants_.data(),
+                  d_partials_.data(), d_totals_.data(), stream);
+      BETAMIX_CUDA_CHECK(cudaMemcpyAsync(h_totals_.data(), d_totals_.data(),
+                                         starts * width * sizeof(double), cudaMemcpyDeviceToHost,
+                                         stream));
+    };
+    if (use_graphs_) {
+      // Everything the graph has baked in: a change of any of it means a new capture.
+      const PassGraphKey key{
+          {n_, static_cast<std::size_t>(starts), static_cast<std::size_t>(k),
+           static_cast<std::size_t>(grid)},
+          {a_.data(), b_.data(), v_.data(), d_constants_.data(), d_partials_.data(),
+           d_totals_.data(), h_constants_.data(), h_totals_.data()}};
+      if (!graph_ || !(key == graph_key_)) {
+        graph_ = CudaGraph();
+        graph_ = CudaGraph::capture(stream, enqueue);
+        graph_key_ = key;
+      }
+      graph_.launch(stream);
+    } else {
+      enqueue();
+    }
     // Also keeps h_constants_ from being rewritten while the copy above may still read it.
     BETAMIX_CUDA_CHECK(cudaStreamSynchronize(stream));
 
@@ -250,6 +287,7 @@ class CudaBackend final : public Backend {
   }
 
   void release_data() {
+    graph_ = CudaGraph();
     a_ = DeviceBuffer<float>();
     b_ = DeviceBuffer<float>();
     v_ = DeviceBuffer<float>();
@@ -280,6 +318,9 @@ class CudaBackend final : public Backend {
   PinnedBuffer<float> h_constants_;
   PinnedBuffer<double> h_totals_;
   std::array<int, kPassMaxFixedK + 2> grid_{};
+  bool use_graphs_ = true;
+  CudaGraph graph_;  // the last pass, replayed while graph_key_ still describes it
+  PassGraphKey graph_key_;
 };
 
 }  // namespace

@@ -1,5 +1,5 @@
 #pragma once
-// Move-only owners of device memory, pinned host memory, streams and events, and the check
+// Move-only owners of device memory, pinned host memory, streams, events and graphs, and the check
 // that turns "not enough device memory" into a DeviceError naming the sizes before anything
 // is allocated. Destructors release their resource and never throw.
 
@@ -112,6 +112,63 @@ class CudaEvent {
 
  private:
   cudaEvent_t event_ = nullptr;
+};
+
+/// An instantiated CUDA graph: the work that one call of `enqueue` puts on a stream, captured
+/// once and replayed by launch() with one API call (the kernels' arguments, the buffers and the
+/// copy sizes are fixed at capture). Move-only; the destructor frees it.
+class CudaGraph {
+ public:
+  CudaGraph() = default;
+  CudaGraph(CudaGraph&& other) noexcept
+      : graph_(std::exchange(other.graph_, nullptr)), exec_(std::exchange(other.exec_, nullptr)) {}
+  CudaGraph& operator=(CudaGraph&& other) noexcept {
+    if (this != &other) {
+      release();
+      graph_ = std::exchange(other.graph_, nullptr);
+      exec_ = std::exchange(other.exec_, nullptr);
+    }
+    return *this;
+  }
+  CudaGraph(const CudaGraph&) = delete;
+  CudaGraph& operator=(const CudaGraph&) = delete;
+  ~CudaGraph() { release(); }
+
+  /// Captures what `enqueue()` puts on `stream` (which must not be capturing already). The
+  /// work must use only device and pinned host memory, and allocate nothing.
+  template <class Enqueue>
+  static CudaGraph capture(cudaStream_t stream, Enqueue&& enqueue) {
+    BETAMIX_CUDA_CHECK(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal));
+    CudaGraph out;
+    try {
+      enqueue();
+    } catch (...) {
+      // Leave the stream usable: end the capture and drop what it recorded.
+      cudaGraph_t partial = nullptr;
+      static_cast<void>(cudaStreamEndCapture(stream, &partial));
+      if (partial) static_cast<void>(cudaGraphDestroy(partial));
+      static_cast<void>(cudaGetLastError());
+      throw;
+    }
+    BETAMIX_CUDA_CHECK(cudaStreamEndCapture(stream, &out.graph_));
+    BETAMIX_CUDA_CHECK(cudaGraphInstantiate(&out.exec_, out.graph_, 0));
+    return out;
+  }
+
+  explicit operator bool() const { return exec_ != nullptr; }
+
+  /// Runs the captured work on `stream`.
+  void launch(cudaStream_t stream) const { BETAMIX_CUDA_CHECK(cudaGraphLaunch(exec_, stream)); }
+
+ private:
+  void release() noexcept {
+    if (exec_) static_cast<void>(cudaGraphExecDestroy(exec_));
+    if (graph_) static_cast<void>(cudaGraphDestroy(graph_));
+    exec_ = nullptr;
+    graph_ = nullptr;
+  }
+  cudaGraph_t graph_ = nullptr;
+  cudaGraphExec_t exec_ = nullptr;
 };
 
 /// "512 B", "4.0 MB", "4.0 GB" (decimal units).
