@@ -65,6 +65,27 @@ bool all_finite(const MixtureParams& p) {
   return true;
 }
 
+// SQUAREM (scheme S3) in theta = to_unconstrained(params): from theta0, two EM steps give
+// theta1 and theta2; with r = theta1 - theta0, v = theta2 - theta1 - r and the step length
+// alpha = |r| / |v| (clamped to [1, step_max]) the extrapolated point is
+// theta' = theta0 + 2 alpha r + alpha^2 v (alpha = 1 gives theta2). theta' is kept only when
+// its likelihood is at least theta1's; then one EM step from it starts the next cycle, else the
+// cycle goes on from theta2. Each kept point is at least as likely as the one before, and a
+// cycle costs three passes (at theta0, theta1, theta'). step_max grows by kSquaremStepFactor
+// after a kept step at the limit and shrinks by it after a rejected one (the defaults of the
+// SQUAREM package).
+constexpr double kSquaremStepFactor = 4.0;
+
+struct SquaremState {
+  enum class Phase { AtTheta0, AtTheta1, AtExtrapolated } phase = Phase::AtTheta0;
+  std::vector<double> theta0;
+  MixtureParams theta2;  // the plain EM double step, the fall-back for a rejected theta'
+  double alpha = 1.0, step_max = 1.0;
+  // Mean NLL at each cycle's theta0. The stopping rule reads these: within a cycle, the gain of
+  // one EM step says little (it is small exactly where EM is slow).
+  std::vector<double> cycle_history;
+};
+
 // One start's optimiser state.
 struct Start {
   MixtureParams params;     // parameters of the next pass
@@ -79,6 +100,7 @@ struct Start {
   // Adam
   std::vector<double> theta, m, v;
   int t = 0;
+  SquaremState squarem;
 };
 
 MixtureParams first_params(const FitOptions& o, int r, const double* x, const double* w,
@@ -125,8 +147,20 @@ bool em_converged(const std::vector<double>& h, double tol) {
   return rho < 1.0 && d / (1.0 - rho) <= tol * scale;
 }
 
-bool stop_rule(const std::vector<double>& h, double tol, Method method) {
-  return method == Method::Adam ? adam_converged(h, tol) : em_converged(h, tol);
+// The stopping rule of the method, after s.history has received the point just evaluated.
+// SQUAREM applies EM's rule to its cycles, at each cycle's first point.
+bool converged(Start& s, double tol, Method method) {
+  switch (method) {
+    case Method::Adam:
+      return adam_converged(s.history, tol);
+    case Method::EM:
+      return em_converged(s.history, tol);
+    case Method::Squarem:
+      if (s.squarem.phase != SquaremState::Phase::AtTheta0) return false;
+      s.squarem.cycle_history.push_back(s.history.back());
+      return em_converged(s.squarem.cycle_history, tol);
+  }
+  return false;
 }
 
 // sum_i sum_k v_i r_ik log r_ik from the statistics alone: log r_ik = l_ik - L_i with
@@ -157,6 +191,63 @@ void adam_step(Start& s, const StartStats& st, double lr) {
     s.theta[i] -= lr * (s.m[i] / c1) / (std::sqrt(s.v[i] / c2) + kEps);
   }
   s.params = from_unconstrained(s.theta);
+}
+
+// SQUAREM: the parameters of the next pass, from `em`, the EM step at the point just evaluated
+// (s.params).
+void squarem_step(Start& s, MixtureParams em) {
+  SquaremState& q = s.squarem;
+  switch (q.phase) {
+    case SquaremState::Phase::AtTheta0:
+      q.theta0 = to_unconstrained(s.params);
+      s.params = std::move(em);
+      q.phase = SquaremState::Phase::AtTheta1;
+      return;
+    case SquaremState::Phase::AtTheta1: {
+      const std::vector<double> t1 = to_unconstrained(s.params), t2 = to_unconstrained(em);
+      std::vector<double> r(t1.size()), v(t1.size());
+      double rr = 0.0, vv = 0.0;
+      for (std::size_t i = 0; i < t1.size(); ++i) {
+        r[i] = t1[i] - q.theta0[i];
+        v[i] = t2[i] - t1[i] - r[i];
+        rr += r[i] * r[i];
+        vv += v[i] * v[i];
+      }
+      q.alpha = vv > 0.0 ? std::clamp(std::sqrt(rr / vv), 1.0, q.step_max) : 1.0;
+      std::vector<double> t(t1.size());
+      for (std::size_t i = 0; i < t.size(); ++i) {
+        t[i] = q.theta0[i] + 2.0 * q.alpha * r[i] + q.alpha * q.alpha * v[i];
+      }
+      MixtureParams extrapolated = from_unconstrained(t);
+      if (!all_finite(extrapolated)) {
+        s.params = std::move(em);  // nothing to try: theta2 starts the next cycle
+        q.phase = SquaremState::Phase::AtTheta0;
+        return;
+      }
+      q.theta2 = std::move(em);
+      s.params = std::move(extrapolated);
+      q.phase = SquaremState::Phase::AtExtrapolated;
+      return;
+    }
+    case SquaremState::Phase::AtExtrapolated:  // kept (a rejected one never gets here)
+      if (q.alpha >= q.step_max) q.step_max *= kSquaremStepFactor;
+      s.params = std::move(em);
+      q.phase = SquaremState::Phase::AtTheta0;
+      return;
+  }
+}
+
+// SQUAREM: true when the point just evaluated is an extrapolation no more likely than theta1
+// (or not finite); the next pass then goes to theta2.
+bool squarem_rejects(Start& s, double ll) {
+  SquaremState& q = s.squarem;
+  if (q.phase != SquaremState::Phase::AtExtrapolated || (std::isfinite(ll) && ll >= s.ll)) {
+    return false;
+  }
+  if (q.alpha >= q.step_max) q.step_max = std::max(1.0, q.step_max / kSquaremStepFactor);
+  s.params = q.theta2;
+  q.phase = SquaremState::Phase::AtTheta0;
+  return true;
 }
 
 }  // namespace
@@ -195,6 +286,15 @@ FitResult fit_loaded(Backend& backend, const FitOptions& o, const double* x, con
       Start& s = starts[active[a]];
       const StartStats st{&stats.n[a * k], &stats.s[a * k], &stats.t[a * k], total};
       const double ll = stats.ll[a];
+      if (o.method == Method::Squarem && squarem_rejects(s, ll)) {
+        // Not a point of the fit: neither the result nor the history keeps it.
+        s.iterations = iteration;
+        if (iteration >= o.max_iterations) {
+          s.done = true;
+          s.status = FitStatus::MaxIterations;
+        }
+        continue;
+      }
       if (!std::isfinite(ll)) {
         // The result keeps the last parameters with a finite likelihood (s.evaluated).
         s.done = true;
@@ -207,7 +307,7 @@ FitResult fit_loaded(Backend& backend, const FitOptions& o, const double* x, con
       s.sum_r_log_r = sum_r_log_r(constants, static_cast<int>(a), st, ll);
       s.iterations = iteration;
       s.history.push_back(-ll / total);
-      if (tol > 0.0 && stop_rule(s.history, tol, o.method)) {
+      if (tol > 0.0 && converged(s, tol, o.method)) {
         s.done = true;
         s.status = FitStatus::Converged;
         continue;
@@ -222,13 +322,16 @@ FitResult fit_loaded(Backend& backend, const FitOptions& o, const double* x, con
         adam_step(s, st, o.learning_rate);
       } else {
         MStep m = em_step(s.params, st);
-        s.params = std::move(m.params);
         if (m.collapsed >= 0) {
           s.done = true;
           s.status = FitStatus::ComponentCollapsed;
           s.detail = "component " + std::to_string(m.collapsed + 1) + " is dying: " + m.reason;
-          s.params = before;
           continue;
+        }
+        if (o.method == Method::Squarem) {
+          squarem_step(s, std::move(m.params));
+        } else {
+          s.params = std::move(m.params);
         }
       }
       if (!all_finite(s.params)) {
@@ -395,7 +498,17 @@ const char* to_string(FitStatus status) {
   return "unknown";
 }
 
-const char* to_string(Method method) { return method == Method::Adam ? "adam" : "em"; }
+const char* to_string(Method method) {
+  switch (method) {
+    case Method::Adam:
+      return "adam";
+    case Method::EM:
+      return "em";
+    case Method::Squarem:
+      return "squarem";
+  }
+  return "unknown";
+}
 
 const char* to_string(Criterion criterion) {
   return criterion == Criterion::AIC ? "aic" : criterion == Criterion::ICL ? "icl" : "bic";

@@ -286,6 +286,26 @@ TEST_F(CliTest, KSelectionTable) {
   EXPECT_NE(r.err.find("<- selected"), std::string::npos) << r.err;
 }
 
+// --method squarem reaches EM's optimum from the command line (LL to 1e-9 relative: both stop
+// within ~1e-10 of it) and says so in the result; an unknown method is bad input.
+TEST_F(CliTest, SquaremMethod) {
+  const std::string data = path("d.f64");
+  ASSERT_EQ(
+      betamix("sample --weights 0.3,0.4,0.3 --alpha 2,7,12 --beta 12,7,2 -n 20000 -o " + data).code,
+      0);
+  const CliRun em = betamix("fit " + data + " -k 3 --method em --no-se --device cpu");
+  const CliRun sq = betamix("fit " + data + " -k 3 --method squarem --no-se --device cpu");
+  ASSERT_EQ(em.code, 0) << em.err;
+  ASSERT_EQ(sq.code, 0) << sq.err;
+  const auto e = nlohmann::json::parse(em.out), q = nlohmann::json::parse(sq.out);
+  EXPECT_EQ(q["method"], "squarem");
+  EXPECT_EQ(q["status"], "converged");
+  const double ll = e["log_likelihood"].get<double>();
+  EXPECT_NEAR(q["log_likelihood"].get<double>(), ll, 1e-9 * std::abs(ll));
+  EXPECT_LT(q["iterations"].get<int>(), e["iterations"].get<int>());
+  expect_bad_input("fit " + data + " -k 3 --method newton", {"--method", "newton"});
+}
+
 // Case weights through the CLI: a weights file and a CSV weight column give the fit of the
 // rows repeated weight-many times: the same maximum, LL (and AIC/BIC, n = sum of the weights)
 // to 1e-12 relative. The two runs sum the same terms in different orders, and at a flat

@@ -12,8 +12,10 @@ namespace betamix::cli {
 
 void FitCli::add(CLI::App* app, bool with_device) {
   app->add_option("--method", method,
-                  "optimiser: adam (gradient steps) or em (expectation-maximisation)")
-      ->check(CLI::IsMember({"adam", "em"}))
+                  "optimiser: adam (gradient steps), em (expectation-maximisation) or squarem (EM "
+                  "with squared extrapolation: never lowers the likelihood either, and needs far "
+                  "fewer passes where components overlap)")
+      ->check(CLI::IsMember({"adam", "em", "squarem"}))
       ->capture_default_str();
   app->add_option("--lr", lr, "Adam step size on log alpha, log beta and the weight logits")
       ->check(CLI::PositiveNumber)
@@ -170,7 +172,7 @@ Device parse_device(const std::string& name) {
 FitOptions FitCli::options(int k) const {
   FitOptions o;
   o.k = k;
-  o.method = method == "em" ? Method::EM : Method::Adam;
+  o.method = method == "em" ? Method::EM : method == "squarem" ? Method::Squarem : Method::Adam;
   o.learning_rate = lr;
   o.max_iterations = max_iter;
   o.tolerance = tol;

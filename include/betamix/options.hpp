@@ -14,6 +14,10 @@ namespace betamix {
 enum class Method {
   Adam,  ///< Adam on unconstrained parameters (log alpha, log beta, softmax logits)
   EM,    ///< expectation-maximisation with a Newton M-step per component
+  /// EM accelerated by squared extrapolation (SQUAREM, Varadhan and Roland 2008, scheme S3):
+  /// two EM steps, a step along their difference, accepted only when it does not lower the
+  /// likelihood, so the likelihood still never decreases; far fewer passes where EM is slow
+  Squarem,
 };
 
 /// Where the pass over the data runs.
