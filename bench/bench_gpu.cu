@@ -368,14 +368,14 @@ int run(const Args& a) {
     }
   }
 
-  std::printf("%-15s %-7s %-28s %11s %3s %12s %12s %9s %9s\n", "what", "backend", "device", "N",
+  std::printf("%-20s %-7s %-28s %11s %3s %12s %12s %9s %9s\n", "what", "backend", "device", "N",
               "K", "us/op", "samples/s", "GB/s", "frac.copy");
   json out_rows = json::array();
   for (const Row& r : rows) {
     const bool is_copy = r.what == "copy";
     const double gbs = is_copy ? copy_gbs : r.bytes_per_sample * r.n / (r.us * 1e3);
     const double samples_per_s = is_copy ? 0.0 : r.n / (r.us * 1e-6);
-    std::printf("%-15s %-7s %-28s %11zu %3d %12.2f %12.3e %9.1f %9.3f\n", r.what.c_str(), "cuda",
+    std::printf("%-20s %-7s %-28s %11zu %3d %12.2f %12.3e %9.1f %9.3f\n", r.what.c_str(), "cuda",
                 device.substr(0, 28).c_str(), r.n, r.k, r.us, samples_per_s, gbs, gbs / copy_gbs);
     out_rows.push_back({{"what", r.what},
                         {"backend", "cuda"},
