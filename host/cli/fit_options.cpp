@@ -28,7 +28,8 @@ void FitCli::add(CLI::App* app, bool with_device) {
          "--tol", tol,
          "Adam stops when the mean NLL changes by less than tol * max(1, |mean NLL|) in each "
          "of the last 10 iterations; EM when its last change and the Aitken estimate of the "
-         "gain still to come are below that; 0 runs exactly --max-iter iterations")
+         "gain still to come are below that (SQUAREM: the same, from cycle to cycle); 0 runs "
+         "exactly --max-iter iterations")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   app->add_option("--seed", seed, "seed of the random starts (recorded in the result)")
