@@ -6,8 +6,9 @@
 //           then uploads the double input once, in chunks, converting it on the device.
 //   pass(): constants (float) -> pinned -> device, launch_pass (pass + fixed-order combine),
 //           totals (double) -> pinned host, one stream synchronisation. The three steps are
-//           a CUDA graph, captured at the first pass and again whenever the shapes or the
-//           buffers change (BETAMIX_CUDA_GRAPHS=0 turns that off).
+//           a CUDA graph, captured at the second pass of each shape (the first loads the
+//           kernels) and replayed while the shapes and buffers stay (BETAMIX_CUDA_GRAPHS=0
+//           turns that off).
 //   moment_pass(), posteriors(): once per fit or per chunk of `predict`, in double
 //           (kernels/moment_pass.cu, kernels/posteriors.cu).
 //
@@ -178,21 +179,24 @@ class CudaBackend final : public Backend {
                                          starts * width * sizeof(double), cudaMemcpyDeviceToHost,
                                          stream));
     };
-    if (use_graphs_) {
-      // Everything the graph has baked in: a change of any of it means a new capture.
-      const PassGraphKey key{
-          {n_, static_cast<std::size_t>(starts), static_cast<std::size_t>(k),
-           static_cast<std::size_t>(grid)},
-          {a_.data(), b_.data(), v_.data(), d_constants_.data(), d_partials_.data(),
-           d_totals_.data(), h_constants_.data(), h_totals_.data()}};
-      if (!graph_ || !(key == graph_key_)) {
-        graph_ = CudaGraph();
-        graph_ = CudaGraph::capture(stream, enqueue);
-        graph_key_ = key;
-      }
+    // Everything a graph bakes in: a change of any of it means a new capture. A new shape runs
+    // once call by call first, so that its kernels are loaded (CUDA loads modules lazily)
+    // before a capture records them; the second pass of that shape is captured.
+    const PassGraphKey key{
+        {n_, static_cast<std::size_t>(starts), static_cast<std::size_t>(k),
+         static_cast<std::size_t>(grid)},
+        {a_.data(), b_.data(), v_.data(), d_constants_.data(), d_partials_.data(), d_totals_.data(),
+         h_constants_.data(), h_totals_.data()}};
+    if (use_graphs_ && graph_ && key == graph_key_) {
+      graph_.launch(stream);
+    } else if (use_graphs_ && key == warm_key_) {
+      graph_ = CudaGraph();
+      graph_ = CudaGraph::capture(stream, enqueue);
+      graph_key_ = key;
       graph_.launch(stream);
     } else {
       enqueue();
+      warm_key_ = key;
     }
     // Also keeps h_constants_ from being rewritten while the copy above may still read it.
     BETAMIX_CUDA_CHECK(cudaStreamSynchronize(stream));
@@ -321,6 +325,7 @@ class CudaBackend final : public Backend {
   bool use_graphs_ = true;
   CudaGraph graph_;  // the last pass, replayed while graph_key_ still describes it
   PassGraphKey graph_key_;
+  PassGraphKey warm_key_;  // the shape of the last pass issued call by call
 };
 
 }  // namespace
