@@ -431,7 +431,7 @@ FitResult fit_one(Loaded& l, const FitOptions& options, const double* w) {
 }
 
 // Standard errors at the fit's optimum: one more pass on the fit's backend, or on the CPU
-// where the backend has no moment pass.
+// where that pass fails there (k above the GPU moment pass's 64, no device memory left).
 void add_standard_errors(Loaded& l, FitResult& res, const double* w) {
   try {
     res.se = detail::standard_errors(*l.backend, res.params);

@@ -206,7 +206,8 @@ StandardErrors standard_errors(const MixtureParams& params, const double* x, std
   try {
     return detail::standard_errors(*backend, p);
   } catch (const DeviceError&) {
-    // This backend has no moment pass (or it failed): one pass on the CPU gives the same sums.
+    // The moment pass failed on this backend (k above the GPU's limit, no device memory): one
+    // pass on the CPU gives the same sums.
     backend = detail::make_cpu_backend(0);
     backend->load(x, case_weights, n);
     return detail::standard_errors(*backend, p);

@@ -34,8 +34,8 @@ StandardErrors standard_errors_from_information(const MixtureParams& p,
                                                 const std::vector<double>& info);
 
 /// Runs the moment pass for `p` on a loaded backend and returns the standard errors; a weight
-/// of 0 or a non-finite parameter gives "not available". Throws DeviceError where the backend
-/// has no moment pass.
+/// of 0 or a non-finite parameter gives "not available". Throws DeviceError where the
+/// backend's moment pass fails.
 StandardErrors standard_errors(Backend& backend, const MixtureParams& p);
 
 }  // namespace betamix::detail
