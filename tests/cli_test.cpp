@@ -427,6 +427,8 @@ TEST_F(CliTest, PredictScorePdf) {
 
   const std::string bad = write("bad.txt", "0.5\n1.5\n");
   expect_bad_input("predict --model " + model + " " + bad, {"bad.txt", "line 2", "outside"});
+  EXPECT_EQ(betamix("predict --model " + model + " " + bad).out, "")
+      << "a bad first chunk leaves nothing on standard output, not even the header";
   expect_bad_input("score --model " + model + " " + bad, {"bad.txt", "line 2", "outside"});
   expect_bad_input("score --model " + path("none.json") + " " + data, {"none.json"});
   expect_bad_input("predict --model " + model + " " + data + " -o " + path("p.xlsx"), {"p.xlsx"});

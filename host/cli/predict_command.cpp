@@ -55,15 +55,13 @@ class RowWriter {
     if (!file_) {
       throw InputError(path + ": cannot create: " + std::generic_category().message(errno));
     }
-    std::string header;
     if (npy_) {
       header_bytes_ = io::npy_header("<f8", shape(std::numeric_limits<std::size_t>::max())).size();
-      header = io::npy_header("<f8", shape(0), header_bytes_);
+      header_ = io::npy_header("<f8", shape(0), header_bytes_);
     } else {
-      for (std::size_t j = 0; j < k; ++j) header += "p" + std::to_string(j + 1) + ",";
-      header += "component\n";
+      for (std::size_t j = 0; j < k; ++j) header_ += "p" + std::to_string(j + 1) + ",";
+      header_ += "component\n";
     }
-    write(header.data(), header.size());
   }
   RowWriter(const RowWriter&) = delete;
   RowWriter& operator=(const RowWriter&) = delete;
@@ -77,6 +75,7 @@ class RowWriter {
 
   /// Writes the rows of `post` (rows x K posteriors) with their most likely components.
   void rows(const std::vector<double>& post, const std::vector<int>& best) {
+    write_header();
     rows_ += best.size();
     if (npy_) {
       std::vector<double> out;
@@ -102,6 +101,7 @@ class RowWriter {
 
   /// Completes the file (the .npy header with the final shape).
   void commit() {
+    write_header();
     if (npy_) {
       const std::string header = io::npy_header("<f8", shape(rows_), header_bytes_);
       if (std::fseek(file_, 0, SEEK_SET) != 0) fail_write();
@@ -117,6 +117,13 @@ class RowWriter {
   }
 
  private:
+  // The header goes out with the first rows, so that input that fails in its first chunk
+  // leaves nothing on standard output.
+  void write_header() {
+    if (header_.empty()) return;
+    write(header_.data(), header_.size());
+    header_.clear();
+  }
   std::string shape(std::size_t rows) const {
     return "(" + std::to_string(rows) + ", " + std::to_string(k_ + 1) + ")";
   }
@@ -131,6 +138,7 @@ class RowWriter {
   std::string path_;
   std::size_t k_;
   bool npy_ = false;
+  std::string header_;  // not yet written
   std::size_t header_bytes_ = 0, rows_ = 0;
   std::FILE* file_ = nullptr;
 };
