@@ -15,9 +15,9 @@
 namespace betamix {
 namespace {
 
-// Applies fn(i, log p(x_i), responsibilities of sample i) to every sample in (0,1).
+// Applies fn(i, log p(x_i)) to every sample in (0,1).
 template <class Fn>
-void for_each_posterior(const MixtureParams& params, const std::vector<double>& x, Fn&& fn) {
+void for_each_log_density(const MixtureParams& params, const std::vector<double>& x, Fn&& fn) {
   params.validate();
   const MixtureParams p = params.normalized();
   const int k = static_cast<int>(p.k());
@@ -27,10 +27,7 @@ void for_each_posterior(const MixtureParams& params, const std::vector<double>& 
   const math::ComponentView<double> comp{c.am1.data(), c.bm1.data(), c.c.data()};
   std::vector<double> r(k);
   for (std::size_t i = 0; i < x.size(); ++i) {
-    const double xi = x[i];
-    const double lp =
-        math::mixture_responsibilities(std::log(xi), std::log1p(-xi), comp, k, r.data());
-    fn(i, lp, r);
+    fn(i, math::mixture_responsibilities(std::log(x[i]), std::log1p(-x[i]), comp, k, r.data()));
   }
 }
 
@@ -46,7 +43,7 @@ const std::vector<double>& checked(const std::vector<double>& x) {
 
 double log_likelihood(const MixtureParams& params, const std::vector<double>& x) {
   double ll = 0.0;
-  for_each_posterior(params, checked(x), [&](std::size_t, double lp, const auto&) { ll += lp; });
+  for_each_log_density(params, checked(x), [&](std::size_t, double lp) { ll += lp; });
   return ll;
 }
 
@@ -59,8 +56,8 @@ std::vector<double> pdf(const MixtureParams& params, const std::vector<double>& 
       where.push_back(i);
     }
   }
-  for_each_posterior(params, inside,
-                     [&](std::size_t i, double lp, const auto&) { out[where[i]] = std::exp(lp); });
+  for_each_log_density(params, inside,
+                       [&](std::size_t i, double lp) { out[where[i]] = std::exp(lp); });
   return out;
 }
 

@@ -3,7 +3,6 @@
 // float64 .npy. The samples are read, processed and written in chunks, so neither the input
 // nor the output is ever held in memory whole.
 
-#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <filesystem>
@@ -24,8 +23,6 @@
 
 namespace betamix::cli {
 namespace {
-
-constexpr std::size_t kChunk = std::size_t{1} << 20;  // samples per chunk
 
 struct PredictArgs {
   std::string model, file, output;
@@ -156,7 +153,7 @@ int run_predict(const PredictArgs& a) {
   constants.set(0, params);
   std::vector<double> x, none, post;
   std::vector<int> best;
-  while (input.next(kChunk, x, none) > 0) {
+  while (input.next(kReadChunk, x, none) > 0) {
     backend->load(x.data(), nullptr, x.size());
     post.resize(x.size() * k);
     best.resize(x.size());

@@ -3,7 +3,6 @@
 // read and go through the same backend pass as a fit (CPU or GPU) in chunks, so neither the
 // host nor the device ever holds more than one chunk.
 
-#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -18,8 +17,6 @@
 
 namespace betamix::cli {
 namespace {
-
-constexpr std::size_t kChunk = kReadChunk;  // samples per backend load
 
 struct ScoreArgs {
   std::string model, file, output;
@@ -43,7 +40,7 @@ int run_score(const ScoreArgs& a) {
   detail::PassStats stats;
   std::vector<double> x, w;
   double ll = 0.0, total = 0.0;  // chunk sums added in chunk order: the same total on every run
-  while (input.next(kChunk, x, w) > 0) {
+  while (input.next(kReadChunk, x, w) > 0) {
     backend->load(x.data(), input.weighted() ? w.data() : nullptr, x.size());
     backend->pass(constants, stats);
     ll += stats.ll[0];
