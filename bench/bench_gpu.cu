@@ -30,6 +30,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
+#include <limits>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
@@ -130,7 +131,6 @@ Data make_data(std::size_t n, cudaStream_t stream) {
                                        stream));
     betamix::detail::launch_sample<double>(n, static_cast<int>(p.k()), kDataSeed, 0,
                                            d_tables.data(), samples.data(), stream);
-    betamix::detail::launch_to_float(n, samples.data(), d.x.data(), stream);
     betamix::detail::launch_to_log_pair(n, samples.data(), d.log_x.data(), d.log1m_x.data(),
                                         stream);
     d.host.resize(n);
@@ -138,8 +138,18 @@ Data make_data(std::size_t n, cudaStream_t stream) {
                                        cudaMemcpyDeviceToHost, stream));
     BETAMIX_CUDA_CHECK(cudaStreamSynchronize(stream));
   }
-  d.host_exact.resize(n);
-  for (std::size_t i = 0; i < n; ++i) d.host_exact[i] = static_cast<float>(d.host[i]);
+  // The float32 x row takes each value rounded to float and kept inside
+  // [FLT_MIN, 1 - 2^-24], the normal floats of (0, 1) that the pass's logarithms take (a fit
+  // whose data round outside them gets the log pair instead).
+  std::vector<float> xf(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    xf[i] = std::clamp(static_cast<float>(d.host[i]), std::numeric_limits<float>::min(),
+                       1.0f - 0x1.0p-24f);
+  }
+  BETAMIX_CUDA_CHECK(
+      cudaMemcpyAsync(d.x.data(), xf.data(), n * sizeof(float), cudaMemcpyHostToDevice, stream));
+  BETAMIX_CUDA_CHECK(cudaStreamSynchronize(stream));
+  d.host_exact.assign(xf.begin(), xf.end());
   return d;
 }
 

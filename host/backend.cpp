@@ -35,6 +35,41 @@ void PassStats::resize(int n_starts, int n_components) {
   ll.assign(n_starts, 0.0);
 }
 
+namespace {
+// value - float(value), or 0 where the float is not finite (the -inf c of a component of
+// weight 0, whose N, S and T are 0: inf - inf would make LL NaN).
+double rounding(double value, float rounded) {
+  return std::isfinite(rounded) ? value - static_cast<double>(rounded) : 0.0;
+}
+}  // namespace
+
+void PassStats::assign_float_pass(const PassConstants& constants, const float* rounded,
+                                  const double* totals) {
+  resize(constants.starts, constants.k);
+  const std::size_t table = static_cast<std::size_t>(starts) * k;
+  const std::size_t width = 3 * static_cast<std::size_t>(k) + 1;
+  const double* p = totals;
+  for (int r = 0; r < starts; ++r, p += width) {
+    double sum = p[3 * k];
+    for (int j = 0; j < k; ++j) {
+      const std::size_t i = static_cast<std::size_t>(r) * k + j;
+      n[i] = p[j];
+      s[i] = p[k + j];
+      t[i] = p[2 * k + j];
+      // The pass evaluated l' = float(c) + float(am1) log x + float(bm1) log(1-x). With
+      // d = c - float(c) + (am1 - float(am1)) log x + (bm1 - float(bm1)) log(1-x), ~1e-7 |l|,
+      // logsumexp(l' + d) = L' + sum_k r'_k d_k + O(d^2), so summed over the samples
+      // LL = LL' + sum_k (dc_k N_k + dam1_k S_k + dbm1_k T_k) to first order. This removes
+      // the rounding of the constants, the same for every sample, from LL, leaving the
+      // per-sample rounding that averages out (and the N, S, T of the rounded constants).
+      sum += rounding(constants.c[i], rounded[2 * table + i]) * n[i] +
+             rounding(constants.am1[i], rounded[i]) * s[i] +
+             rounding(constants.bm1[i], rounded[table + i]) * t[i];
+    }
+    ll[r] = sum;
+  }
+}
+
 void MomentStats::assign(int n_components, const double* sums) {
   k = n_components;
   const std::size_t kk = static_cast<std::size_t>(k);

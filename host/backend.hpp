@@ -43,6 +43,13 @@ struct PassStats {
   std::vector<double> ll;       // [start]
 
   void resize(int n_starts, int n_components);
+
+  /// Takes the totals of a float32 pass (the GPU's, kernels/pass.cuh), laid out
+  /// [start][N_0..N_k-1, S_0.., T_0.., LL], computed with `rounded` = [am1 | bm1 | c] of
+  /// `constants` rounded to float. LL is corrected, to first order, for the rounding of the
+  /// constants, the same in every sample (see backend.cpp).
+  void assign_float_pass(const PassConstants& constants, const float* rounded,
+                         const double* totals);
 };
 
 /// Second-moment sums of one pass for the observed information (information.hpp), for one
@@ -116,6 +123,9 @@ std::unique_ptr<Backend> make_backend(Device device, int threads, std::string* n
 template <class Real>
 void sample_cpu(const MixtureParams& params, std::size_t n, std::uint64_t seed, Real* out,
                 int threads);
+
+/// Most components the GPU sampler takes (its tables live in shared memory).
+inline constexpr int kCudaSampleMaxK = 2048;
 
 /// Fills the host array out[0..n) with samples drawn on the GPU.
 template <class Real>

@@ -139,8 +139,9 @@ class CudaBackend final : public Backend {
     BETAMIX_CUDA_CHECK(cudaStreamSynchronize(stream));
 
     if (case_weights) {
+      // The sum of the weights as the pass sees them (float32), so that sum_k N_k = total.
       total_weight_ = 0.0;
-      for (std::size_t i = 0; i < n; ++i) total_weight_ += case_weights[i];
+      for (std::size_t i = 0; i < n; ++i) total_weight_ += static_cast<float>(case_weights[i]);
     } else {
       total_weight_ = static_cast<double>(n);
     }
@@ -201,25 +202,7 @@ class CudaBackend final : public Backend {
     // Also keeps h_constants_ from being rewritten while the copy above may still read it.
     BETAMIX_CUDA_CHECK(cudaStreamSynchronize(stream));
 
-    const double* p = h_totals_.data();
-    for (int r = 0; r < starts; ++r, p += width) {
-      double ll = p[3 * k];
-      for (int j = 0; j < k; ++j) {
-        const std::size_t i = static_cast<std::size_t>(r) * k + j;
-        out.n[i] = p[j];
-        out.s[i] = p[k + j];
-        out.t[i] = p[2 * k + j];
-        // The kernel evaluated l' = float(c) + float(am1) log x + float(bm1) log(1-x). With
-        // d = c - float(c) + (am1 - float(am1)) log x + (bm1 - float(bm1)) log(1-x), ~1e-7 |l|,
-        // logsumexp(l' + d) = L' + sum_k r'_k d_k + O(d^2), so summed over the samples
-        // LL = LL' + sum_k (dc_k N_k + dam1_k S_k + dbm1_k T_k) to first order. This removes
-        // the rounding of the constants, the same for every sample, from LL, leaving the
-        // per-sample rounding that averages out (and the N, S, T of the rounded constants).
-        ll += (constants.c[i] - h[2 * table + i]) * out.n[i] +
-              (constants.am1[i] - h[i]) * out.s[i] + (constants.bm1[i] - h[table + i]) * out.t[i];
-      }
-      out.ll[r] = ll;
-    }
+    out.assign_float_pass(constants, h, h_totals_.data());
   }
 
   void moment_pass(const PassConstants& constants, MomentStats& out) override {
@@ -295,6 +278,9 @@ class CudaBackend final : public Backend {
     a_ = DeviceBuffer<float>();
     b_ = DeviceBuffer<float>();
     v_ = DeviceBuffer<float>();
+    d_partials_ = DeviceBuffer<double>();
+    d_post_ = DeviceBuffer<double>();
+    d_best_ = DeviceBuffer<int>();
     grid_.fill(0);
     n_ = 0;
     total_weight_ = 0.0;
@@ -396,6 +382,16 @@ void sample_cuda_device(const MixtureParams& params, std::size_t n, std::uint64_
         "sample_on_device: the output pointer is not device memory (allocate it with "
         "cudaMalloc or cudaMallocManaged, or call sample() for host memory)");
   }
+  int current = 0;
+  BETAMIX_CUDA_CHECK(cudaGetDevice(&current));
+  if (attributes.type == cudaMemoryTypeDevice && attributes.device != current) {
+    throw InputError("sample_on_device: the output pointer is memory of CUDA device " +
+                     std::to_string(attributes.device) + ", but device " + std::to_string(current) +
+                     " is current (call cudaSetDevice first)");
+  }
+  // The draws run on a stream of their own: let the caller's work on the device (which may
+  // still read or have just allocated d_out) finish first.
+  BETAMIX_CUDA_CHECK(cudaDeviceSynchronize());
   SampleSetup<Real> setup(tables);
   launch_sample<Real>(n, static_cast<int>(params.k()), seed, 0, setup.d_tables.data(), d_out,
                       setup.stream.get());

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "cuda_check.cuh"
 #include "data_layout.cuh"
@@ -54,7 +55,10 @@ bool log_within(double e, double y) {
 }  // namespace
 
 bool float_x_suffices(double x) {
-  const double e = std::abs(static_cast<double>(static_cast<float>(x)) - x);  // exact (Sterbenz)
+  const float xf = static_cast<float>(x);
+  // The pass's logarithms take normal floats only (betamix/math/float_math.hpp).
+  if (!(xf >= std::numeric_limits<float>::min())) return false;
+  const double e = std::abs(static_cast<double>(xf) - x);  // exact (Sterbenz)
   return log_within(e, x) && log_within(e, 1.0 - x);
 }
 

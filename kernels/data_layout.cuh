@@ -10,7 +10,7 @@ namespace betamix::detail {
 
 /// Device representation of the samples.
 enum class DataLayout {
-  X,        ///< float32 x; the pass computes logf(x) and log1pf(-x)      (4 bytes/sample)
+  X,        ///< float32 x; the pass computes log x and log(1-x)          (4 bytes/sample)
   LogPair,  ///< float32 log x and log1p(-x), computed in double on the device (8 bytes/sample)
 };
 
@@ -21,9 +21,10 @@ inline constexpr double kLayoutTolerance = 0x1p-22;
 /// kLayoutTolerance * max(1, |value|). Rounding x to float32 moves it by d = |float(x) - x|
 /// (exact in double), which moves log y by d / y to first order, for y = x and y = 1 - x.
 /// The floor of 1 in max(1, |log y|) is the scale of the float32 sum c + (a-1) log x + ...
-/// that the pass adds the logs into. In effect: values that round to 0 or to a subnormal
-/// float, values that round to 1, and values above ~0.96 whose rounding error is large
-/// compared with 1 - x fail.
+/// that the pass adds the logs into. Besides, float(x) must be a normal float (at least
+/// FLT_MIN, about 1.2e-38), the domain of the pass's logarithms. In effect: values that round to
+/// 0 or to a subnormal float, values that round to 1, and values above ~0.96 whose rounding
+/// error is large compared with 1 - x fail.
 bool float_x_suffices(double x);
 
 /// X when every sample satisfies float_x_suffices(), else LogPair (stops at the first failure).

@@ -5,9 +5,13 @@
 //   L_ir  = logsumexp_k l_irk,   r_irk = exp(l_irk - L_ir)   (math::mixture_responsibilities)
 //   N_rk += v_i r_irk,  S_rk += v_i r_irk log x_i,  T_rk += v_i r_irk log(1-x_i),  LL_r += v_i L_ir
 //
-// Precision: per-sample math in float32 (accurate logf/log1pf/expf, no fast-math); the four
-// samples of one float4 group are summed in float32, in a fixed order, and every group sum is
-// added to per-thread double accumulators.
+// Precision: per-sample math in float32 without fast-math (betamix/math/float_pass.hpp, which
+// the CPU tests run too): expf, and for the logs and the reciprocal the functions of
+// betamix/math/float_math.hpp, as accurate as logf, log1pf and division (about 1 ulp) but
+// without their special cases: the layout rule (data_layout.cuh) admits only normal floats in
+// (0, 1) as x, and the sum s of the shifted exponentials lies in [1, k]. The four samples of one
+// float4 group are summed in float32, in a fixed order, and every group sum is added to per-thread
+// double accumulators.
 //
 // Launch shape: pass_kernel<<<(grid, ceil(starts / S)), 256>>>. Blocks along x split the
 // samples in a grid-stride loop over groups of 4 samples (float4 loads; buffers are padded to
@@ -24,12 +28,13 @@
 // 17 <= k <= 64 runs one kernel with a runtime k (arrays in local memory, slower).
 
 #include <array>
+#include <cstdint>
 #include <cub/block/block_reduce.cuh>
 #include <string>
 #include <utility>
 
 #include "betamix/error.hpp"
-#include "betamix/math/beta_math.hpp"
+#include "betamix/math/float_pass.hpp"
 #include "cuda_check.cuh"
 #include "device_memory.cuh"
 #include "pass.cuh"
@@ -81,36 +86,10 @@ __device__ __forceinline__ void load_group(std::size_t n, std::size_t g,
       l1x[j] = valid ? bv[j] : kLogHalf;
     } else {
       const float x = valid ? av[j] : 0.5f;
-      lx[j] = logf(x);
-      l1x[j] = log1pf(-x);
+      math::float_sample_logs(x, lx[j], l1x[j]);
     }
     w[j] = valid ? wv[j] : 0.0f;
   }
-}
-
-// Adds one start's statistics of a group of 4 samples to `acc` = [N_0..N_k-1, S.., T.., LL].
-template <int KCap>
-__device__ __forceinline__ void accumulate_group(int k, const float (&lx)[4], const float (&l1x)[4],
-                                                 const float (&w)[4],
-                                                 math::ComponentView<float> comp,
-                                                 double (&acc)[3 * KCap + 1]) {
-  float part[3 * KCap + 1];
-#pragma unroll
-  for (int t = 0; t < 3 * k + 1; ++t) part[t] = 0.0f;
-#pragma unroll
-  for (int j = 0; j < 4; ++j) {
-    float r[KCap];
-    part[3 * k] += w[j] * math::mixture_responsibilities<float>(lx[j], l1x[j], comp, k, r);
-#pragma unroll
-    for (int m = 0; m < k; ++m) {
-      const float wr = w[j] * r[m];
-      part[m] += wr;
-      part[k + m] += wr * lx[j];
-      part[2 * k + m] += wr * l1x[j];
-    }
-  }
-#pragma unroll
-  for (int t = 0; t < 3 * k + 1; ++t) acc[t] += part[t];
 }
 
 // KCap: capacity of the per-thread arrays; Exact: k == KCap at compile time (else k_runtime).
@@ -154,8 +133,8 @@ __global__ void __launch_bounds__(kPassBlock)
 #pragma unroll
     for (int s = 0; s < S; ++s) {
       if (first + s < starts) {  // uniform across the block
-        accumulate_group<KCap>(k, lx, l1x, w,
-                               math::ComponentView<float>{s_am1[s], s_bm1[s], s_c[s]}, acc[s]);
+        math::accumulate_float_group<KCap>(
+            k, lx, l1x, w, math::ComponentView<float>{s_am1[s], s_bm1[s], s_c[s]}, acc[s]);
       }
     }
   }
@@ -242,6 +221,13 @@ void launch_pass(std::size_t n, int starts, int k, int grid, const float* d_a, c
                  const float* d_v, const float* d_constants, double* d_partials, double* d_totals,
                  cudaStream_t stream) {
   check_k(k);
+  for (const float* p : {d_a, d_b, d_v}) {
+    if (reinterpret_cast<std::uintptr_t>(p) % 16 != 0) {
+      throw DeviceError(
+          "device cuda: the pass reads float4 groups; its data must be 16-byte "
+          "aligned");
+    }
+  }
   const int s = starts > 1 ? starts_per_block(k) : 1;
   const int slices = (starts + s - 1) / s;
   if (starts < 1 || slices > 65535 || grid < 1) {

@@ -1,7 +1,8 @@
 // The rule that chooses the device layout of the samples (float32 x, or the float32 pair
 // log x, log1p(-x)): host code, so these tests run without a GPU. Checked against the
-// definition (|log y(float(x)) - log y(x)| <= 2^-22 max(1, |log y|) for y = x and 1 - x)
-// computed with long double logarithms.
+// definition (float(x) a normal float, the domain of the pass's logarithms, and
+// |log y(float(x)) - log y(x)| <= 2^-22 max(1, |log y|) for y = x and 1 - x) computed with
+// long double logarithms.
 
 #include <gtest/gtest.h>
 
@@ -22,7 +23,7 @@ using detail::float_x_suffices;
 // The definition, evaluated directly.
 bool definition(double x) {
   const long double xf = static_cast<float>(x);
-  if (!(xf > 0.0L && xf < 1.0L)) return false;
+  if (!(xf >= FLT_MIN && xf < 1.0L)) return false;
   const long double tol = std::ldexp(1.0L, -22);
   const long double lx = std::log(static_cast<long double>(x));
   const long double l1x = std::log1p(-static_cast<long double>(x));
@@ -42,6 +43,11 @@ TEST(CudaDataLayout, ValuesThatRoundToZeroOneOrSubnormalsDoNot) {
   EXPECT_FALSE(float_x_suffices(1.0 - 1e-12));  // rounds to 1
   EXPECT_FALSE(float_x_suffices(1e-50));        // rounds to 0
   EXPECT_FALSE(float_x_suffices(1.0e-44));      // rounds to a subnormal, ~0.1 relative error
+  // Subnormal floats close enough to x by the log criterion are still refused: the pass's
+  // logarithms take normal floats only.
+  EXPECT_FALSE(float_x_suffices(1.0e-40));
+  EXPECT_FALSE(float_x_suffices(static_cast<double>(FLT_MIN) * (1.0 - 0x1p-20)));  // subnormal
+  EXPECT_TRUE(float_x_suffices(static_cast<double>(FLT_MIN)));
 }
 
 TEST(CudaDataLayout, AgreesWithTheDefinition) {

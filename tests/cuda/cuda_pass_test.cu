@@ -19,79 +19,17 @@
 #include "betamix/math/beta_math.hpp"
 #include "data_layout.cuh"
 #include "support/pass_cases.hpp"
+#include "support/pass_tolerance.hpp"
 
 namespace betamix {
 namespace {
 
 using test::constants_for;
+using test::expect_close;
 using test::moved;
 using test::test_data;
 using test::test_params;
 using test::test_weights;
-
-// Tolerance of one statistic, atol + rtol * M:
-//  - M = sum_i |term_i|: |reference| for N, S and T (terms of one sign), sum_i v_i |L_i| for LL
-//    (whose terms cancel). rtol = 1e-6 covers the systematic float32 error: the constants
-//    c_k, a_k - 1, b_k - 1 rounded to float32 shift every sample's log-density the same way,
-//    by up to ~|c_k| 2^-24 ~ 6e-7 for these shapes.
-//  - atol = 1e-6 sqrt(sum_i (v_i s_i)^2), s_i = 1 for N and LL, |log x_i| for S, |log(1-x_i)|
-//    for T: each sample's float32 log-density is off by up to ~1e-6 (sums of terms of
-//    magnitude ~10 at 2^-24), independently across samples, so the error of a sum grows like
-//    the root of the sum of squares. It dominates for small n and for components with N_k ~ 0.
-// A float32 emulation of the kernel on the CPU stays below 0.13 of these tolerances for every
-// case in this file.
-struct Scales {
-  double ll_magnitude = 0.0, q1 = 0.0, qs = 0.0, qt = 0.0;
-};
-
-Scales scales(const std::vector<double>& x, const double* v, const detail::PassConstants& c,
-              int start) {
-  const int k = c.k;
-  const std::size_t off = static_cast<std::size_t>(start) * k;
-  const math::ComponentView<double> comp{c.am1.data() + off, c.bm1.data() + off, c.c.data() + off};
-  std::vector<double> r(k);
-  Scales s;
-  for (std::size_t i = 0; i < x.size(); ++i) {
-    const double lx = std::log(x[i]), l1x = std::log1p(-x[i]), w = v ? v[i] : 1.0;
-    s.ll_magnitude += w * std::abs(math::mixture_responsibilities(lx, l1x, comp, k, r.data()));
-    s.q1 += w * w;
-    s.qs += w * w * lx * lx;
-    s.qt += w * w * l1x * l1x;
-  }
-  return s;
-}
-
-void expect_close(const std::vector<double>& x, const double* v, const detail::PassConstants& c,
-                  const detail::PassStats& gpu, const detail::PassStats& cpu) {
-  constexpr double kRtol = 1e-6, kAtol = 1e-6;
-  ASSERT_EQ(gpu.starts, cpu.starts);
-  ASSERT_EQ(gpu.k, cpu.k);
-  const int k = cpu.k;
-  double worst = 0.0;
-  std::string where;
-  auto check = [&](const char* name, int r, int j, double got, double ref, double magnitude,
-                   double q) {
-    const double tol = kAtol * std::sqrt(q) + kRtol * magnitude;
-    const double ratio = std::abs(got - ref) / tol;
-    if (!(ratio <= worst)) {
-      worst = ratio;
-      where = std::string(name) + "[start " + std::to_string(r) + "][" + std::to_string(j) +
-              "]: gpu " + std::to_string(got) + " cpu " + std::to_string(ref) + " tol " +
-              std::to_string(tol);
-    }
-  };
-  for (int r = 0; r < cpu.starts; ++r) {
-    const Scales s = scales(x, v, c, r);
-    check("LL", r, 0, gpu.ll[r], cpu.ll[r], s.ll_magnitude, s.q1);
-    for (int j = 0; j < k; ++j) {
-      const std::size_t i = static_cast<std::size_t>(r) * k + j;
-      check("N", r, j, gpu.n[i], cpu.n[i], std::abs(cpu.n[i]), s.q1);
-      check("S", r, j, gpu.s[i], cpu.s[i], std::abs(cpu.s[i]), s.qs);
-      check("T", r, j, gpu.t[i], cpu.t[i], std::abs(cpu.t[i]), s.qt);
-    }
-  }
-  EXPECT_LE(worst, 1.0) << "worst (error / tolerance) at " << where;
-}
 
 // Runs the same pass on both backends.
 void compare(const std::vector<double>& x, const double* v, const detail::PassConstants& c) {
@@ -164,11 +102,15 @@ TEST(CudaPassStarts, EachStartEqualsItsSingleStartPass) {
     one.set(0, moved(test_params(k), r));
     detail::PassStats alone;
     gpu->pass(one, alone);
-    // Same grid, same per-thread order: equal up to the compiler's choices between the two
-    // kernels, which may differ in fused multiply-adds; 1e-12 is far below any float error.
-    EXPECT_NEAR(alone.ll[0], together.ll[r], 1e-12 * std::abs(alone.ll[0])) << "start " << r;
+    // Same grid, same per-thread order: equal where both kernels compile the per-start code
+    // alike. Where the compiler fuses multiply-adds differently, a sample's terms move by about
+    // a float32 ulp (6e-8 relative), so the totals by at most ~1e-7: ten times tighter than
+    // the CPU comparison, and far looser than any real indexing mistake.
+    EXPECT_NEAR(alone.ll[0], together.ll[r], 1e-7 * std::abs(alone.ll[0])) << "start " << r;
     for (int j = 0; j < k; ++j) {
-      EXPECT_NEAR(alone.n[j], together.n[r * k + j], 1e-12 * alone.n[j]) << "start " << r;
+      EXPECT_NEAR(alone.n[j], together.n[r * k + j], 1e-7 * alone.n[j]) << "start " << r;
+      EXPECT_NEAR(alone.s[j], together.s[r * k + j], 1e-7 * std::abs(alone.s[j])) << "start " << r;
+      EXPECT_NEAR(alone.t[j], together.t[r * k + j], 1e-7 * std::abs(alone.t[j])) << "start " << r;
     }
   }
 }

@@ -38,15 +38,25 @@ struct StdExp {
   }
 };
 
+/// 1 / s by division. Backends may pass their own.
+struct StdReciprocal {
+  template <class Real>
+  BETAMIX_HD_INLINE Real operator()(Real s) const {
+    return Real(1) / s;
+  }
+};
+
 /// Evaluates the K weighted component log-densities l_k of one sample, replaces them in `r` by
 /// the responsibilities, and returns the shift m = max_k l_k and the sum s = sum_k exp(l_k - m),
 /// so that log p(x) = m + log s. Shifting by the maximum keeps every exponent <= 0 (nothing
 /// overflows) and makes s >= 1 (its log is finite); s <= K. Callers that pass a compile-time
-/// `k` get fully unrolled loops. `exp` is only ever called with arguments <= 0.
-template <class Real, class Exp = StdExp>
+/// `k` get fully unrolled loops. `exp` is only ever called with arguments <= 0, `reciprocal`
+/// only with 1 <= s <= k.
+template <class Real, class Exp = StdExp, class Reciprocal = StdReciprocal>
 BETAMIX_HD_INLINE void mixture_responsibilities_split(Real log_x, Real log1m_x,
                                                       ComponentView<Real> comp, int k, Real* r,
-                                                      Real& m, Real& s, Exp exp = Exp{}) {
+                                                      Real& m, Real& s, Exp exp = Exp{},
+                                                      Reciprocal reciprocal = Reciprocal{}) {
   if (k == 2) {
     // One exp instead of two: the larger term is exp(0) = 1.
     const Real l0 = component_log_density(log_x, log1m_x, comp.am1[0], comp.bm1[0], comp.c[0]);
@@ -55,7 +65,7 @@ BETAMIX_HD_INLINE void mixture_responsibilities_split(Real log_x, Real log1m_x,
     m = first ? l0 : l1;
     const Real e = exp(first ? l1 - l0 : l0 - l1);
     s = Real(1) + e;
-    const Real big = Real(1) / s, small = e * big;
+    const Real big = reciprocal(s), small = e * big;
     r[0] = first ? big : small;
     r[1] = first ? small : big;
     return;
@@ -71,7 +81,7 @@ BETAMIX_HD_INLINE void mixture_responsibilities_split(Real log_x, Real log1m_x,
     r[j] = exp(r[j] - m);
     s += r[j];
   }
-  const Real inv = Real(1) / s;
+  const Real inv = reciprocal(s);
   for (int j = 0; j < k; ++j) r[j] *= inv;
 }
 

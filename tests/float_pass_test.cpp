@@ -1,0 +1,166 @@
+// The GPU pass's float32 math run on the CPU: kernels/pass.cu evaluates each sample with
+// math::float_sample_logs and math::accumulate_float_group (betamix/math/float_pass.hpp) over
+// groups of 4 samples into double accumulators, and the CUDA backend unpacks the totals with
+// PassStats::assign_float_pass. This test runs those same functions on the host, in the
+// kernel's grouping (one thread's order; the GPU's split of the groups over threads only
+// reorders double additions), and holds the result to the GPU-versus-CPU tolerance of
+// tests/cuda/cuda_pass_test.cu at the sizes and K that test uses, both layouts, case weights
+// and a component of weight 0. It runs without a GPU.
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstddef>
+#include <limits>
+#include <tuple>
+#include <vector>
+
+#include "backend.hpp"
+#include "betamix/betamix.hpp"
+#include "betamix/math/float_pass.hpp"
+#include "support/pass_cases.hpp"
+#include "support/pass_tolerance.hpp"
+
+namespace betamix {
+namespace {
+
+constexpr int kCap = 16;  // the largest compile-time K of the kernel
+
+// The device data of a layout: float32 x, or float32 (log x, log1p(-x)) computed in double.
+struct FloatData {
+  std::vector<float> a, b;  // b empty for the X layout
+};
+
+FloatData to_device_layout(const std::vector<double>& x, bool float_x) {
+  FloatData d;
+  d.a.resize(x.size());
+  if (!float_x) d.b.resize(x.size());
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    if (float_x) {
+      d.a[i] = static_cast<float>(x[i]);
+    } else {
+      d.a[i] = static_cast<float>(std::log(x[i]));
+      d.b[i] = static_cast<float>(std::log1p(-x[i]));
+    }
+  }
+  return d;
+}
+
+// pass_kernel for every start, on the host.
+detail::PassStats emulate_pass(const FloatData& d, const double* v,
+                               const detail::PassConstants& c) {
+  const int k = c.k;
+  const std::size_t n = d.a.size(), table = static_cast<std::size_t>(c.starts) * k;
+  std::vector<float> rounded(3 * table);
+  for (std::size_t i = 0; i < table; ++i) {
+    rounded[i] = static_cast<float>(c.am1[i]);
+    rounded[table + i] = static_cast<float>(c.bm1[i]);
+    rounded[2 * table + i] = static_cast<float>(c.c[i]);
+  }
+  const std::size_t width = 3 * static_cast<std::size_t>(k) + 1;
+  std::vector<double> totals(c.starts * width);
+  for (int r = 0; r < c.starts; ++r) {
+    const std::size_t off = static_cast<std::size_t>(r) * k;
+    const math::ComponentView<float> comp{rounded.data() + off, rounded.data() + table + off,
+                                          rounded.data() + 2 * table + off};
+    double acc[3 * kCap + 1] = {};
+    for (std::size_t g = 0; g < (n + 3) / 4; ++g) {
+      float lx[4], l1x[4], w[4];
+      for (int j = 0; j < 4; ++j) {
+        const std::size_t i = 4 * g + j;
+        const bool valid = i < n;
+        if (d.b.empty()) {
+          math::float_sample_logs(valid ? d.a[i] : 0.5f, lx[j], l1x[j]);
+        } else {
+          lx[j] = valid ? d.a[i] : -0.693147180559945309f;
+          l1x[j] = valid ? d.b[i] : -0.693147180559945309f;
+        }
+        w[j] = valid ? (v ? static_cast<float>(v[i]) : 1.0f) : 0.0f;
+      }
+      math::accumulate_float_group<kCap>(k, lx, l1x, w, comp, acc);
+    }
+    for (std::size_t t = 0; t < width; ++t) totals[r * width + t] = acc[t];
+  }
+  detail::PassStats out;
+  out.assign_float_pass(c, rounded.data(), totals.data());
+  return out;
+}
+
+void compare(const std::vector<double>& x, const double* v, const detail::PassConstants& c,
+             bool float_x) {
+  auto cpu = detail::make_cpu_backend(0);
+  cpu->load(x.data(), v, x.size());
+  detail::PassStats reference;
+  cpu->pass(c, reference);
+  const detail::PassStats got = emulate_pass(to_device_layout(x, float_x), v, c);
+  test::expect_close(x, v, c, got, reference);
+}
+
+class FloatPass : public ::testing::TestWithParam<test::PassCase> {};
+
+TEST_P(FloatPass, MatchesTheDoublePass) {
+  const auto [n, k, float_exact] = GetParam();
+  compare(test::test_data(k, n, float_exact), nullptr, test::constants_for(k, 1), float_exact);
+}
+
+INSTANTIATE_TEST_SUITE_P(Sizes, FloatPass,
+                         ::testing::Combine(::testing::Values(std::size_t{1}, std::size_t{7},
+                                                              std::size_t{257},
+                                                              std::size_t{100003}),
+                                            ::testing::Values(1, 2, 5, 16), ::testing::Bool()),
+                         [](const auto& info) { return test::case_name(info.param); });
+
+TEST(FloatPassWeights, MatchTheDoublePass) {
+  for (const bool float_exact : {true, false}) {
+    const std::vector<double> x = test::test_data(5, 100003, float_exact);
+    const std::vector<double> w = test::test_weights(x.size());
+    compare(x, w.data(), test::constants_for(5, 3), float_exact);
+  }
+}
+
+// A component of weight 0 has c = -inf: its N, S and T are exactly 0 and LL stays finite.
+TEST(FloatPassZeroWeight, ComponentOfWeightZeroContributesNothing) {
+  for (const int k : {2, 3}) {
+    const std::vector<double> x = test::test_data(k, 10007, true);
+    MixtureParams p = test::test_params(k);
+    p.weights[0] = 0.0;
+    detail::PassConstants c;
+    c.resize(1, k);
+    c.set(0, p.normalized());
+    ASSERT_TRUE(std::isinf(c.c[0]));
+    const detail::PassStats got = emulate_pass(to_device_layout(x, true), nullptr, c);
+    EXPECT_TRUE(std::isfinite(got.ll[0])) << "k = " << k;
+    EXPECT_EQ(got.n[0], 0.0);
+    EXPECT_EQ(got.s[0], 0.0);
+    EXPECT_EQ(got.t[0], 0.0);
+    auto cpu = detail::make_cpu_backend(0);
+    cpu->load(x.data(), nullptr, x.size());
+    detail::PassStats reference;
+    cpu->pass(c, reference);
+    test::expect_close(x, nullptr, c, got, reference);
+  }
+}
+
+// The first-order correction of LL for the rounding of the constants to float32
+// (PassStats::assign_float_pass). Without it every sample's log-density is shifted the same
+// way, by ~|c_k| 2^-24, and at n = 100003, k = 1 or 2 the LL error is ~1e-5 sqrt(n); with it
+// only the per-sample rounding is left, which averages out: under 1e-6 sqrt(n) here. The test
+// allows 3e-6 sqrt(n), failing without the correction and passing with 4x to spare.
+TEST(FloatPassCorrection, RemovesTheRoundingOfTheConstantsFromLL) {
+  for (const int k : {1, 2}) {
+    for (const bool float_exact : {true, false}) {
+      const std::vector<double> x = test::test_data(k, 100003, float_exact);
+      const detail::PassConstants c = test::constants_for(k, 1);
+      auto cpu = detail::make_cpu_backend(0);
+      cpu->load(x.data(), nullptr, x.size());
+      detail::PassStats reference;
+      cpu->pass(c, reference);
+      const detail::PassStats got = emulate_pass(to_device_layout(x, float_exact), nullptr, c);
+      EXPECT_NEAR(got.ll[0], reference.ll[0], 3e-6 * std::sqrt(static_cast<double>(x.size())))
+          << "k = " << k << (float_exact ? ", x" : ", log pair");
+    }
+  }
+}
+
+}  // namespace
+}  // namespace betamix

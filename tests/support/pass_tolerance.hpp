@@ -1,0 +1,79 @@
+#pragma once
+// The tolerance of a float32 pass (the GPU's, or its emulation on the CPU in
+// tests/float_pass_test.cpp) against the CPU backend's double-precision pass.
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "backend.hpp"
+#include "betamix/math/beta_math.hpp"
+
+namespace betamix::test {
+
+// Tolerance of one statistic, atol + rtol * M:
+//  - M = sum_i |term_i|: |reference| for N, S and T (terms of one sign), sum_i v_i |L_i| for LL
+//    (whose terms cancel). rtol = 1e-6 covers the systematic float32 error: the constants
+//    c_k, a_k - 1, b_k - 1 rounded to float32 shift every sample's log-density the same way,
+//    by up to ~|c_k| 2^-24 ~ 6e-7 for these shapes.
+//  - atol = 1e-6 sqrt(sum_i (v_i s_i)^2), s_i = 1 for N and LL, |log x_i| for S, |log(1-x_i)|
+//    for T: each sample's float32 log-density is off by up to ~1e-6 (sums of terms of
+//    magnitude ~10 at 2^-24), independently across samples, so the error of a sum grows like
+//    the root of the sum of squares. It dominates for small n and for components with N_k ~ 0.
+struct Scales {
+  double ll_magnitude = 0.0, q1 = 0.0, qs = 0.0, qt = 0.0;
+};
+
+inline Scales scales(const std::vector<double>& x, const double* v, const detail::PassConstants& c,
+                     int start) {
+  const int k = c.k;
+  const std::size_t off = static_cast<std::size_t>(start) * k;
+  const math::ComponentView<double> comp{c.am1.data() + off, c.bm1.data() + off, c.c.data() + off};
+  std::vector<double> r(k);
+  Scales s;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const double lx = std::log(x[i]), l1x = std::log1p(-x[i]), w = v ? v[i] : 1.0;
+    s.ll_magnitude += w * std::abs(math::mixture_responsibilities(lx, l1x, comp, k, r.data()));
+    s.q1 += w * w;
+    s.qs += w * w * lx * lx;
+    s.qt += w * w * l1x * l1x;
+  }
+  return s;
+}
+
+inline void expect_close(const std::vector<double>& x, const double* v,
+                         const detail::PassConstants& c, const detail::PassStats& result,
+                         const detail::PassStats& cpu) {
+  constexpr double kRtol = 1e-6, kAtol = 1e-6;
+  ASSERT_EQ(result.starts, cpu.starts);
+  ASSERT_EQ(result.k, cpu.k);
+  const int k = cpu.k;
+  double worst = 0.0;
+  std::string where;
+  auto check = [&](const char* name, int r, int j, double got, double ref, double magnitude,
+                   double q) {
+    const double tol = kAtol * std::sqrt(q) + kRtol * magnitude;
+    const double ratio = std::abs(got - ref) / tol;
+    if (!(ratio <= worst)) {
+      worst = ratio;
+      where = std::string(name) + "[start " + std::to_string(r) + "][" + std::to_string(j) +
+              "]: float32 pass " + std::to_string(got) + " cpu " + std::to_string(ref) + " tol " +
+              std::to_string(tol);
+    }
+  };
+  for (int r = 0; r < cpu.starts; ++r) {
+    const Scales s = scales(x, v, c, r);
+    check("LL", r, 0, result.ll[r], cpu.ll[r], s.ll_magnitude, s.q1);
+    for (int j = 0; j < k; ++j) {
+      const std::size_t i = static_cast<std::size_t>(r) * k + j;
+      check("N", r, j, result.n[i], cpu.n[i], std::abs(cpu.n[i]), s.q1);
+      check("S", r, j, result.s[i], cpu.s[i], std::abs(cpu.s[i]), s.qs);
+      check("T", r, j, result.t[i], cpu.t[i], std::abs(cpu.t[i]), s.qt);
+    }
+  }
+  EXPECT_LE(worst, 1.0) << "worst (error / tolerance) at " << where;
+}
+
+}  // namespace betamix::test
