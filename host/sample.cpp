@@ -9,6 +9,7 @@
 #include "betamix/betamix.hpp"
 #include "betamix/math/beta_sampler.hpp"
 #include "betamix/math/philox.hpp"
+#include "betamix/math/sample_tables.hpp"
 
 namespace betamix {
 namespace detail {
@@ -17,21 +18,15 @@ template <class Real>
 void sample_cpu(const MixtureParams& params, std::size_t n, std::uint64_t seed, Real* out,
                 int threads) {
   const int k = static_cast<int>(params.k());
-  const MixtureParams p = params.normalized();
-  std::vector<Real> cum(k), alpha(k), beta(k);
-  double acc = 0.0;
-  for (int j = 0; j < k; ++j) {
-    acc += p.weights[j];
-    cum[j] = static_cast<Real>(acc);
-    alpha[j] = static_cast<Real>(p.alpha[j]);
-    beta[j] = static_cast<Real>(p.beta[j]);
-  }
-  cum[k - 1] = Real(1);
+  const std::vector<Real> tables = math::sample_tables<Real>(params);
+  const Real* cum = tables.data();
+  const Real* alpha = cum + k;
+  const Real* beta = alpha + k;
   const int nt = threads > 0 ? threads : omp_get_max_threads();
 #pragma omp parallel for num_threads(nt) schedule(static)
   for (std::size_t i = 0; i < n; ++i) {
     math::PhiloxStream rng(seed, i);
-    out[i] = math::sample_mixture<Real>(cum.data(), alpha.data(), beta.data(), k, rng);
+    out[i] = math::sample_mixture<Real>(cum, alpha, beta, k, rng);
   }
 }
 
@@ -43,7 +38,9 @@ template <class Real>
 void sample_on(const MixtureParams& params, std::size_t n, std::uint64_t seed, Real* out,
                Device device) {
   params.validate();
-  if (device == Device::Cuda || (device == Device::Auto && cuda_device_visible())) {
+  // Auto takes the GPU when one is visible and its sampler takes this many components.
+  if (device == Device::Cuda || (device == Device::Auto && cuda_device_visible() &&
+                                 static_cast<int>(params.k()) <= kCudaSampleMaxK)) {
     sample_cuda(params, n, seed, out);
   } else {
     sample_cpu(params, n, seed, out, 0);

@@ -36,6 +36,19 @@ void require_device_memory(const std::string& what, std::size_t needed) {
   if (needed > free) check_device_memory(what, needed, free, total, current_device_name());
 }
 
+void device_malloc(void** ptr, std::size_t bytes) {
+  const cudaError_t status = cudaMalloc(ptr, bytes);
+  if (status == cudaErrorMemoryAllocation) {
+    static_cast<void>(cudaGetLastError());  // not sticky: clear it
+    std::size_t free = 0, total = 0;
+    BETAMIX_CUDA_CHECK(cudaMemGetInfo(&free, &total));
+    throw DeviceError("device cuda: allocating " + format_bytes(bytes) +
+                      " on the GPU failed: out of memory, " + format_bytes(free) + " of " +
+                      format_bytes(total) + " free (" + current_device_name() + ")");
+  }
+  cuda_check(status, "cudaMalloc(ptr, bytes)", __FILE__, __LINE__);
+}
+
 std::string current_device_name() {
   int device = 0;
   BETAMIX_CUDA_CHECK(cudaGetDevice(&device));

@@ -13,13 +13,21 @@
 
 namespace betamix::detail {
 
+/// cudaMalloc of `bytes` into *ptr; out of memory is a DeviceError that says how much was asked
+/// for and how much is free (other failures as BETAMIX_CUDA_CHECK).
+void device_malloc(void** ptr, std::size_t bytes);
+
 /// `count` elements of T in device memory (uninitialised), freed by the destructor.
 template <class T>
 class DeviceBuffer {
  public:
   DeviceBuffer() = default;
   explicit DeviceBuffer(std::size_t count) : size_(count) {
-    if (count > 0) BETAMIX_CUDA_CHECK(cudaMalloc(&data_, count * sizeof(T)));
+    if (count > 0) {
+      void* p = nullptr;
+      device_malloc(&p, count * sizeof(T));
+      data_ = static_cast<T*>(p);
+    }
   }
   DeviceBuffer(DeviceBuffer&& other) noexcept
       : data_(std::exchange(other.data_, nullptr)), size_(std::exchange(other.size_, 0)) {}

@@ -55,8 +55,14 @@ __global__ void __launch_bounds__(kMomentBlock)
   for (int i = threadIdx.x; i < 3 * k; i += kMomentBlock) s_const[i] = constants[i];
 
   const int width = math::moment_sum_count(k);
+  // The sums this thread owns, decoded once (moment_slot() walks a row of the triangle).
   double acc[kMaxOwned];
-  for (int o = 0; o < kMaxOwned; ++o) acc[o] = 0.0;
+  math::MomentSlot slots[kMaxOwned];
+  int owned = 0;
+  for (int o = 0; o * kMomentBlock + static_cast<int>(threadIdx.x) < width; ++o, ++owned) {
+    slots[o] = math::moment_slot(k, o * kMomentBlock + static_cast<int>(threadIdx.x));
+    acc[o] = 0.0;
+  }
   __syncthreads();  // the constants are complete before any thread reads them
 
   const math::ComponentView<double> comp{s_const, s_const + k, s_const + 2 * k};
@@ -75,9 +81,8 @@ __global__ void __launch_bounds__(kMomentBlock)
       math::sample_moments(w, lx, l1x, s_m + t * math::kMoments);
     }
     __syncthreads();  // the tile's terms are complete before they are summed
-    for (int o = 0; o * kMomentBlock + static_cast<int>(threadIdx.x) < width; ++o) {
-      const math::MomentSlot slot =
-          math::moment_slot(k, o * kMomentBlock + static_cast<int>(threadIdx.x));
+    for (int o = 0; o < owned; ++o) {
+      const math::MomentSlot slot = slots[o];
       double sum = 0.0;
       for (int t = 0; t < kMomentTile; ++t) {
         sum += math::moment_term(slot, s_r + t * k, s_m + t * math::kMoments, s_lp[t]);
@@ -86,7 +91,7 @@ __global__ void __launch_bounds__(kMomentBlock)
     }
     __syncthreads();  // the tile is summed before the next one overwrites it
   }
-  for (int o = 0; o * kMomentBlock + static_cast<int>(threadIdx.x) < width; ++o) {
+  for (int o = 0; o < owned; ++o) {
     const std::size_t at = static_cast<std::size_t>(o) * kMomentBlock + threadIdx.x;
     partials[at * gridDim.x + blockIdx.x] = acc[o];
   }

@@ -15,6 +15,7 @@
 
 #include "betamix/error.hpp"
 #include "betamix/math/beta_sampler.hpp"
+#include "betamix/math/sample_tables.hpp"
 #include "cuda_check.cuh"
 #include "device_memory.cuh"
 #include "sampler.cuh"
@@ -58,17 +59,7 @@ std::vector<Real> make_sample_tables(const MixtureParams& params) {
                       std::to_string(kSampleMaxK) + " components, got " + std::to_string(k) +
                       "; use --device cpu");
   }
-  const MixtureParams p = params.normalized();
-  std::vector<Real> tables(3 * static_cast<std::size_t>(k));
-  double acc = 0.0;
-  for (int j = 0; j < k; ++j) {
-    acc += p.weights[j];
-    tables[j] = static_cast<Real>(acc);
-    tables[k + j] = static_cast<Real>(p.alpha[j]);
-    tables[2 * k + j] = static_cast<Real>(p.beta[j]);
-  }
-  tables[k - 1] = Real(1);
-  return tables;
+  return math::sample_tables<Real>(params);
 }
 
 template <class Real>

@@ -7,16 +7,17 @@
 #include <cstdint>
 #include <vector>
 
+#include "backend.hpp"
 #include "betamix/params.hpp"
 
 namespace betamix::detail {
 
 /// Largest number of components the GPU sampler takes (its tables live in shared memory).
-inline constexpr int kSampleMaxK = 2048;
+inline constexpr int kSampleMaxK = kCudaSampleMaxK;
 
 /// The sampler's tables [cumulative weights | alpha | beta], each k long, from normalised
-/// parameters, rounded to Real exactly as the CPU sampler does (the last cumulative weight is
-/// exactly 1). Throws InputError for invalid parameters, DeviceError when k > kSampleMaxK.
+/// parameters, the CPU sampler's tables (math::sample_tables). Throws InputError for invalid
+/// parameters or shapes Real cannot hold, DeviceError when k > kSampleMaxK.
 template <class Real>
 std::vector<Real> make_sample_tables(const MixtureParams& params);
 

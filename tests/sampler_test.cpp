@@ -18,6 +18,7 @@
 
 #include "backend.hpp"
 #include "betamix/betamix.hpp"
+#include "betamix/math/sample_tables.hpp"
 #include "support/reference.hpp"
 #include "support/sampler_cases.hpp"
 
@@ -83,6 +84,71 @@ TEST(SamplerBoundaryTest, ExtremeShapesStayInside) {
   sample(p, xf.size(), 7, xf.data(), Device::Cpu);
   check_open_interval(x);
   check_open_interval(xf);
+}
+
+// Shapes so small that log U / shape overflows to -inf for both gammas: the draw is the limit
+// of Beta(a, b) as a, b -> 0, 1 with probability a / (a + b) and 0 otherwise (clamped inside
+// the interval), never NaN. Here a / (a + b) = 1/4: the count of values above 1/2 in 20000
+// draws is binomial(20000, 1/4), sd 61; allow 6 sd.
+template <class Real>
+void check_vanishing_shapes(double a, double b) {
+  const MixtureParams p{{1.0}, {a}, {b}};
+  std::vector<Real> x(20000);
+  sample(p, x.size(), 11, x.data(), Device::Cpu);
+  check_open_interval(x);
+  std::size_t high = 0;
+  for (Real v : x) {
+    ASSERT_TRUE(v < Real(1e-30) || v > Real(1) - Real(1e-6)) << v;
+    high += v > Real(0.5);
+  }
+  EXPECT_NEAR(static_cast<double>(high), 5000.0, 6 * 61.2);
+}
+
+TEST(SamplerBoundaryTest, VanishingShapesGiveZeroOrOneNeverNaN) {
+  check_vanishing_shapes<float>(2e-38, 6e-38);
+  check_vanishing_shapes<double>(3e-308, 9e-308);
+}
+
+// Shapes a precision cannot hold (float: above 3.4e38, below 1.2e-38) are an InputError that
+// points to float64, not a hang or a wrong draw.
+TEST(SamplerBoundaryTest, ShapesOutsideTheOutputPrecisionAreAnInputError) {
+  std::vector<float> xf(10);
+  std::vector<double> x(10);
+  const MixtureParams huge{{0.5, 0.5}, {2.0, 1e39}, {3.0, 4.0}};
+  EXPECT_THROW(sample(huge, xf.size(), 1, xf.data(), Device::Cpu), InputError);
+  sample(huge, x.size(), 1, x.data(), Device::Cpu);  // fine in double
+  check_open_interval(x);
+  const MixtureParams tiny{{1.0}, {2.0}, {1e-39}};
+  try {
+    sample(tiny, xf.size(), 1, xf.data(), Device::Cpu);
+    ADD_FAILURE() << "no error for beta = 1e-39 in float32";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("component 1 has beta = 1e-39"), std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("float64"), std::string::npos) << e.what();
+  }
+}
+
+// A component of weight 0 is never drawn, even where the cumulative weights before it round
+// below 1 (ten weights of 0.1 sum to 0.9999999999999999 in double).
+TEST(SamplerBoundaryTest, ZeroWeightComponentIsNeverDrawn) {
+  MixtureParams p;
+  for (int j = 0; j < 10; ++j) {
+    p.weights.push_back(0.1);
+    p.alpha.push_back(2.0);
+    p.beta.push_back(1e6);  // values near 2e-6
+  }
+  p.weights.push_back(0.0);
+  p.alpha.push_back(1e6);  // values near 1 - 2e-6, if it were ever drawn
+  p.beta.push_back(2.0);
+  const std::vector<float> tf = math::sample_tables<float>(p);
+  const std::vector<double> td = math::sample_tables<double>(p);
+  EXPECT_EQ(tf[9], 1.0f);
+  EXPECT_EQ(td[9], 1.0);
+  EXPECT_EQ(td[10], 1.0);
+  std::vector<double> x(50000);
+  sample(p, x.size(), 3, x.data(), Device::Cpu);
+  EXPECT_LT(*std::max_element(x.begin(), x.end()), 0.5);
 }
 
 const MixtureParams kDemo{{0.5, 0.5}, {10.0, 1.5}, {1.5, 10.0}};

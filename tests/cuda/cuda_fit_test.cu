@@ -85,8 +85,13 @@ TEST(CudaFit, RestartsMatchCpu) {
   o.device = Device::Cuda;
   const FitResult gpu = fit(x, o);
   expect_same_fit(gpu, cpu);
-  EXPECT_EQ(gpu.best_start, cpu.best_start);
   ASSERT_EQ(gpu.start_log_likelihoods.size(), cpu.start_log_likelihoods.size());
+  // Starts that reach the same optimum tie within the float32 error of the GPU pass, and then
+  // either may win: the GPU's winner must be a start whose CPU log-likelihood ties the best.
+  const double tie = kLlPerSample * cpu.n;
+  const double best = cpu.start_log_likelihoods[cpu.best_start];
+  EXPECT_NEAR(cpu.start_log_likelihoods[gpu.best_start], best, 2 * tie)
+      << "GPU best start " << gpu.best_start << ", CPU best start " << cpu.best_start;
   for (std::size_t r = 0; r < cpu.start_log_likelihoods.size(); ++r) {
     EXPECT_NEAR(gpu.start_log_likelihoods[r], cpu.start_log_likelihoods[r], kLlPerSample * cpu.n)
         << "start " << r;

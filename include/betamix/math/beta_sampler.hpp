@@ -73,7 +73,7 @@ BETAMIX_HD_INLINE Real clamp_open_unit(Real x) {
       std::is_same_v<Real, float> ? Real(1.17549435e-38f) : Real(2.2250738585072014e-308);
   constexpr Real kHigh =
       std::is_same_v<Real, float> ? Real(1.0f - 5.9604645e-8f) : Real(1.0 - 1.1102230246251565e-16);
-  return x < kLow ? kLow : (x > kHigh ? kHigh : x);
+  return !(x >= kLow) ? kLow : (x > kHigh ? kHigh : x);  // NaN, too, becomes kLow
 }
 
 /// One draw from the mixture with `k` components (cumulative weights `cum_w`, the last exactly
@@ -86,9 +86,16 @@ BETAMIX_HD_INLINE Real sample_mixture(const Real* cum_w, const Real* alpha, cons
   while (j < k - 1 && u > cum_w[j]) ++j;
   const Real log_g1 = log_gamma_variate<Real>(alpha[j], s);
   const Real log_g2 = log_gamma_variate<Real>(beta[j], s);
+  const Real diff = log_g2 - log_g1;
+  if (diff != diff) {
+    // Both logs are -inf: shapes so small (below ~1e-37 in float) that log U / shape
+    // overflows. Beta(a, b) tends to 1 with probability a / (a + b), else to 0, as a, b -> 0.
+    const bool one = uniform_open<Real>(s) * (alpha[j] + beta[j]) < alpha[j];
+    return clamp_open_unit<Real>(one ? Real(1) : Real(0));
+  }
   // x = 1 / (1 + exp(log G2 - log G1)); exp may overflow to inf, giving exactly 0, which the
   // clamp moves to the smallest positive normal number.
-  return clamp_open_unit<Real>(Real(1) / (Real(1) + std::exp(log_g2 - log_g1)));
+  return clamp_open_unit<Real>(Real(1) / (Real(1) + std::exp(diff)));
 }
 
 }  // namespace betamix::math
