@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Static instruction counts of a CUDA kernel's main loop, from its SASS.
 
-For each kernel whose mangled name matches --kernel, finds the outermost loop (the backward
-branch that spans the most instructions) and prints the instructions in it, by class: MUFU
+For each kernel whose mangled name matches --kernel, finds its outermost loops (the spans of
+backward branches that lie inside no other) and prints the instructions in each, by class: MUFU
 (the special-function unit: exp2, log2, reciprocal), FP32, FP64, integer, memory, control.
 This is not a timing: it is the instruction budget the pass spends per group of samples, to
 set against the device's issue rate when a pass is arithmetic-bound. Needs cuobjdump (the
@@ -66,28 +66,31 @@ def main():
         if not re.search(a.kernel, name):
             continue
         found = True
-        best = None
+        spans = []
         for addr, ins in body:
             m = re.match(r"^(?:@!?P\d\s+)?BRA\s+(?:`\(\.L_x_\d+\)\s*)?0x([0-9a-f]+)", ins)
             if m and int(m.group(1), 16) < addr:
-                span = (int(m.group(1), 16), addr)
-                if best is None or span[1] - span[0] > best[1] - best[0]:
-                    best = span
-        if best is None:
+                spans.append((int(m.group(1), 16), addr))
+        # The outermost loops: spans inside no other span.
+        outer = sorted(sp for sp in spans
+                       if not any(o != sp and o[0] <= sp[0] and sp[1] <= o[1] for o in spans))
+        if not outer:
             print(f"{name}: no loop")
             continue
-        loop = [opcode(ins) for addr, ins in body if best[0] <= addr <= best[1]]
-        counts = {c: 0 for c, _ in CLASSES}
-        counts["integer/other"] = 0
-        for op in loop:
-            for c, rx in CLASSES:
-                if rx.match(op):
-                    counts[c] += 1
-                    break
-            else:
-                counts["integer/other"] += 1
-        print(f"{name}: loop 0x{best[0]:x}-0x{best[1]:x}, {len(loop)} instructions: " +
-              ", ".join(f"{c} {v}" for c, v in counts.items()))
+        print(name)
+        for lo, hi in outer:
+            loop = [opcode(ins) for addr, ins in body if lo <= addr <= hi]
+            counts = {c: 0 for c, _ in CLASSES}
+            counts["integer/other"] = 0
+            for op in loop:
+                for c, rx in CLASSES:
+                    if rx.match(op):
+                        counts[c] += 1
+                        break
+                else:
+                    counts["integer/other"] += 1
+            print(f"  loop 0x{lo:x}-0x{hi:x}: {len(loop)} instructions: " +
+                  ", ".join(f"{c} {v}" for c, v in counts.items()))
     if not found:
         sys.exit(f"no kernel matches {a.kernel!r}")
 

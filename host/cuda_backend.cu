@@ -236,6 +236,10 @@ class CudaBackend final : public Backend {
   void posteriors(const PassConstants& constants, double* post, int* best) override {
     const int k = constants.k;
     if (n_ == 0) return;
+    if (k < 1 || k > kPassMaxK) {  // before allocating n * k doubles for nothing
+      throw DeviceError("device cuda: GPU posteriors support 1 to " + std::to_string(kPassMaxK) +
+                        " components, got k = " + std::to_string(k) + "; use --device cpu");
+    }
     BETAMIX_CUDA_CHECK(cudaSetDevice(device_));
     const cudaStream_t stream = stream_.get();
     const std::size_t values = n_ * static_cast<std::size_t>(k);

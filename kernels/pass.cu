@@ -9,20 +9,21 @@
 // the CPU tests run too): expf, and for the logs and the reciprocal the functions of
 // betamix/math/float_math.hpp, as accurate as logf, log1pf and division (about 1 ulp) but
 // without their special cases: the layout rule (data_layout.cuh) admits only normal floats in
-// (0, 1) as x, and the sum s of the shifted exponentials lies in [1, k]. The four samples of one
-// float4 group are summed in float32, in a fixed order, and every group sum is added to per-thread
-// double accumulators.
+// (0, 1) as x, and the sum s of the shifted exponentials lies in [1, k]. Without case weights
+// the LL of a group takes one log of the product of its four s. The four samples of one float4
+// group are summed in float32, in a fixed order, and every group sum is added to per-thread
+// double accumulators. bench/sass_loop.py counts the instructions per group (bench/RESULTS.md).
 //
 // Launch shape: pass_kernel<<<(grid, ceil(starts / S)), 256>>>. Blocks along x split the
 // samples in a grid-stride loop over groups of 4 samples (float4 loads; buffers are padded to
-// a multiple of 4 and lanes past n get weight 0). Blocks along y take S consecutive starts:
-// S = 1 for one start, else S = starts_per_block(k), as many as keep their double accumulators
-// in registers, so the data are read ceil(starts / S) times. `grid` is one full wave of the
-// one-start kernel (pass_grid_size), and the per-thread work of a start does not depend on S.
-// Each block reduces its accumulators with cub::BlockReduce (every thread takes part, in range
-// or not) and writes one partial per statistic; then combine_kernel<<<starts * (3k+1), 256>>>
-// sums each statistic's `grid` partials in a fixed order. No atomics: the totals depend only
-// on the data, the constants and `grid`.
+// a multiple of 4 and lanes past n get weight 0), one loop for each layout and weighting. Blocks
+// along y take S consecutive starts: S = 1 for one start, else S = starts_per_block(k), as many as
+// keep their double accumulators in registers, so the data are read ceil(starts / S) times. `grid`
+// is one full wave of the one-start kernel (pass_grid_size), and the per-thread work of a start
+// does not depend on S. Each block reduces its accumulators with cub::BlockReduce (every thread
+// takes part, in range or not) and writes one partial per statistic; then combine_kernel<<<starts *
+// (3k+1), 256>>> sums each statistic's `grid` partials in a fixed order. No atomics: the totals
+// depend only on the data, the constants and `grid`.
 //
 // k <= 16 runs kernels with a compile-time k (loops unrolled, everything in registers);
 // 17 <= k <= 64 runs one kernel with a runtime k (arrays in local memory, slower).
@@ -55,7 +56,10 @@ constexpr int starts_per_block(int k) {
   return s < 1 ? 1 : (s > 8 ? 8 : s);
 }
 
-// Loads the 4 samples of group g as (log x, log(1-x), weight); lanes past n get weight 0.
+// Loads the 4 samples of group g as (log x, log(1-x), weight). LogPair: a = log x,
+// b = log(1-x), else a = x. UnitWeights: no weights (v unused). Checked: the group may run past
+// n (the last one), whose lanes past n get weight 0 and the logs of 0.5; else all 4 are data.
+template <bool LogPair, bool UnitWeights, bool Checked>
 __device__ __forceinline__ void load_group(std::size_t n, std::size_t g,
                                            const float* __restrict__ a, const float* __restrict__ b,
                                            const float* __restrict__ v, float (&lx)[4],
@@ -63,7 +67,7 @@ __device__ __forceinline__ void load_group(std::size_t n, std::size_t g,
   const float4 a4 = reinterpret_cast<const float4*>(a)[g];
   const float av[4] = {a4.x, a4.y, a4.z, a4.w};
   float bv[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-  if (b) {
+  if constexpr (LogPair) {
     const float4 b4 = reinterpret_cast<const float4*>(b)[g];
     bv[0] = b4.x;
     bv[1] = b4.y;
@@ -71,7 +75,7 @@ __device__ __forceinline__ void load_group(std::size_t n, std::size_t g,
     bv[3] = b4.w;
   }
   float wv[4] = {1.0f, 1.0f, 1.0f, 1.0f};
-  if (v) {
+  if constexpr (!UnitWeights) {
     const float4 v4 = reinterpret_cast<const float4*>(v)[g];
     wv[0] = v4.x;
     wv[1] = v4.y;
@@ -80,8 +84,8 @@ __device__ __forceinline__ void load_group(std::size_t n, std::size_t g,
   }
 #pragma unroll
   for (int j = 0; j < 4; ++j) {
-    const bool valid = 4 * g + j < n;
-    if (b) {
+    const bool valid = !Checked || 4 * g + j < n;
+    if constexpr (LogPair) {
       lx[j] = valid ? av[j] : kLogHalf;
       l1x[j] = valid ? bv[j] : kLogHalf;
     } else {
@@ -89,6 +93,45 @@ __device__ __forceinline__ void load_group(std::size_t n, std::size_t g,
       math::float_sample_logs(x, lx[j], l1x[j]);
     }
     w[j] = valid ? wv[j] : 0.0f;
+  }
+}
+
+// Adds one group to the accumulators of the block's starts.
+template <int KCap, int S, bool LogPair, bool UnitWeights, bool Checked>
+__device__ __forceinline__ void pass_group(
+    std::size_t n, std::size_t g, int k, int starts, int first, const float* __restrict__ a,
+    const float* __restrict__ b, const float* __restrict__ v, const float (&s_am1)[S][KCap],
+    const float (&s_bm1)[S][KCap], const float (&s_c)[S][KCap], double (&acc)[S][3 * KCap + 1]) {
+  float lx[4], l1x[4], w[4];
+  load_group<LogPair, UnitWeights, Checked>(n, g, a, b, v, lx, l1x, w);
+#pragma unroll
+  for (int s = 0; s < S; ++s) {
+    if (first + s < starts) {  // uniform across the block
+      math::accumulate_float_group<KCap, UnitWeights>(
+          k, lx, l1x, w, math::ComponentView<float>{s_am1[s], s_bm1[s], s_c[s]}, acc[s]);
+    }
+  }
+}
+
+// The grid-stride loop of one thread over its groups, for one layout and weighting (each
+// combination its own loop, so that no per-group branch on them remains). The whole groups
+// need no range check; a last, partial group (n % 4 != 0) is the next group of the thread
+// whose loop stops at it, so it is added last, in the same order as in a checked loop.
+template <int KCap, int S, bool LogPair, bool UnitWeights>
+__device__ __forceinline__ void pass_groups(
+    std::size_t n, int k, int starts, int first, const float* __restrict__ a,
+    const float* __restrict__ b, const float* __restrict__ v, const float (&s_am1)[S][KCap],
+    const float (&s_bm1)[S][KCap], const float (&s_c)[S][KCap], double (&acc)[S][3 * KCap + 1]) {
+  const std::size_t whole = n / 4, groups = (n + 3) / 4;
+  const std::size_t stride = static_cast<std::size_t>(gridDim.x) * kPassBlock;
+  std::size_t g = static_cast<std::size_t>(blockIdx.x) * kPassBlock + threadIdx.x;
+  for (; g < whole; g += stride) {
+    pass_group<KCap, S, LogPair, UnitWeights, false>(n, g, k, starts, first, a, b, v, s_am1, s_bm1,
+                                                     s_c, acc);
+  }
+  if (g < groups) {  // then g == whole: the partial group
+    pass_group<KCap, S, LogPair, UnitWeights, true>(n, g, k, starts, first, a, b, v, s_am1, s_bm1,
+                                                    s_c, acc);
   }
 }
 
@@ -124,18 +167,17 @@ __global__ void __launch_bounds__(kPassBlock)
     for (int t = 0; t < stats; ++t) acc[s][t] = 0.0;
   }
 
-  const std::size_t groups = (n + 3) / 4;
-  const std::size_t stride = static_cast<std::size_t>(gridDim.x) * kPassBlock;
-  for (std::size_t g = static_cast<std::size_t>(blockIdx.x) * kPassBlock + threadIdx.x; g < groups;
-       g += stride) {
-    float lx[4], l1x[4], w[4];
-    load_group(n, g, a, b, v, lx, l1x, w);
-#pragma unroll
-    for (int s = 0; s < S; ++s) {
-      if (first + s < starts) {  // uniform across the block
-        math::accumulate_float_group<KCap>(
-            k, lx, l1x, w, math::ComponentView<float>{s_am1[s], s_bm1[s], s_c[s]}, acc[s]);
-      }
+  if (b) {
+    if (v) {
+      pass_groups<KCap, S, true, false>(n, k, starts, first, a, b, v, s_am1, s_bm1, s_c, acc);
+    } else {
+      pass_groups<KCap, S, true, true>(n, k, starts, first, a, b, v, s_am1, s_bm1, s_c, acc);
+    }
+  } else {
+    if (v) {
+      pass_groups<KCap, S, false, false>(n, k, starts, first, a, b, v, s_am1, s_bm1, s_c, acc);
+    } else {
+      pass_groups<KCap, S, false, true>(n, k, starts, first, a, b, v, s_am1, s_bm1, s_c, acc);
     }
   }
 

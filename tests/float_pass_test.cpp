@@ -77,7 +77,11 @@ detail::PassStats emulate_pass(const FloatData& d, const double* v,
         }
         w[j] = valid ? (v ? static_cast<float>(v[i]) : 1.0f) : 0.0f;
       }
-      math::accumulate_float_group<kCap>(k, lx, l1x, w, comp, acc);
+      if (v) {
+        math::accumulate_float_group<kCap, false>(k, lx, l1x, w, comp, acc);
+      } else {
+        math::accumulate_float_group<kCap, true>(k, lx, l1x, w, comp, acc);
+      }
     }
     for (std::size_t t = 0; t < width; ++t) totals[r * width + t] = acc[t];
   }

@@ -46,8 +46,9 @@ void sample(const MixtureParams& params, std::size_t n, std::uint64_t seed, doub
 
 /// As sample(), drawing on the GPU straight into device memory: `d_out` holds n floats in
 /// memory of the current CUDA device (cudaMalloc or cudaMallocManaged). The values are those
-/// sample(..., Device::Cuda) gives for the same seed. Returns when they are written. Throws
-/// DeviceError without CUDA or a visible device, InputError when `d_out` is host memory.
+/// sample(..., Device::Cuda) gives for the same seed. Waits for the work already queued on the
+/// device, then draws, and returns when the values are written. Throws DeviceError without
+/// CUDA or a visible device, InputError when `d_out` is host memory or another device's.
 void sample_on_device(const MixtureParams& params, std::size_t n, std::uint64_t seed, float* d_out);
 
 /// As above, writing float64 values.
