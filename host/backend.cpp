@@ -43,6 +43,20 @@ double rounding(double value, float rounded) {
 }
 }  // namespace
 
+constexpr double kLog2e = 1.4426950408889634074;  // 1 / log 2
+constexpr double kLn2 = 0.69314718055994530942;
+
+std::vector<float> float_pass_constants(const PassConstants& constants) {
+  const std::size_t table = constants.am1.size();
+  std::vector<float> out(3 * table);
+  for (std::size_t i = 0; i < table; ++i) {
+    out[i] = static_cast<float>(constants.am1[i]);
+    out[table + i] = static_cast<float>(constants.bm1[i]);
+    out[2 * table + i] = static_cast<float>(constants.c[i] * kLog2e);
+  }
+  return out;
+}
+
 void PassStats::assign_float_pass(const PassConstants& constants, const float* rounded,
                                   const double* totals) {
   resize(constants.starts, constants.k);
@@ -50,23 +64,24 @@ void PassStats::assign_float_pass(const PassConstants& constants, const float* r
   const std::size_t width = 3 * static_cast<std::size_t>(k) + 1;
   const double* p = totals;
   for (int r = 0; r < starts; ++r, p += width) {
-    double sum = p[3 * k];
+    double ll2 = p[3 * k];
     for (int j = 0; j < k; ++j) {
       const std::size_t i = static_cast<std::size_t>(r) * k + j;
+      const double s2 = p[k + j], t2 = p[2 * k + j];
       n[i] = p[j];
-      s[i] = p[k + j];
-      t[i] = p[2 * k + j];
-      // The pass evaluated l' = float(c) + float(am1) log x + float(bm1) log(1-x). With
-      // d = c - float(c) + (am1 - float(am1)) log x + (bm1 - float(bm1)) log(1-x), ~1e-7 |l|,
-      // logsumexp(l' + d) = L' + sum_k r'_k d_k + O(d^2), so summed over the samples
-      // LL = LL' + sum_k (dc_k N_k + dam1_k S_k + dbm1_k T_k) to first order. This removes
-      // the rounding of the constants, the same for every sample, from LL, leaving the
+      s[i] = s2 * kLn2;
+      t[i] = t2 * kLn2;
+      // The pass evaluated l2' = float(c2) + float(am1) log2 x + float(bm1) log2(1-x). With
+      // d = c2 - float(c2) + (am1 - float(am1)) log2 x + (bm1 - float(bm1)) log2(1-x),
+      // ~1e-7 |l2|, log2-sum-exp2(l2' + d) = L2' + sum_k r'_k d_k + O(d^2), so summed over the
+      // samples LL2 = LL2' + sum_k (dc2_k N_k + dam1_k S2_k + dbm1_k T2_k) to first order. This
+      // removes the rounding of the constants, the same for every sample, from LL, leaving the
       // per-sample rounding that averages out (and the N, S, T of the rounded constants).
-      sum += rounding(constants.c[i], rounded[2 * table + i]) * n[i] +
-             rounding(constants.am1[i], rounded[i]) * s[i] +
-             rounding(constants.bm1[i], rounded[table + i]) * t[i];
+      ll2 += rounding(constants.c[i] * kLog2e, rounded[2 * table + i]) * n[i] +
+             rounding(constants.am1[i], rounded[i]) * s2 +
+             rounding(constants.bm1[i], rounded[table + i]) * t2;
     }
-    ll[r] = sum;
+    ll[r] = ll2 * kLn2;
   }
 }
 

@@ -35,6 +35,10 @@ struct PassConstants {
   void set(int r, const MixtureParams& p);
 };
 
+/// The constants of the float32 pass: [am1 | bm1 | c log2(e)] rounded to float, each
+/// starts * k long (math/float_pass.hpp works in base 2).
+std::vector<float> float_pass_constants(const PassConstants& constants);
+
 /// Sufficient statistics of one pass, laid out like PassConstants, plus LL per start.
 struct PassStats {
   int starts = 0;
@@ -44,10 +48,11 @@ struct PassStats {
 
   void resize(int n_starts, int n_components);
 
-  /// Takes the totals of a float32 pass (the GPU's, kernels/pass.cuh), laid out
-  /// [start][N_0..N_k-1, S_0.., T_0.., LL], computed with `rounded` = [am1 | bm1 | c] of
-  /// `constants` rounded to float. LL is corrected, to first order, for the rounding of the
-  /// constants, the same in every sample (see backend.cpp).
+  /// Takes the totals of a float32 pass (the GPU's, kernels/pass.cuh; math/float_pass.hpp),
+  /// laid out [start][N_0..N_k-1, S_0.., T_0.., LL] with S, T and LL in base 2, computed with
+  /// `rounded` = float_pass_constants(constants). Converts S, T and LL to natural logs, and
+  /// corrects LL, to first order, for the rounding of the constants to float, the same in every
+  /// sample (see backend.cpp).
   void assign_float_pass(const PassConstants& constants, const float* rounded,
                          const double* totals);
 };

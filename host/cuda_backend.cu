@@ -164,11 +164,8 @@ class CudaBackend final : public Backend {
     ensure_size(h_totals_, starts * width);
 
     float* h = h_constants_.data();
-    for (std::size_t i = 0; i < table; ++i) {
-      h[i] = static_cast<float>(constants.am1[i]);
-      h[table + i] = static_cast<float>(constants.bm1[i]);
-      h[2 * table + i] = static_cast<float>(constants.c[i]);
-    }
+    const std::vector<float> rounded = float_pass_constants(constants);
+    std::copy(rounded.begin(), rounded.end(), h);
     // Constants in, the two kernels, totals out: captured once as a graph and replayed, which
     // costs one API call per iteration instead of four.
     const auto enqueue = [&] {

@@ -5,13 +5,14 @@
 //   L_ir  = logsumexp_k l_irk,   r_irk = exp(l_irk - L_ir)   (math::mixture_responsibilities)
 //   N_rk += v_i r_irk,  S_rk += v_i r_irk log x_i,  T_rk += v_i r_irk log(1-x_i),  LL_r += v_i L_ir
 //
-// Precision: per-sample math in float32 without fast-math (betamix/math/float_pass.hpp, which
-// the CPU tests run too): expf, and for the logs and the reciprocal the functions of
-// betamix/math/float_math.hpp, as accurate as logf, log1pf and division (about 1 ulp) but
-// without their special cases: the layout rule (data_layout.cuh) admits only normal floats in
-// (0, 1) as x, and the sum s of the shifted exponentials lies in [1, k]. Without case weights
-// the LL of a group takes one log of the product of its four s. The four samples of one float4
-// group are summed in float32, in a fixed order, and every group sum is added to per-thread
+// Precision: per-sample math in float32 (betamix/math/float_pass.hpp, which the CPU tests run
+// too), in base 2: the constants c_k log2(e), logs in base 2 (S, T, LL are converted back on the
+// host), so each exponential is one hardware exp2 (ex2.approx, about 2 ulp, as inside expf).
+// The logs and the reciprocal are those of betamix/math/float_math.hpp, within 2.5 ulp, without
+// the special cases of the general functions: the layout rule (data_layout.cuh) admits only normal
+// floats in (0, 1) as x, and the sum s of the shifted exponentials lies in [1, k]. Without case
+// weights the LL of a group takes one log of the product of its four s. The four samples of one
+// float4 group are summed in float32, in a fixed order, and every group sum is added to per-thread
 // double accumulators. bench/sass_loop.py counts the instructions per group (bench/RESULTS.md).
 //
 // Launch shape: pass_kernel<<<(grid, ceil(starts / S)), 256>>>. Blocks along x split the
@@ -45,8 +46,8 @@ namespace {
 
 constexpr int kPassBlock = 256;
 constexpr int kCombineBlock = 256;
-// Stand-in for lanes past n: finite logs (of 0.5) with weight 0 contribute exactly 0.
-constexpr float kLogHalf = -0.693147180559945309f;
+// Stand-in for lanes past n: finite logs (log2 of 0.5) with weight 0 contribute exactly 0.
+constexpr float kLog2Half = -1.0f;
 
 // Starts per block: as many as keep S * (3k+1) double accumulators within 28 (56 registers),
 // at most 8; one for the runtime-k kernel.
@@ -56,7 +57,7 @@ constexpr int starts_per_block(int k) {
   return s < 1 ? 1 : (s > 8 ? 8 : s);
 }
 
-// Loads the 4 samples of group g as (log x, log(1-x), weight). LogPair: a = log x,
+// Loads the 4 samples of group g as (log2 x, log2(1-x), weight). LogPair: a = log x,
 // b = log(1-x), else a = x. UnitWeights: no weights (v unused). Checked: the group may run past
 // n (the last one), whose lanes past n get weight 0 and the logs of 0.5; else all 4 are data.
 template <bool LogPair, bool UnitWeights, bool Checked>
@@ -86,8 +87,8 @@ __device__ __forceinline__ void load_group(std::size_t n, std::size_t g,
   for (int j = 0; j < 4; ++j) {
     const bool valid = !Checked || 4 * g + j < n;
     if constexpr (LogPair) {
-      lx[j] = valid ? av[j] : kLogHalf;
-      l1x[j] = valid ? bv[j] : kLogHalf;
+      lx[j] = valid ? math::to_log2(av[j]) : kLog2Half;
+      l1x[j] = valid ? math::to_log2(bv[j]) : kLog2Half;
     } else {
       const float x = valid ? av[j] : 0.5f;
       math::float_sample_logs(x, lx[j], l1x[j]);

@@ -24,10 +24,12 @@ std::size_t pass_partials_size(int starts, int k, int grid);
 /// One pass on `stream`. Data (padded to a multiple of 4 floats, 16-byte aligned):
 ///   d_b == nullptr: d_a = x;   else d_a = log x, d_b = log1p(-x)      (DataLayout)
 ///   d_v: float case weights, or nullptr for all 1.
-/// d_constants: float [am1 | bm1 | c], each starts*k long, laid out [start][k].
+/// d_constants: float [am1 | bm1 | c log2(e)], each starts*k long, laid out [start][k]
+/// (float_pass_constants(), backend.hpp).
 /// d_partials: pass_partials_size() doubles of scratch.
-/// d_totals: starts*(3k+1) doubles, laid out [start][N_0..N_k-1, S_0.., T_0.., LL], summed in
-/// a fixed order, so identical run to run for the same grid.
+/// d_totals: starts*(3k+1) doubles, laid out [start][N_0..N_k-1, S_0.., T_0.., LL] with S, T
+/// and LL in base 2 (PassStats::assign_float_pass converts them), summed in a fixed order, so
+/// identical run to run for the same grid.
 void launch_pass(std::size_t n, int starts, int k, int grid, const float* d_a, const float* d_b,
                  const float* d_v, const float* d_constants, double* d_partials, double* d_totals,
                  cudaStream_t stream);

@@ -78,6 +78,44 @@ TEST(FloatMath, Log1mWithinOneAndAHalfUlpOnNormalFloatsInTheUnitInterval) {
   EXPECT_LE(worst.ulps, 1.5) << "at x = " << worst.at;
 }
 
+// The base-2 logarithms the pass uses: log2(y) = e + log1p(f) log2(e) cancels near y = 4/3
+// (e = 1, log1p(f) ~ -0.41), which costs up to 1.86 ulp; log2(1 - x) for tiny x adds the
+// correction t / y in base 2 to a cancelling sum, up to 2.43 ulp (exhaustive runs).
+TEST(FloatMath, Log2NormalWithinTwoUlpOnNormalFloatsUpTo2To32) {
+  Worst worst;
+  const std::uint32_t step = stride();
+  for (std::uint32_t u = 0x00800000u; u <= 0x4f800000u; u += step) {
+    const float y = from_bits(u);
+    worst.add(ulps(math::log2_normal(y), std::log2(static_cast<double>(y))), y);
+  }
+  EXPECT_LE(worst.ulps, 2.0) << "at y = " << worst.at;
+  EXPECT_EQ(math::log2_normal(1.0f), 0.0f);
+  EXPECT_EQ(math::log2_normal(0.5f), -1.0f);
+  EXPECT_EQ(math::log2_normal(1024.0f), 10.0f);
+}
+
+TEST(FloatMath, Log2Of1mWithinTwoAndAHalfUlpOnNormalFloatsInTheUnitInterval) {
+  Worst worst;
+  const std::uint32_t step = stride();
+  for (std::uint32_t u = 0x00800000u; u < 0x3f800000u; u += step) {
+    const float x = from_bits(u);
+    worst.add(ulps(math::log2_1m(x), std::log1p(-static_cast<double>(x)) / std::log(2.0)), x);
+  }
+  for (const float x : {std::numeric_limits<float>::min(), 1e-30f, 0x1.0p-25f, 3.7251837e-08f, 0.5f,
+                        1.0f - 0x1.0p-24f}) {
+    worst.add(ulps(math::log2_1m(x), std::log1p(-static_cast<double>(x)) / std::log(2.0)), x);
+  }
+  EXPECT_LE(worst.ulps, 2.5) << "at x = " << worst.at;
+}
+
+// exp2 of the pass on the host (the device uses ex2.approx): exact at integers, and 2^d for
+// the non-positive arguments the pass gives it.
+TEST(FloatMath, Exp2NonPositive) {
+  EXPECT_EQ(math::exp2_nonpositive(0.0f), 1.0f);
+  EXPECT_EQ(math::exp2_nonpositive(-3.0f), 0.125f);
+  EXPECT_NEAR(math::exp2_nonpositive(-0.5f), 0.70710678118654752, 1e-7);
+}
+
 // The device starts the Newton step from the hardware approximation (about 1 ulp); from any
 // start within 2 ulp the refined reciprocal is within an ulp.
 TEST(FloatMath, RefinedReciprocalWithinAnUlpFromAStartWithinTwo) {

@@ -51,12 +51,7 @@ detail::PassStats emulate_pass(const FloatData& d, const double* v,
                                const detail::PassConstants& c) {
   const int k = c.k;
   const std::size_t n = d.a.size(), table = static_cast<std::size_t>(c.starts) * k;
-  std::vector<float> rounded(3 * table);
-  for (std::size_t i = 0; i < table; ++i) {
-    rounded[i] = static_cast<float>(c.am1[i]);
-    rounded[table + i] = static_cast<float>(c.bm1[i]);
-    rounded[2 * table + i] = static_cast<float>(c.c[i]);
-  }
+  const std::vector<float> rounded = detail::float_pass_constants(c);
   const std::size_t width = 3 * static_cast<std::size_t>(k) + 1;
   std::vector<double> totals(c.starts * width);
   for (int r = 0; r < c.starts; ++r) {
@@ -72,8 +67,8 @@ detail::PassStats emulate_pass(const FloatData& d, const double* v,
         if (d.b.empty()) {
           math::float_sample_logs(valid ? d.a[i] : 0.5f, lx[j], l1x[j]);
         } else {
-          lx[j] = valid ? d.a[i] : -0.693147180559945309f;
-          l1x[j] = valid ? d.b[i] : -0.693147180559945309f;
+          lx[j] = valid ? math::to_log2(d.a[i]) : -1.0f;
+          l1x[j] = valid ? math::to_log2(d.b[i]) : -1.0f;
         }
         w[j] = valid ? (v ? static_cast<float>(v[i]) : 1.0f) : 0.0f;
       }

@@ -1,20 +1,24 @@
 #pragma once
 /// \file
-/// Float32 logarithm and reciprocal for the GPU pass, on exactly the inputs the pass can give
+/// Float32 logarithms, exp2 and reciprocal for the GPU pass, on exactly the inputs the pass gives
 /// them, so that none of the special-case handling of the general logf, log1pf and division
 /// (zero, subnormals, infinities, NaN, negative values) is evaluated per sample:
 ///
 ///   log_normal(y)     log y      for y a positive normal float (2^-126 <= y < inf)
 ///   log1m(x)          log(1 - x) for x a normal float in (0, 1)
+///   log2_normal(y), log2_1m(x)   the same in base 2, which the pass uses
+///   exp2_nonpositive(d)          2^d for d <= 0 (ex2.approx on the device)
 ///   reciprocal(s)     1 / s      for 1 <= s <= 2^16 (a sum of exponentials of which one is 1)
 ///
 /// Accuracy against double precision, over every float of the domain
 /// (BETAMIX_EXHAUSTIVE=1 build/tests/float_math_test; a stride of it by default): log_normal within
-/// 0.96 ulp on [2^-126, 2^32], log1m within 1.44 ulp on every normal float in (0, 1), reciprocal
-/// within 1 ulp. The same code runs on the host, where the tests run it; only the hardware
-/// reciprocal approximation (the start of reciprocal() and the tiny correction term of log1m()) is
-/// the exact quotient on the host, so host and device may differ by an ulp.
+/// 0.96 ulp on [2^-126, 2^32], log1m within 1.44 ulp on every normal float in (0, 1), log2_normal
+/// and log2_1m within 1.86 and 2.43 ulp on the same domains, reciprocal within 1 ulp. The same code
+/// runs on the host, where the tests run it; only the hardware approximations (the start of
+/// reciprocal(), the tiny correction term of log1m() and log2_1m(), and exp2_nonpositive())
+/// are exact on the host, so host and device may differ by an ulp or two.
 
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 
@@ -52,54 +56,114 @@ BETAMIX_HD_INLINE float fma(float a, float b, float c) {
 #endif
 }
 
-// Hardware reciprocal (about 1 ulp) on the device, without the range checks of __fdividef;
-// callers pass normal, finite s. The exact quotient on the host.
-BETAMIX_HD_INLINE float approx_reciprocal(float s) {
+// The hardware approximations of the device (without the range checks of __fdividef or
+// exp2f; callers pass arguments in range): rcp.approx (about 1 ulp, normal finite s) and
+// ex2.approx (about 2 ulp; results below the smallest normal float flush to 0). On the host,
+// the exact quotient and std::exp2.
+enum class Approx { Reciprocal, Exp2 };
+
+template <Approx A>
+BETAMIX_HD_INLINE float hardware(float v) {
 #if defined(__CUDA_ARCH__)
   float r;
-  asm("rcp.approx.ftz.f32 %0, %1;" : "=f"(r) : "f"(s));
+  if constexpr (A == Approx::Reciprocal) {
+    asm("rcp.approx.ftz.f32 %0, %1;" : "=f"(r) : "f"(v));
+  } else {
+    asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(r) : "f"(v));
+  }
   return r;
 #else
-  return 1.0f / s;
+  if constexpr (A == Approx::Reciprocal) {
+    return 1.0f / v;
+  } else {
+    return std::exp2(v);
+  }
 #endif
+}
+
+BETAMIX_HD_INLINE float approx_reciprocal(float s) { return hardware<Approx::Reciprocal>(s); }
+
+}  // namespace float_math_detail
+
+namespace float_math_detail {
+
+// y = 2^e m with m in [2/3, 4/3): returns e and log1p(f), f = m - 1 (exact), log1p(f) =
+// f + f^2 Q(f) with Q a degree-8 polynomial fitted (weighted least squares iterated toward the
+// minimax, script tests/data/make_float_math_coefficients.py) to (log1p(f) - f) / f^2 on
+// [-1/3, 1/3].
+struct LogParts {
+  float e;
+  float log1p_f;
+};
+
+BETAMIX_HD_INLINE LogParts log_parts(float y) {
+  const std::int32_t u = bits(y);
+  const std::int32_t e_bits = (u - 0x3f2aaaab) & static_cast<std::int32_t>(0xff800000u);
+  const float f = from_bits(u - e_bits) - 1.0f;
+  float q = -1.331160367e-01f;
+  q = fma(q, f, 1.400623769e-01f);
+  q = fma(q, f, -1.207818240e-01f);
+  q = fma(q, f, 1.400082260e-01f);
+  q = fma(q, f, -1.668950170e-01f);
+  q = fma(q, f, 2.001077086e-01f);
+  q = fma(q, f, -2.499950677e-01f);
+  q = fma(q, f, 3.333320916e-01f);
+  q = fma(q, f, -5.000000000e-01f);
+  return {static_cast<float>(e_bits >> 23), fma(q * f, f, f)};
+}
+
+// log(1 - x) = log y + t / y with y = 1 - x rounded and t its rounding error: y + t = 1 - x
+// exactly (Fast2Sum: |1| >= |x|), |t| <= 2^-25, 0 when x >= 1/2, and log(y + t) = log y + t / y
+// to within (t / y)^2 / 2 < 2^-49. Returns y and t / y.
+struct OneMinus {
+  float y;
+  float t_over_y;
+};
+
+BETAMIX_HD_INLINE OneMinus one_minus(float x) {
+  const float y = 1.0f - x;
+  const float t = -x - (y - 1.0f);  // exact
+  return {y, t * approx_reciprocal(y)};
 }
 
 }  // namespace float_math_detail
 
-/// log y for a positive normal float y. y = 2^e m with m in [2/3, 4/3), and
-/// log y = e log 2 + log1p(f), f = m - 1 (exact), log1p(f) = f + f^2 Q(f) with Q a degree-8
-/// polynomial fitted (weighted least squares iterated toward the minimax, script
-/// tests/data/make_float_math_coefficients.py) to (log1p(f) - f) / f^2 on [-1/3, 1/3].
+/// log y for a positive normal float y: e log 2 + log1p(f) (float_math_detail::log_parts).
 BETAMIX_HD_INLINE float log_normal(float y) {
   namespace d = float_math_detail;
-  const std::int32_t u = d::bits(y);
-  const std::int32_t e_bits = (u - 0x3f2aaaab) & static_cast<std::int32_t>(0xff800000u);
-  const float f = d::from_bits(u - e_bits) - 1.0f;
-  const float e = static_cast<float>(e_bits >> 23);
-  float q = -1.331160367e-01f;
-  q = d::fma(q, f, 1.400623769e-01f);
-  q = d::fma(q, f, -1.207818240e-01f);
-  q = d::fma(q, f, 1.400082260e-01f);
-  q = d::fma(q, f, -1.668950170e-01f);
-  q = d::fma(q, f, 2.001077086e-01f);
-  q = d::fma(q, f, -2.499950677e-01f);
-  q = d::fma(q, f, 3.333320916e-01f);
-  q = d::fma(q, f, -5.000000000e-01f);
-  const float log1p_f = d::fma(q * f, f, f);
+  const d::LogParts p = d::log_parts(y);
   // log 2 = kLn2Hi + kLn2Lo: the float nearest log 2 alone would bias every result with e != 0
   // by e * 1.9e-9.
   constexpr float kLn2Hi = 0.693147182464599609375f;
   constexpr float kLn2Lo = -1.9046543e-09f;
-  return d::fma(e, kLn2Hi, d::fma(e, kLn2Lo, log1p_f));
+  return d::fma(p.e, kLn2Hi, d::fma(p.e, kLn2Lo, p.log1p_f));
 }
 
-/// log(1 - x) for a normal float x in (0, 1). y = 1 - x rounds for x < 1/2; its rounding
-/// error t (y + t = 1 - x exactly, by Fast2Sum: |1| >= |x|) is at most 2^-25, and
-/// log(y + t) = log y + t / y to within (t / y)^2 / 2 < 2^-49.
+/// log2 y for a positive normal float y: e + log1p(f) log2(e).
+BETAMIX_HD_INLINE float log2_normal(float y) {
+  namespace d = float_math_detail;
+  const d::LogParts p = d::log_parts(y);
+  constexpr float kLog2eHi = 1.44269502162933349609375f;  // log2(e) = kLog2eHi + kLog2eLo
+  constexpr float kLog2eLo = 1.925963033500011079e-08f;
+  return d::fma(p.log1p_f, kLog2eLo, d::fma(p.log1p_f, kLog2eHi, p.e));
+}
+
+/// log(1 - x) for a normal float x in (0, 1) (float_math_detail::one_minus).
 BETAMIX_HD_INLINE float log1m(float x) {
-  const float y = 1.0f - x;
-  const float t = -x - (y - 1.0f);  // exact; 0 when x >= 1/2
-  return float_math_detail::fma(t, float_math_detail::approx_reciprocal(y), log_normal(y));
+  const float_math_detail::OneMinus o = float_math_detail::one_minus(x);
+  return log_normal(o.y) + o.t_over_y;
+}
+
+/// log2(1 - x) for a normal float x in (0, 1).
+BETAMIX_HD_INLINE float log2_1m(float x) {
+  const float_math_detail::OneMinus o = float_math_detail::one_minus(x);
+  return float_math_detail::fma(o.t_over_y, 1.44269504f, log2_normal(o.y));
+}
+
+/// 2^d for d <= 0: the hardware approximation on the device (ex2.approx, about 2 ulp; results
+/// below the smallest normal float flush to 0), exp2 on the host.
+BETAMIX_HD_INLINE float exp2_nonpositive(float d) {
+  return float_math_detail::hardware<float_math_detail::Approx::Exp2>(d);
 }
 
 /// One Newton step r0 + r0 (1 - s r0) toward 1 / s: from an r0 within a few ulp, a result

@@ -1,15 +1,21 @@
 #pragma once
 /// \file
 /// The per-sample float32 math of the GPU pass (kernels/pass.cu), as host-and-device code so
-/// that the CPU tests run exactly what the kernel runs (tests/float_pass_test.cpp):
+/// that the CPU tests run exactly what the kernel runs (tests/float_pass_test.cpp). It works in
+/// base 2: with the constants c2_k = c_k log2(e) (float_pass_constants) and the logs in base 2,
 ///
-///   float_sample_logs        log x and log(1 - x) of a float32 sample (the X layout)
+///   l2_k = c2_k + (a_k - 1) log2 x + (b_k - 1) log2(1 - x) = l_k log2(e),
+///   r_k = 2^(l2_k - m2) / s,   s = sum_j 2^(l2_j - m2),   log2 p(x) = m2 + log2 s,
+///
+/// so every exponential is one hardware exp2 of a non-positive argument. The sums S_k, T_k
+/// and LL come out in base 2, and PassStats::assign_float_pass multiplies them by log(2).
+///
+///   float_sample_logs        log2 x and log2(1 - x) of a float32 sample (the X layout)
 ///   accumulate_float_group   one start's N_k, S_k, T_k and LL over a group of 4 samples:
 ///                            per-sample math and the group's sums in float32, in a fixed
 ///                            order, then added to double accumulators
 ///
-/// exp is the standard library's (CUDA's expf on the device), the logarithms and the
-/// reciprocal those of float_math.hpp.
+/// The logarithms, exp2 and the reciprocal are those of float_math.hpp.
 
 #include "betamix/math/beta_math.hpp"
 #include "betamix/math/float_math.hpp"
@@ -17,24 +23,37 @@
 
 namespace betamix::math {
 
-/// log x and log(1 - x) for x a normal float in (0, 1), the samples the X layout admits.
-BETAMIX_HD_INLINE void float_sample_logs(float x, float& log_x, float& log1m_x) {
-  log_x = log_normal(x);
-  log1m_x = log1m(x);
+/// log2 x and log2(1 - x) for x a normal float in (0, 1), the samples the X layout admits.
+BETAMIX_HD_INLINE void float_sample_logs(float x, float& log2_x, float& log2_1m_x) {
+  log2_x = log2_normal(x);
+  log2_1m_x = log2_1m(x);
 }
+
+/// A natural logarithm of the log-pair layout in base 2. log2(e) in two parts: the float
+/// nearest it alone is 1.5e-8 low, a bias every sample would share.
+BETAMIX_HD_INLINE float to_log2(float natural_log) {
+  return float_math_detail::fma(natural_log, 1.44269502162933349609375f,
+                                natural_log * 1.925963033500011079e-08f);
+}
+
+/// The exponential of the pass, in base 2 (arguments <= 0).
+struct FloatPassExp2 {
+  BETAMIX_HD_INLINE float operator()(float d) const { return exp2_nonpositive(d); }
+};
 
 /// The reciprocal of the pass: s = sum of shifted exponentials, 1 <= s <= k.
 struct FloatPassReciprocal {
   BETAMIX_HD_INLINE float operator()(float s) const { return reciprocal(s); }
 };
 
-/// Adds one start's statistics of 4 samples (logs `lx`, `l1x`, weights `w`; weight 0 for
-/// lanes past the data) to acc = [N_0..N_k-1, S_0.., T_0.., LL]. KCap >= k is the capacity
+/// Adds one start's statistics of 4 samples (base-2 logs `lx`, `l1x`, weights `w`; weight 0 for
+/// lanes past the data) to acc = [N_0..N_k-1, S_0.., T_0.., LL], S, T and LL in base 2; `comp`
+/// holds am1, bm1 and c2. KCap >= k is the capacity
 /// of the arrays (k itself when known at compile time, for full unrolling).
 ///
-/// LL adds m + log s per sample (L = logsumexp = m + log s, 1 <= s <= k). With UnitWeights
-/// (every weight 1, or 0 past the data) the four logs become one: sum_j log s_j =
-/// log prod_j s_j, the product at most k^4 (2^24 for k = 64), so one logarithm per group.
+/// LL adds m2 + log2 s per sample (1 <= s <= k). With UnitWeights
+/// (every weight 1, or 0 past the data) the four logs become one: sum_j log2 s_j =
+/// log2 prod_j s_j, the product at most k^4 (2^24 for k = 64), so one logarithm per group.
 template <int KCap, bool UnitWeights>
 BETAMIX_HD_INLINE void accumulate_float_group(int k, const float (&lx)[4], const float (&l1x)[4],
                                               const float (&w)[4], ComponentView<float> comp,
@@ -46,13 +65,13 @@ BETAMIX_HD_INLINE void accumulate_float_group(int k, const float (&lx)[4], const
   BETAMIX_UNROLL
   for (int j = 0; j < 4; ++j) {
     float r[KCap], m, s;
-    mixture_responsibilities_split<float>(lx[j], l1x[j], comp, k, r, m, s, StdExp{},
+    mixture_responsibilities_split<float>(lx[j], l1x[j], comp, k, r, m, s, FloatPassExp2{},
                                           FloatPassReciprocal{});
     if constexpr (UnitWeights) {
       part[3 * k] += w[j] * m;
       product *= w[j] > 0.0f ? s : 1.0f;
     } else {
-      part[3 * k] += w[j] * (m + log_normal(s));
+      part[3 * k] += w[j] * (m + log2_normal(s));
     }
     BETAMIX_UNROLL
     for (int c = 0; c < k; ++c) {
@@ -62,7 +81,7 @@ BETAMIX_HD_INLINE void accumulate_float_group(int k, const float (&lx)[4], const
       part[2 * k + c] += wr * l1x[j];
     }
   }
-  if constexpr (UnitWeights) part[3 * k] += log_normal(product);
+  if constexpr (UnitWeights) part[3 * k] += log2_normal(product);
   BETAMIX_UNROLL
   for (int t = 0; t < 3 * k + 1; ++t) acc[t] += part[t];
 }
