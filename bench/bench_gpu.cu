@@ -164,7 +164,8 @@ struct PassBuffers {
 PassBuffers pass_buffers(const PassConstants& c, std::size_t n, cudaStream_t stream) {
   PassBuffers b;
   b.grid = betamix::detail::pass_grid_size(n, c.k);
-  b.rounded = betamix::detail::float_pass_constants(c);
+  b.rounded.resize(3 * static_cast<std::size_t>(c.starts) * c.k);
+  betamix::detail::float_pass_constants(c, b.rounded.data());
   const std::vector<float>& h = b.rounded;
   b.constants = DeviceBuffer<float>(h.size());
   b.partials = DeviceBuffer<double>(betamix::detail::pass_partials_size(c.starts, c.k, b.grid));

@@ -41,20 +41,18 @@ namespace {
 double rounding(double value, float rounded) {
   return std::isfinite(rounded) ? value - static_cast<double>(rounded) : 0.0;
 }
-}  // namespace
 
 constexpr double kLog2e = 1.4426950408889634074;  // 1 / log 2
 constexpr double kLn2 = 0.69314718055994530942;
+}  // namespace
 
-std::vector<float> float_pass_constants(const PassConstants& constants) {
+void float_pass_constants(const PassConstants& constants, float* out) {
   const std::size_t table = constants.am1.size();
-  std::vector<float> out(3 * table);
   for (std::size_t i = 0; i < table; ++i) {
     out[i] = static_cast<float>(constants.am1[i]);
     out[table + i] = static_cast<float>(constants.bm1[i]);
     out[2 * table + i] = static_cast<float>(constants.c[i] * kLog2e);
   }
-  return out;
 }
 
 void PassStats::assign_float_pass(const PassConstants& constants, const float* rounded,

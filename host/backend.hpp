@@ -35,9 +35,9 @@ struct PassConstants {
   void set(int r, const MixtureParams& p);
 };
 
-/// The constants of the float32 pass: [am1 | bm1 | c log2(e)] rounded to float, each
-/// starts * k long (math/float_pass.hpp works in base 2).
-std::vector<float> float_pass_constants(const PassConstants& constants);
+/// Writes the constants of the float32 pass into out[0 .. 3 starts k): [am1 | bm1 | c log2(e)]
+/// rounded to float, each starts * k long (math/float_pass.hpp works in base 2).
+void float_pass_constants(const PassConstants& constants, float* out);
 
 /// Sufficient statistics of one pass, laid out like PassConstants, plus LL per start.
 struct PassStats {

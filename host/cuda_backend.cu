@@ -164,8 +164,7 @@ class CudaBackend final : public Backend {
     ensure_size(h_totals_, starts * width);
 
     float* h = h_constants_.data();
-    const std::vector<float> rounded = float_pass_constants(constants);
-    std::copy(rounded.begin(), rounded.end(), h);
+    float_pass_constants(constants, h);
     // Constants in, the two kernels, totals out: captured once as a graph and replayed, which
     // costs one API call per iteration instead of four.
     const auto enqueue = [&] {
@@ -233,10 +232,7 @@ class CudaBackend final : public Backend {
   void posteriors(const PassConstants& constants, double* post, int* best) override {
     const int k = constants.k;
     if (n_ == 0) return;
-    if (k < 1 || k > kPassMaxK) {  // before allocating n * k doubles for nothing
-      throw DeviceError("device cuda: GPU posteriors support 1 to " + std::to_string(kPassMaxK) +
-                        " components, got k = " + std::to_string(k) + "; use --device cpu");
-    }
+    check_posteriors_k(k);  // before allocating n * k doubles for nothing
     BETAMIX_CUDA_CHECK(cudaSetDevice(device_));
     const cudaStream_t stream = stream_.get();
     const std::size_t values = n_ * static_cast<std::size_t>(k);

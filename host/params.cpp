@@ -5,6 +5,7 @@
 
 #include "betamix/error.hpp"
 #include "betamix/params.hpp"
+#include "samples.hpp"
 
 namespace betamix {
 
@@ -21,15 +22,15 @@ void MixtureParams::validate() const {
     const std::string at = " of component " + std::to_string(j + 1);
     if (!std::isfinite(weights[j]) || weights[j] < 0.0) {
       throw InputError("mixture parameters: weight" + at + " must be finite and >= 0, got " +
-                       std::to_string(weights[j]));
+                       detail::format_value(weights[j]));
     }
     if (!std::isfinite(alpha[j]) || alpha[j] <= 0.0) {
       throw InputError("mixture parameters: alpha" + at + " must be finite and > 0, got " +
-                       std::to_string(alpha[j]));
+                       detail::format_value(alpha[j]));
     }
     if (!std::isfinite(beta[j]) || beta[j] <= 0.0) {
       throw InputError("mixture parameters: beta" + at + " must be finite and > 0, got " +
-                       std::to_string(beta[j]));
+                       detail::format_value(beta[j]));
     }
     sum += weights[j];
   }

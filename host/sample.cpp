@@ -9,7 +9,7 @@
 #include "betamix/betamix.hpp"
 #include "betamix/math/beta_sampler.hpp"
 #include "betamix/math/philox.hpp"
-#include "betamix/math/sample_tables.hpp"
+#include "sample_tables.hpp"
 
 namespace betamix {
 namespace detail {
@@ -18,7 +18,7 @@ template <class Real>
 void sample_cpu(const MixtureParams& params, std::size_t n, std::uint64_t seed, Real* out,
                 int threads) {
   const int k = static_cast<int>(params.k());
-  const std::vector<Real> tables = math::sample_tables<Real>(params);
+  const std::vector<Real> tables = detail::sample_tables<Real>(params);
   const Real* cum = tables.data();
   const Real* alpha = cum + k;
   const Real* beta = alpha + k;

@@ -1,21 +1,26 @@
 #include "samples.hpp"
 
 #include <cmath>
+#include <cstdlib>
 #include <sstream>
 
 #include "betamix/error.hpp"
 
 namespace betamix::detail {
-namespace {
 
 std::string format_value(double v) {
-  std::ostringstream os;
-  os.precision(17);
-  os << v;
-  return os.str();
+  // The shortest of 15, 16 or 17 significant digits that reads back as v: 1e-39, not
+  // 9.9999999999999993e-40, and still exact.
+  std::string text;
+  for (int digits = 15; digits <= 17; ++digits) {
+    std::ostringstream os;
+    os.precision(digits);
+    os << v;
+    text = os.str();
+    if (std::strtod(text.c_str(), nullptr) == v) break;
+  }
+  return text;
 }
-
-}  // namespace
 
 std::string index_position(std::size_t i) { return "index " + std::to_string(i); }
 

@@ -17,6 +17,10 @@ using PositionFn = std::function<std::string(std::size_t)>;
 /// "index i" (0-based), for data handed over in memory or read from binary files.
 std::string index_position(std::size_t i);
 
+/// A number as error messages show it: the fewest significant digits (15 to 17) that give it
+/// back exactly, so that what was wrong is visible (1e-300 is not "0.000000").
+std::string format_value(double v);
+
 /// Checks samples without changing them: NaN, infinities and values outside [0,1] throw
 /// InputError naming the source and position; exact 0 or 1 throw under Reject (with the count
 /// and the first position). Returns the number of exact 0 or 1 (which Clamp would move).

@@ -46,8 +46,6 @@ namespace {
 
 constexpr int kPassBlock = 256;
 constexpr int kCombineBlock = 256;
-// Stand-in for lanes past n: finite logs (log2 of 0.5) with weight 0 contribute exactly 0.
-constexpr float kLog2Half = -1.0f;
 
 // Starts per block: as many as keep S * (3k+1) double accumulators within 28 (56 registers),
 // at most 8; one for the runtime-k kernel.
@@ -59,7 +57,7 @@ constexpr int starts_per_block(int k) {
 
 // Loads the 4 samples of group g as (log2 x, log2(1-x), weight). LogPair: a = log x,
 // b = log(1-x), else a = x. UnitWeights: no weights (v unused). Checked: the group may run past
-// n (the last one), whose lanes past n get weight 0 and the logs of 0.5; else all 4 are data.
+// n (the last one), whose lanes past n get weight 0 (math::lane_logs); else all 4 are data.
 template <bool LogPair, bool UnitWeights, bool Checked>
 __device__ __forceinline__ void load_group(std::size_t n, std::size_t g,
                                            const float* __restrict__ a, const float* __restrict__ b,
@@ -86,13 +84,7 @@ __device__ __forceinline__ void load_group(std::size_t n, std::size_t g,
 #pragma unroll
   for (int j = 0; j < 4; ++j) {
     const bool valid = !Checked || 4 * g + j < n;
-    if constexpr (LogPair) {
-      lx[j] = valid ? math::to_log2(av[j]) : kLog2Half;
-      l1x[j] = valid ? math::to_log2(bv[j]) : kLog2Half;
-    } else {
-      const float x = valid ? av[j] : 0.5f;
-      math::float_sample_logs(x, lx[j], l1x[j]);
-    }
+    math::lane_logs<LogPair>(valid, av[j], bv[j], lx[j], l1x[j]);
     w[j] = valid ? wv[j] : 0.0f;
   }
 }

@@ -48,13 +48,17 @@ __global__ void __launch_bounds__(kPosteriorBlock)
 
 }  // namespace
 
-void launch_posteriors(std::size_t n, int k, const float* d_a, const float* d_b,
-                       const double* d_constants, double* d_post, int* d_best,
-                       cudaStream_t stream) {
+void check_posteriors_k(int k) {
   if (k < 1 || k > kPassMaxK) {
     throw DeviceError("device cuda: GPU posteriors support 1 to " + std::to_string(kPassMaxK) +
                       " components, got k = " + std::to_string(k) + "; use --device cpu");
   }
+}
+
+void launch_posteriors(std::size_t n, int k, const float* d_a, const float* d_b,
+                       const double* d_constants, double* d_post, int* d_best,
+                       cudaStream_t stream) {
+  check_posteriors_k(k);
   if (n == 0) return;
   const std::size_t max_blocks = static_cast<std::size_t>(current_device_sm_count()) * 16;
   const std::size_t blocks = std::min((n + kPosteriorBlock - 1) / kPosteriorBlock, max_blocks);

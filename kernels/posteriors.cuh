@@ -8,6 +8,9 @@
 
 namespace betamix::detail {
 
+/// Throws DeviceError unless 1 <= k <= kPassMaxK, the components the GPU posteriors take.
+void check_posteriors_k(int k);
+
 /// For every sample i < n: d_post[i * k + j] = the posterior probability of component j, and
 /// d_best[i] = the first j with the largest one, in double precision. The data as for
 /// launch_pass() (pass.cuh); d_constants: double [am1 | bm1 | c], k each; k <= kPassMaxK.

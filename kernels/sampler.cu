@@ -15,9 +15,9 @@
 
 #include "betamix/error.hpp"
 #include "betamix/math/beta_sampler.hpp"
-#include "betamix/math/sample_tables.hpp"
 #include "cuda_check.cuh"
 #include "device_memory.cuh"
+#include "sample_tables.hpp"
 #include "sampler.cuh"
 
 namespace betamix::detail {
@@ -59,7 +59,7 @@ std::vector<Real> make_sample_tables(const MixtureParams& params) {
                       std::to_string(kSampleMaxK) + " components, got " + std::to_string(k) +
                       "; use --device cpu");
   }
-  return math::sample_tables<Real>(params);
+  return detail::sample_tables<Real>(params);
 }
 
 template <class Real>

@@ -16,8 +16,8 @@ namespace betamix::detail {
 inline constexpr int kSampleMaxK = kCudaSampleMaxK;
 
 /// The sampler's tables [cumulative weights | alpha | beta], each k long, from normalised
-/// parameters, the CPU sampler's tables (math::sample_tables). Throws InputError for invalid
-/// parameters or shapes Real cannot hold, DeviceError when k > kSampleMaxK.
+/// parameters, the CPU sampler's tables (detail::sample_tables, host/sample_tables.hpp). Throws
+/// InputError for invalid parameters or shapes Real cannot hold, DeviceError when k > kSampleMaxK.
 template <class Real>
 std::vector<Real> make_sample_tables(const MixtureParams& params);
 

@@ -1,7 +1,7 @@
 // The float32 logarithms and reciprocal of the GPU pass (betamix/math/float_math.hpp) against
 // double precision, in ulps of the float32 result, over every float of their domain taken in a
 // stride (every float when BETAMIX_EXHAUSTIVE=1: a minute or two). The bounds are those of the
-// header; an exhaustive run measured 0.96 ulp (log_normal) and 1.44 ulp (log1m).
+// header; an exhaustive run measured 1.86 ulp (log2_normal) and 2.43 ulp (log2_1m).
 
 #include <gtest/gtest.h>
 
@@ -13,6 +13,7 @@
 
 #include "betamix/math/beta_math.hpp"
 #include "betamix/math/float_math.hpp"
+#include "betamix/math/float_pass.hpp"
 
 namespace betamix {
 namespace {
@@ -46,46 +47,19 @@ struct Worst {
   }
 };
 
-TEST(FloatMath, LogNormalWithinAnUlpOnNormalFloatsUpTo2To32) {
-  Worst worst;
-  const std::uint32_t step = stride();
-  for (std::uint32_t u = 0x00800000u; u <= 0x4f800000u; u += step) {  // [2^-126, 2^32]
-    const float y = from_bits(u);
-    worst.add(ulps(math::log_normal(y), std::log(static_cast<double>(y))), y);
-  }
-  // The ends and the points where the argument reduction switches exponent.
-  for (const float y : {std::numeric_limits<float>::min(), 0.5f, 2.0f / 3.0f, 1.0f, 4.0f / 3.0f,
-                        std::nextafter(4.0f / 3.0f, 0.0f), 65536.0f, 16777216.0f}) {
-    worst.add(ulps(math::log_normal(y), std::log(static_cast<double>(y))), y);
-  }
-  EXPECT_LE(worst.ulps, 1.0) << "at y = " << worst.at;
-  EXPECT_EQ(math::log_normal(1.0f), 0.0f);
-}
-
-TEST(FloatMath, Log1mWithinOneAndAHalfUlpOnNormalFloatsInTheUnitInterval) {
-  Worst worst;
-  const std::uint32_t step = stride();
-  for (std::uint32_t u = 0x00800000u; u < 0x3f800000u; u += step) {  // [2^-126, 1)
-    const float x = from_bits(u);
-    worst.add(ulps(math::log1m(x), std::log1p(-static_cast<double>(x))), x);
-  }
-  // Tiny x (1 - x rounds to 1: the correction carries everything), x = 1/2 (where 1 - x
-  // becomes exact) and the largest float below 1 (1 - x = 2^-24).
-  for (const float x : {std::numeric_limits<float>::min(), 1e-30f, 0x1.0p-25f, 0x1.8p-25f, 1e-7f,
-                        std::nextafter(0.5f, 0.0f), 0.5f, 1.0f - 0x1.0p-24f}) {
-    worst.add(ulps(math::log1m(x), std::log1p(-static_cast<double>(x))), x);
-  }
-  EXPECT_LE(worst.ulps, 1.5) << "at x = " << worst.at;
-}
-
 // The base-2 logarithms the pass uses: log2(y) = e + log1p(f) log2(e) cancels near y = 4/3
 // (e = 1, log1p(f) ~ -0.41), which costs up to 1.86 ulp; log2(1 - x) for tiny x adds the
 // correction t / y in base 2 to a cancelling sum, up to 2.43 ulp (exhaustive runs).
 TEST(FloatMath, Log2NormalWithinTwoUlpOnNormalFloatsUpTo2To32) {
   Worst worst;
   const std::uint32_t step = stride();
-  for (std::uint32_t u = 0x00800000u; u <= 0x4f800000u; u += step) {
+  for (std::uint32_t u = 0x00800000u; u <= 0x4f800000u; u += step) {  // [2^-126, 2^32]
     const float y = from_bits(u);
+    worst.add(ulps(math::log2_normal(y), std::log2(static_cast<double>(y))), y);
+  }
+  // The ends and the points where the argument reduction switches exponent.
+  for (const float y : {std::numeric_limits<float>::min(), 0.5f, 2.0f / 3.0f, 1.0f, 4.0f / 3.0f,
+                        std::nextafter(4.0f / 3.0f, 0.0f), 65536.0f, 16777216.0f}) {
     worst.add(ulps(math::log2_normal(y), std::log2(static_cast<double>(y))), y);
   }
   EXPECT_LE(worst.ulps, 2.0) << "at y = " << worst.at;
@@ -134,29 +108,32 @@ TEST(FloatMath, RefinedReciprocalWithinAnUlpFromAStartWithinTwo) {
   EXPECT_LE(worst.ulps, 1.0) << "at s = " << worst.at;
 }
 
-// The pass's per-sample math in float32 with these functions (as kernels/pass.cu runs it)
-// against the double-precision math of the CPU backend: log p(x) and the responsibilities to
-// a few float32 ulps of the terms they are made of.
-TEST(FloatMath, FloatMixtureMathWithThePassFunctionsMatchesDouble) {
+// One sample's mixture math as the pass runs it (base 2: float_pass.hpp) against the
+// double-precision math of the CPU backend: log p(x) and the responsibilities to 8 float32
+// ulps of the largest term summed in l_k (a few roundings of the sum, the logs' 2.5 ulp, and
+// exp2's 2 ulp on the difference).
+TEST(FloatMath, FloatMixtureMathInBase2MatchesDouble) {
   const double am1[3] = {1.5, -0.4, 9.0}, bm1[3] = {4.0, -0.6, 0.5}, c[3] = {1.2, -0.9, 0.3};
+  const double log2e = 1.4426950408889634;
   const float am1f[3] = {1.5f, -0.4f, 9.0f}, bm1f[3] = {4.0f, -0.6f, 0.5f},
-              cf[3] = {1.2f, -0.9f, 0.3f};
+              c2f[3] = {static_cast<float>(1.2 * log2e), static_cast<float>(-0.9 * log2e),
+                        static_cast<float>(0.3 * log2e)};
   for (const int k : {1, 2, 3}) {
     for (const float x : {1e-30f, 1e-6f, 0.01f, 0.3f, 0.5f, 0.77f, 0.95f, 1.0f - 0x1.0p-24f}) {
-      double r[3];
-      const double lp = math::mixture_responsibilities(
-          std::log(static_cast<double>(x)), std::log1p(-static_cast<double>(x)),
-          math::ComponentView<double>{am1, bm1, c}, k, r);
       const double lx = std::log(static_cast<double>(x)), l1x = std::log1p(-static_cast<double>(x));
+      double r[3];
+      const double lp =
+          math::mixture_responsibilities(lx, l1x, math::ComponentView<double>{am1, bm1, c}, k, r);
       double scale = 1.0;  // magnitude of the terms summed in l_k
       for (int j = 0; j < k; ++j) {
         scale = std::fmax(scale, std::abs(c[j]) + std::abs(am1[j] * lx) + std::abs(bm1[j] * l1x));
       }
-      float rf[3], m, s;
+      float lx2, l1x2, rf[3], m2, s;
+      math::float_sample_logs(x, lx2, l1x2);
       math::mixture_responsibilities_split<float>(
-          math::log_normal(x), math::log1m(x), math::ComponentView<float>{am1f, bm1f, cf}, k, rf, m,
-          s, math::StdExp{}, [](float v) { return math::reciprocal(v); });
-      const float lpf = m + math::log_normal(s);
+          lx2, l1x2, math::ComponentView<float>{am1f, bm1f, c2f}, k, rf, m2, s,
+          math::FloatPassExp2{}, math::FloatPassReciprocal{});
+      const double lpf = (m2 + math::log2_normal(s)) / log2e;
       EXPECT_NEAR(lpf, lp, 8 * 6e-8 * scale) << "k=" << k << " x=" << x;
       for (int j = 0; j < k; ++j) {
         EXPECT_NEAR(rf[j], r[j], 8 * 6e-8 * scale) << "k=" << k << " x=" << x << " j=" << j;

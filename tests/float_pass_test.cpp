@@ -51,7 +51,8 @@ detail::PassStats emulate_pass(const FloatData& d, const double* v,
                                const detail::PassConstants& c) {
   const int k = c.k;
   const std::size_t n = d.a.size(), table = static_cast<std::size_t>(c.starts) * k;
-  const std::vector<float> rounded = detail::float_pass_constants(c);
+  std::vector<float> rounded(3 * table);
+  detail::float_pass_constants(c, rounded.data());
   const std::size_t width = 3 * static_cast<std::size_t>(k) + 1;
   std::vector<double> totals(c.starts * width);
   for (int r = 0; r < c.starts; ++r) {
@@ -64,11 +65,11 @@ detail::PassStats emulate_pass(const FloatData& d, const double* v,
       for (int j = 0; j < 4; ++j) {
         const std::size_t i = 4 * g + j;
         const bool valid = i < n;
+        const float a = valid ? d.a[i] : 0.0f;
         if (d.b.empty()) {
-          math::float_sample_logs(valid ? d.a[i] : 0.5f, lx[j], l1x[j]);
+          math::lane_logs<false>(valid, a, 0.0f, lx[j], l1x[j]);
         } else {
-          lx[j] = valid ? math::to_log2(d.a[i]) : -1.0f;
-          l1x[j] = valid ? math::to_log2(d.b[i]) : -1.0f;
+          math::lane_logs<true>(valid, a, valid ? d.b[i] : 0.0f, lx[j], l1x[j]);
         }
         w[j] = valid ? (v ? static_cast<float>(v[i]) : 1.0f) : 0.0f;
       }

@@ -18,7 +18,7 @@
 
 #include "backend.hpp"
 #include "betamix/betamix.hpp"
-#include "betamix/math/sample_tables.hpp"
+#include "sample_tables.hpp"
 #include "support/reference.hpp"
 #include "support/sampler_cases.hpp"
 
@@ -141,8 +141,8 @@ TEST(SamplerBoundaryTest, ZeroWeightComponentIsNeverDrawn) {
   p.weights.push_back(0.0);
   p.alpha.push_back(1e6);  // values near 1 - 2e-6, if it were ever drawn
   p.beta.push_back(2.0);
-  const std::vector<float> tf = math::sample_tables<float>(p);
-  const std::vector<double> td = math::sample_tables<double>(p);
+  const std::vector<float> tf = detail::sample_tables<float>(p);
+  const std::vector<double> td = detail::sample_tables<double>(p);
   EXPECT_EQ(tf[9], 1.0f);
   EXPECT_EQ(td[9], 1.0);
   EXPECT_EQ(td[10], 1.0);

@@ -1,22 +1,21 @@
 #pragma once
 /// \file
-/// Float32 logarithms, exp2 and reciprocal for the GPU pass, on exactly the inputs the pass gives
-/// them, so that none of the special-case handling of the general logf, log1pf and division
-/// (zero, subnormals, infinities, NaN, negative values) is evaluated per sample:
+/// Float32 base-2 logarithms, exp2 and reciprocal for the GPU pass, on exactly the inputs the
+/// pass gives them, so that none of the special-case handling of the general log2f, log1pf,
+/// exp2f and division (zero, subnormals, infinities, NaN, negative values) runs per sample:
 ///
-///   log_normal(y)     log y      for y a positive normal float (2^-126 <= y < inf)
-///   log1m(x)          log(1 - x) for x a normal float in (0, 1)
-///   log2_normal(y), log2_1m(x)   the same in base 2, which the pass uses
-///   exp2_nonpositive(d)          2^d for d <= 0 (ex2.approx on the device)
-///   reciprocal(s)     1 / s      for 1 <= s <= 2^16 (a sum of exponentials of which one is 1)
+///   log2_normal(y)       log2 y      for y a positive normal float (2^-126 <= y < inf)
+///   log2_1m(x)           log2(1 - x) for x a normal float in (0, 1)
+///   to_log2(l)           l log2(e)   (a stored natural log in base 2)
+///   exp2_nonpositive(d)  2^d         for d <= 0 (ex2.approx on the device)
+///   reciprocal(s)        1 / s       for 1 <= s <= 2^16 (a sum of exponentials, one of them 1)
 ///
 /// Accuracy against double precision, over every float of the domain
-/// (BETAMIX_EXHAUSTIVE=1 build/tests/float_math_test; a stride of it by default): log_normal within
-/// 0.96 ulp on [2^-126, 2^32], log1m within 1.44 ulp on every normal float in (0, 1), log2_normal
-/// and log2_1m within 1.86 and 2.43 ulp on the same domains, reciprocal within 1 ulp. The same code
-/// runs on the host, where the tests run it; only the hardware approximations (the start of
-/// reciprocal(), the tiny correction term of log1m() and log2_1m(), and exp2_nonpositive())
-/// are exact on the host, so host and device may differ by an ulp or two.
+/// (BETAMIX_EXHAUSTIVE=1 build/tests/float_math_test; a stride of it by default): log2_normal
+/// within 1.86 ulp on [2^-126, 2^32], log2_1m within 2.43 ulp on every normal float in (0, 1),
+/// reciprocal within 1 ulp. The same code runs on the host, where the tests run it; only the
+/// hardware approximations (the start of reciprocal(), the tiny correction term of log2_1m(),
+/// and exp2_nonpositive()) are exact on the host, so host and device may differ by an ulp or two.
 
 #include <cmath>
 #include <cstdint>
@@ -83,9 +82,10 @@ BETAMIX_HD_INLINE float hardware(float v) {
 
 BETAMIX_HD_INLINE float approx_reciprocal(float s) { return hardware<Approx::Reciprocal>(s); }
 
-}  // namespace float_math_detail
-
-namespace float_math_detail {
+// log2(e) = kLog2eHi + kLog2eLo: the float nearest log2(e) alone is 1.5e-8 low, a bias every
+// result would share.
+constexpr float kLog2eHi = 1.44269502162933349609375f;
+constexpr float kLog2eLo = 1.925963033500011079e-08f;
 
 // y = 2^e m with m in [2/3, 4/3): returns e and log1p(f), f = m - 1 (exact), log1p(f) =
 // f + f^2 Q(f) with Q a degree-8 polynomial fitted (weighted least squares iterated toward the
@@ -114,7 +114,7 @@ BETAMIX_HD_INLINE LogParts log_parts(float y) {
 
 // log(1 - x) = log y + t / y with y = 1 - x rounded and t its rounding error: y + t = 1 - x
 // exactly (Fast2Sum: |1| >= |x|), |t| <= 2^-25, 0 when x >= 1/2, and log(y + t) = log y + t / y
-// to within (t / y)^2 / 2 < 2^-49. Returns y and t / y.
+// to within (t / y)^2 / 2 < 2^-49 (in base 2, log2 y + (t / y) log2(e)). Returns y and t / y.
 struct OneMinus {
   float y;
   float t_over_y;
@@ -128,36 +128,24 @@ BETAMIX_HD_INLINE OneMinus one_minus(float x) {
 
 }  // namespace float_math_detail
 
-/// log y for a positive normal float y: e log 2 + log1p(f) (float_math_detail::log_parts).
-BETAMIX_HD_INLINE float log_normal(float y) {
-  namespace d = float_math_detail;
-  const d::LogParts p = d::log_parts(y);
-  // log 2 = kLn2Hi + kLn2Lo: the float nearest log 2 alone would bias every result with e != 0
-  // by e * 1.9e-9.
-  constexpr float kLn2Hi = 0.693147182464599609375f;
-  constexpr float kLn2Lo = -1.9046543e-09f;
-  return d::fma(p.e, kLn2Hi, d::fma(p.e, kLn2Lo, p.log1p_f));
-}
-
 /// log2 y for a positive normal float y: e + log1p(f) log2(e).
 BETAMIX_HD_INLINE float log2_normal(float y) {
   namespace d = float_math_detail;
   const d::LogParts p = d::log_parts(y);
-  constexpr float kLog2eHi = 1.44269502162933349609375f;  // log2(e) = kLog2eHi + kLog2eLo
-  constexpr float kLog2eLo = 1.925963033500011079e-08f;
-  return d::fma(p.log1p_f, kLog2eLo, d::fma(p.log1p_f, kLog2eHi, p.e));
+  return d::fma(p.log1p_f, d::kLog2eLo, d::fma(p.log1p_f, d::kLog2eHi, p.e));
 }
 
-/// log(1 - x) for a normal float x in (0, 1) (float_math_detail::one_minus).
-BETAMIX_HD_INLINE float log1m(float x) {
-  const float_math_detail::OneMinus o = float_math_detail::one_minus(x);
-  return log_normal(o.y) + o.t_over_y;
-}
-
-/// log2(1 - x) for a normal float x in (0, 1).
+/// log2(1 - x) for a normal float x in (0, 1) (float_math_detail::one_minus).
 BETAMIX_HD_INLINE float log2_1m(float x) {
-  const float_math_detail::OneMinus o = float_math_detail::one_minus(x);
-  return float_math_detail::fma(o.t_over_y, 1.44269504f, log2_normal(o.y));
+  namespace d = float_math_detail;
+  const d::OneMinus o = d::one_minus(x);
+  return d::fma(o.t_over_y, d::kLog2eHi, log2_normal(o.y));
+}
+
+/// A natural logarithm in base 2 (log2(e) in two parts, as in log2_normal).
+BETAMIX_HD_INLINE float to_log2(float natural_log) {
+  namespace d = float_math_detail;
+  return d::fma(natural_log, d::kLog2eHi, natural_log * d::kLog2eLo);
 }
 
 /// 2^d for d <= 0: the hardware approximation on the device (ex2.approx, about 2 ulp; results

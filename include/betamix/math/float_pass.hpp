@@ -11,6 +11,7 @@
 /// and LL come out in base 2, and PassStats::assign_float_pass multiplies them by log(2).
 ///
 ///   float_sample_logs        log2 x and log2(1 - x) of a float32 sample (the X layout)
+///   lane_logs                the same for one lane of a group, in either layout
 ///   accumulate_float_group   one start's N_k, S_k, T_k and LL over a group of 4 samples:
 ///                            per-sample math and the group's sums in float32, in a fixed
 ///                            order, then added to double accumulators
@@ -29,11 +30,17 @@ BETAMIX_HD_INLINE void float_sample_logs(float x, float& log2_x, float& log2_1m_
   log2_1m_x = log2_1m(x);
 }
 
-/// A natural logarithm of the log-pair layout in base 2. log2(e) in two parts: the float
-/// nearest it alone is 1.5e-8 low, a bias every sample would share.
-BETAMIX_HD_INLINE float to_log2(float natural_log) {
-  return float_math_detail::fma(natural_log, 1.44269502162933349609375f,
-                                natural_log * 1.925963033500011079e-08f);
+/// The base-2 logs of one lane of a float4 group: from x (the X layout) or from the stored
+/// natural logs a = log x, b = log(1 - x) (the log pair). A lane past the data (!valid) takes
+/// x = 1/2: finite logs, and its weight is 0.
+template <bool LogPair>
+BETAMIX_HD_INLINE void lane_logs(bool valid, float a, float b, float& log2_x, float& log2_1m_x) {
+  if constexpr (LogPair) {
+    log2_x = valid ? to_log2(a) : -1.0f;
+    log2_1m_x = valid ? to_log2(b) : -1.0f;
+  } else {
+    float_sample_logs(valid ? a : 0.5f, log2_x, log2_1m_x);
+  }
 }
 
 /// The exponential of the pass, in base 2 (arguments <= 0).

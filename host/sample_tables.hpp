@@ -4,29 +4,21 @@
 /// the working precision Real, laid out [cum_w | alpha | beta], each k long.
 
 #include <cmath>
-#include <cstdio>
 #include <limits>
 #include <string>
 #include <vector>
 
 #include "betamix/error.hpp"
 #include "betamix/params.hpp"
+#include "samples.hpp"
 
-namespace betamix::math {
+namespace betamix::detail {
 
-namespace sample_tables_detail {
-inline std::string g(double v) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.6g", v);
-  return text;
-}
-}  // namespace sample_tables_detail
-
-/// Tables of `params` (validated) for math::sample_mixture. The cumulative weight is exactly 1
-/// from the last component of positive weight on, so that rounding can never pick a component
-/// of weight 0. Shapes must be normal numbers of Real: a shape that overflows Real or falls
-/// below its smallest normal number (about 1.2e-38 and 3.4e38 for float) is an InputError,
-/// as the draws would not be those of the shape asked for.
+/// Tables of `params` (validated) for math::sample_mixture (betamix/math/beta_sampler.hpp). The
+/// cumulative weight is exactly 1 from the last component of positive weight on, so that rounding
+/// can never pick a component of weight 0. Shapes must be normal numbers of Real: a shape that
+/// overflows Real or falls below its smallest normal number (about 1.2e-38 and 3.4e38 for float) is
+/// an InputError, as the draws would not be those of the shape asked for.
 template <class Real>
 std::vector<Real> sample_tables(const MixtureParams& params) {
   params.validate();
@@ -46,12 +38,13 @@ std::vector<Real> sample_tables(const MixtureParams& params) {
       const Real v = static_cast<Real>(shapes[s]);
       if (!(v >= std::numeric_limits<Real>::min()) || std::isinf(v)) {
         const bool f32 = sizeof(Real) == sizeof(float);
-        using sample_tables_detail::g;
-        throw InputError(
-            "sample: component " + std::to_string(j + 1) + " has " + (s == 0 ? "alpha" : "beta") +
-            " = " + g(shapes[s]) + ", outside the shapes " + (f32 ? "float32" : "float64") +
-            " sampling can represent (" + g(std::numeric_limits<Real>::min()) + " to " +
-            g(std::numeric_limits<Real>::max()) + ")" + (f32 ? "; draw float64 samples" : ""));
+        throw InputError("sample: component " + std::to_string(j + 1) + " has " +
+                         (s == 0 ? "alpha" : "beta") + " = " + format_value(shapes[s]) +
+                         ", outside the shapes " + (f32 ? "float32" : "float64") +
+                         " sampling can represent (" +
+                         format_value(std::numeric_limits<Real>::min()) + " to " +
+                         format_value(std::numeric_limits<Real>::max()) + ")" +
+                         (f32 ? "; draw float64 samples" : ""));
       }
       tables[(s + 1) * k + j] = v;
     }
@@ -59,4 +52,4 @@ std::vector<Real> sample_tables(const MixtureParams& params) {
   return tables;
 }
 
-}  // namespace betamix::math
+}  // namespace betamix::detail
