@@ -11,6 +11,10 @@
 //                   kernels, totals back, one stream synchronisation (host clock), replayed
 //                   as one CUDA graph; "backend.pass nograph" issues the same calls one by
 //                   one (BETAMIX_CUDA_GRAPHS=0);
+//                   "backend.pass stream" keeps the data in page-locked host memory and copies
+//                   them to the device in chunks in every pass (CudaDataOptions, backend.hpp);
+//   h2d copy        cudaMemcpyAsync page-locked host to device of --copy-mb MB, bytes counted
+//                   once: the floor of the streamed pass;
 //   adam iteration  one whole Adam iteration of betamix::fit on the GPU, (T(M) - T(0)) / M,
 //                   T(M) the wall time of fit() with tolerance 0 and max_iterations M;
 //   sample f32/f64  launch_sample into a device buffer: samples/s, and GB/s of output written.
@@ -272,6 +276,20 @@ int run(const Args& a) {
     copy_gbs = 2.0 * copy_bytes / (us * 1e3);
     rows.push_back({"copy", copy_bytes, 0, us, 0.0});
   }
+  // The floor of streamed data: page-locked host memory to the device (bytes counted once).
+  {
+    betamix::detail::PinnedBuffer<unsigned char> src(copy_bytes);
+    std::fill(src.data(), src.data() + copy_bytes, static_cast<unsigned char>(1));
+    DeviceBuffer<unsigned char> dst(copy_bytes);
+    const double us = time_us(
+        stream, a.reps,
+        [&] {
+          BETAMIX_CUDA_CHECK(
+              cudaMemcpyAsync(dst.data(), src.data(), copy_bytes, cudaMemcpyHostToDevice, stream));
+        },
+        no_flush);
+    rows.push_back({"h2d copy", copy_bytes, 0, us, 1.0});
+  }
 
   // The pass, validated first.
   std::vector<std::size_t> sizes;
@@ -301,8 +319,25 @@ int run(const Args& a) {
                         time_us(stream, a.reps, launch, flush), pair ? 8.0 : 4.0});
       }
     }
-    // The whole Backend::pass, as the fitting loop sees it: replayed as a CUDA graph (the
-    // default), and issued call by call (BETAMIX_CUDA_GRAPHS=0).
+    // The whole Backend::pass, as the fitting loop sees it (host clock).
+    const auto time_backend = [&](betamix::detail::Backend& backend, const char* what) {
+      backend.load(d.host_exact.data(), nullptr, n);
+      for (const int k : a.ks) {
+        PassConstants c;
+        c.resize(1, k);
+        c.set(0, params_for_k(k));
+        PassStats out;
+        for (int w = 0; w < kWarmup; ++w) backend.pass(c, out);
+        std::vector<double> us;
+        for (int r = 0; r < a.reps; ++r) {
+          const auto t0 = Clock::now();
+          backend.pass(c, out);
+          us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+        }
+        rows.push_back({what, n, k, median(us), 4.0});
+      }
+    };
+    // Replayed as a CUDA graph (the default), and issued call by call (BETAMIX_CUDA_GRAPHS=0).
     for (const bool graphs : {true, false}) {
       if (graphs) {
         unsetenv("BETAMIX_CUDA_GRAPHS");
@@ -311,21 +346,15 @@ int run(const Args& a) {
       }
       auto backend = betamix::detail::make_cuda_backend();
       unsetenv("BETAMIX_CUDA_GRAPHS");
-      backend->load(d.host_exact.data(), nullptr, n);
-      for (const int k : a.ks) {
-        PassConstants c;
-        c.resize(1, k);
-        c.set(0, params_for_k(k));
-        PassStats out;
-        for (int w = 0; w < kWarmup; ++w) backend->pass(c, out);
-        std::vector<double> us;
-        for (int r = 0; r < a.reps; ++r) {
-          const auto t0 = Clock::now();
-          backend->pass(c, out);
-          us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
-        }
-        rows.push_back({graphs ? "backend.pass" : "backend.pass nograph", n, k, median(us), 4.0});
-      }
+      time_backend(*backend, graphs ? "backend.pass" : "backend.pass nograph");
+    }
+    // The data kept in host memory and copied to the GPU chunk by chunk in every pass, the
+    // backend's way with data larger than the GPU: bound by the "h2d copy" row.
+    {
+      betamix::detail::CudaDataOptions streaming;
+      streaming.force_stream = true;
+      auto backend = betamix::detail::make_cuda_backend(streaming);
+      time_backend(*backend, "backend.pass stream");
     }
   }
 
@@ -383,7 +412,7 @@ int run(const Args& a) {
   for (const Row& r : rows) {
     const bool is_copy = r.what == "copy";
     const double gbs = is_copy ? copy_gbs : r.bytes_per_sample * r.n / (r.us * 1e3);
-    const double samples_per_s = is_copy ? 0.0 : r.n / (r.us * 1e-6);
+    const double samples_per_s = r.k == 0 ? 0.0 : r.n / (r.us * 1e-6);  // copies: bytes
     std::printf("%-20s %-7s %-28s %11zu %3d %12.2f %12.3e %9.1f %9.3f\n", r.what.c_str(), "cuda",
                 device.substr(0, 28).c_str(), r.n, r.k, r.us, samples_per_s, gbs, gbs / copy_gbs);
     out_rows.push_back({{"what", r.what},

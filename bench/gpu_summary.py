@@ -57,6 +57,13 @@ def main():
         ratio = torch["ms_per_iteration"] * 1e3 / it["us_per_op"]
         goal(f"PyTorch {torch['ms_per_iteration']:.3f} ms per iteration on {torch['device']}: "
              f"{ratio:.0f}x (goal >= 100x)", ratio >= 100.0)
+    h2d = [r for r in rows if r["what"] == "h2d copy"]
+    streamed = [r for r in rows if r["what"] == "backend.pass stream"]
+    if h2d and streamed:
+        big = max(streamed, key=lambda r: (r["n"], -r["k"]))
+        print(f"  streamed from host memory, N = {big['n']:.0e}, K = {big['k']}: "
+              f"{big['gb_per_s']:.1f} GB/s against {h2d[0]['gb_per_s']:.1f} GB/s host to device "
+              f"({big['gb_per_s'] / h2d[0]['gb_per_s']:.2f} of the link)")
     s = [r for r in rows if r["what"] == "sample f32"]
     if s:
         rate = s[0]["samples_per_s"]

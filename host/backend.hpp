@@ -113,8 +113,21 @@ class Backend {
 /// The CPU backend; `threads` = 0 uses OpenMP's default.
 std::unique_ptr<Backend> make_cpu_backend(int threads);
 
+/// Where the CUDA backend keeps the data. By default they stay on the GPU when they fit (with
+/// some memory left for the kernels), and otherwise stay in host memory (page-locked where the
+/// system grants it) and are copied to the GPU chunk by chunk in every pass: slower (bound by
+/// the host-to-device link) but any size that fits into host memory works.
+struct CudaDataOptions {
+  /// Stream from host memory even when the data fit on the GPU (tests, comparisons).
+  bool force_stream = false;
+  /// Samples per streamed chunk, rounded up to a multiple of 4; 0: 2^24 (64 MB of float32).
+  std::size_t stream_chunk = 0;
+};
+
 /// The CUDA backend; throws DeviceError when the build has no CUDA or no device is visible.
-std::unique_ptr<Backend> make_cuda_backend();
+/// The environment variable BETAMIX_CUDA_STREAM_CHUNK=N (a positive integer) forces streaming
+/// in chunks of N samples where `options` is the default.
+std::unique_ptr<Backend> make_cuda_backend(const CudaDataOptions& options = {});
 
 /// True when the build has CUDA and a device is visible.
 bool cuda_device_visible();

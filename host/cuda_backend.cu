@@ -1,9 +1,13 @@
 // The CUDA backend (host side): the Backend implementation over the kernels in kernels/, the
 // GPU sampler's host entry point, and the device probe.
 //
-//   load(): checks that the data fit (before reading them), picks the layout (float32 x, or
-//           float32 log x and log1p(-x) where x is too close to 1; kernels/data_layout.cuh),
-//           then uploads the double input once, in chunks, converting it on the device.
+//   load(): picks the layout (float32 x, or float32 log x and log1p(-x) where x is too close
+//           to 1; kernels/data_layout.cuh), then uploads the double input once, in chunks,
+//           converting it on the device. Data that do not fit on the device (checked before
+//           the input is read) are converted the same way but kept in host memory ("streamed"):
+//           every pass then copies them in chunk by chunk, alternating two chunk buffers and
+//           two streams so that one chunk's copy overlaps the other's kernels, and adds the
+//           chunks' totals in chunk order on the host.
 //   pass(): constants (float) -> pinned -> device, launch_pass (pass + fixed-order combine),
 //           totals (double) -> pinned host, one stream synchronisation. The three steps are
 //           a CUDA graph, captured at the second pass of each shape (the first loads the
@@ -12,8 +16,8 @@
 //   moment_pass(), posteriors(): once per fit or per chunk of `predict`, in double
 //           (kernels/moment_pass.cu, kernels/posteriors.cu).
 //
-// The grid of the pass is chosen once per (load, k) from the device's SM count and kept, so
-// repeated passes over the same data give bit-identical statistics.
+// The grid of the pass is chosen once per (load, k) from the device's SM count (and the chunk
+// size) and kept, so repeated passes over the same data give bit-identical statistics.
 
 #include <algorithm>
 #include <array>
@@ -38,6 +42,8 @@ namespace {
 
 // Samples converted per chunk in load(): bounds the double staging buffer to 128 MB.
 constexpr std::size_t kLoadChunk = std::size_t{1} << 24;
+// Samples per chunk of data streamed from host memory, by default (64 MB per float32 array).
+constexpr std::size_t kStreamChunk = std::size_t{1} << 24;
 // Samples drawn per chunk in sample_cuda(): bounds the device output buffer (512 MB of double).
 constexpr std::size_t kSampleChunk = std::size_t{1} << 26;
 // Upper bound of pass_grid_size(): 256-thread blocks, at most 2048 resident threads per SM.
@@ -49,6 +55,14 @@ void require_visible_device() {
         "device cuda: no CUDA device is visible (check the driver and CUDA_VISIBLE_DEVICES), "
         "or use --device cpu");
   }
+}
+
+std::size_t round_up4(std::size_t n) { return (n + 3) / 4 * 4; }
+
+// Device memory the data leave free for everything else (the kernels' local memory, the
+// passes' scratch, other processes): 256 MB or 1/64 of the device, whichever is more.
+std::size_t device_reserve(std::size_t total) {
+  return std::max(std::size_t{256} << 20, total / 64);
 }
 
 // Grows `buffer` to at least `count` elements (contents are not kept).
@@ -73,15 +87,53 @@ bool graphs_enabled() {
   return !(value && std::string(value) == "0");
 }
 
+// BETAMIX_CUDA_STREAM_CHUNK=N: stream the data from host memory in chunks of N samples.
+CudaDataOptions options_from_environment() {
+  CudaDataOptions options;
+  const char* value = std::getenv("BETAMIX_CUDA_STREAM_CHUNK");
+  if (!value) return options;
+  const std::string text(value);
+  char* end = nullptr;
+  const unsigned long long chunk = std::strtoull(text.c_str(), &end, 10);
+  if (text.empty() || text[0] == '-' || *end != '\0' || chunk == 0) {
+    throw DeviceError(
+        "device cuda: BETAMIX_CUDA_STREAM_CHUNK must be a positive whole number of samples per "
+        "chunk, got '" +
+        text + "'");
+  }
+  options.force_stream = true;
+  options.stream_chunk = static_cast<std::size_t>(chunk);
+  return options;
+}
+
+// One chunk of the data as a kernel reads it (the layout of launch_pass(), pass.cuh).
+struct Chunk {
+  std::size_t index = 0;   // 0, 1, ... in the order of the data
+  std::size_t offset = 0;  // of its first sample
+  std::size_t size = 0;    // samples
+  const float* a = nullptr;
+  const float* b = nullptr;  // nullptr for DataLayout::X
+  const float* v = nullptr;  // nullptr without case weights
+  cudaStream_t stream = nullptr;
+  int slot = 0;  // 0 or 1: which of two sets of per-chunk scratch buffers to use
+};
+
 class CudaBackend final : public Backend {
  public:
-  CudaBackend() : use_graphs_(graphs_enabled()) {
+  explicit CudaBackend(const CudaDataOptions& options)
+      : options_(options),
+        use_graphs_(graphs_enabled()),
+        ordering_{CudaEvent(cudaEventDisableTiming), CudaEvent(cudaEventDisableTiming)} {
     BETAMIX_CUDA_CHECK(cudaGetDevice(&device_));
     device_name_ = current_device_name();
   }
 
   const char* name() const override { return "cuda"; }
-  std::string device_name() const override { return device_name_; }
+  std::string device_name() const override {
+    if (!streamed_) return device_name_;
+    return device_name_ + ", data streamed from " + (h_a_.pinned() ? "page-locked " : "") +
+           "host memory in chunks of " + std::to_string(chunk_);
+  }
   std::size_t size() const override { return n_; }
   double total_weight() const override { return total_weight_; }
   /// The per-sample math of the pass is float32.
@@ -90,53 +142,44 @@ class CudaBackend final : public Backend {
   void load(const double* x, const double* case_weights, std::size_t n) override {
     BETAMIX_CUDA_CHECK(cudaSetDevice(device_));
     release_data();
-    const std::size_t padded = (n + 3) / 4 * 4;  // whole float4 groups
-    const std::size_t chunk = std::min(n, kLoadChunk);
+    const std::size_t padded = round_up4(n);  // whole float4 groups
     const std::size_t weight_bytes = case_weights ? padded * sizeof(float) : 0;
-    const std::size_t scratch_bytes =
-        chunk * sizeof(double) +
+    const std::size_t partials_bytes =
         pass_partials_size(1, kPassMaxFixedK, current_device_sm_count() * kMaxPassBlocksPerSm) *
-            sizeof(double);
+        sizeof(double);
+    const std::size_t scratch_bytes = std::min(n, kLoadChunk) * sizeof(double) + partials_bytes;
+    const auto resident_bytes = [&](DataLayout layout) {
+      return padded * layout_bytes_per_sample(layout) + weight_bytes + scratch_bytes;
+    };
+    const auto host_bytes = [&](DataLayout layout) {
+      return padded * layout_bytes_per_sample(layout) + weight_bytes;
+    };
     const std::string what =
         std::to_string(n) + " samples" + (case_weights ? " with case weights" : "");
-    // Checked before the input is read: even the smaller layout must fit.
-    require_device_memory(what + " (float32)", padded * layout_bytes_per_sample(DataLayout::X) +
-                                                   weight_bytes + scratch_bytes);
+    const std::string what_x = what + " (float32)";
+    const std::string what_pair = what + " (float32 log x and log(1-x), as some lie close to 1)";
+    std::size_t free = 0, total = 0;
+    BETAMIX_CUDA_CHECK(cudaMemGetInfo(&free, &total));
+    const std::size_t room = free > device_reserve(total) ? free - device_reserve(total) : 0;
+    // Checked before the input is read: even the smaller layout must fit somewhere.
+    bool stream = options_.force_stream || resident_bytes(DataLayout::X) > room;
+    if (stream) {
+      check_stream_memory(what_x, resident_bytes(DataLayout::X), free, total, device_name_,
+                          host_bytes(DataLayout::X), host_available_memory());
+    }
     layout_ = choose_data_layout(x, n);
     if (layout_ == DataLayout::LogPair) {
-      require_device_memory(
-          what + " (float32 log x and log(1-x), as some lie close to 1)",
-          padded * layout_bytes_per_sample(layout_) + weight_bytes + scratch_bytes);
-    }
-
-    const cudaStream_t stream = stream_.get();
-    a_ = DeviceBuffer<float>(padded);
-    if (layout_ == DataLayout::LogPair) b_ = DeviceBuffer<float>(padded);
-    if (case_weights) v_ = DeviceBuffer<float>(padded);
-    // The padding lanes are never used (the pass gives them weight 0), but keep them defined.
-    for (const DeviceBuffer<float>* buf : {&a_, &b_, &v_}) {
-      if (buf->size() > 0) {
-        BETAMIX_CUDA_CHECK(cudaMemsetAsync(buf->data(), 0, buf->bytes(), stream));
+      if (!stream && resident_bytes(layout_) > room) stream = true;
+      if (stream) {
+        check_stream_memory(what_pair, resident_bytes(layout_), free, total, device_name_,
+                            host_bytes(layout_), host_available_memory());
       }
     }
-    DeviceBuffer<double> staging(chunk);
-    for (std::size_t off = 0; off < n; off += chunk) {
-      const std::size_t len = std::min(chunk, n - off);
-      // Stream order keeps each copy into `staging` behind the kernel reading the last one.
-      BETAMIX_CUDA_CHECK(cudaMemcpyAsync(staging.data(), x + off, len * sizeof(double),
-                                         cudaMemcpyHostToDevice, stream));
-      if (layout_ == DataLayout::X) {
-        launch_to_float(len, staging.data(), a_.data() + off, stream);
-      } else {
-        launch_to_log_pair(len, staging.data(), a_.data() + off, b_.data() + off, stream);
-      }
-      if (case_weights) {
-        BETAMIX_CUDA_CHECK(cudaMemcpyAsync(staging.data(), case_weights + off, len * sizeof(double),
-                                           cudaMemcpyHostToDevice, stream));
-        launch_to_float(len, staging.data(), v_.data() + off, stream);
-      }
+    if (stream && n > 0) {
+      load_streamed(x, case_weights, n, layout_ == DataLayout::X ? what_x : what_pair);
+    } else {
+      load_resident(x, case_weights, n);
     }
-    BETAMIX_CUDA_CHECK(cudaStreamSynchronize(stream));
 
     if (case_weights) {
       // The sum of the weights as the pass sees them (float32), so that sum_k N_k = total.
@@ -165,6 +208,11 @@ class CudaBackend final : public Backend {
 
     float* h = h_constants_.data();
     float_pass_constants(constants, h);
+    if (streamed_) {
+      pass_streamed(starts, k, grid, h);
+      out.assign_float_pass(constants, h, h_totals_.data());
+      return;
+    }
     // Constants in, the two kernels, totals out: captured once as a graph and replayed, which
     // costs one API call per iteration instead of four.
     const auto enqueue = [&] {
@@ -209,23 +257,35 @@ class CudaBackend final : public Backend {
     }
     BETAMIX_CUDA_CHECK(cudaSetDevice(device_));
     const cudaStream_t stream = stream_.get();
-    const int grid = moment_grid_size(n_);
+    const int grid = moment_grid_size(chunk_span());
     const std::size_t width = math::moment_sum_count(k);
+    const std::size_t chunks = chunk_count();
     const std::vector<double> h_constants = first_start_constants(constants);
+    const int slots = streamed_ ? 2 : 1;
     require_device_memory(
         "the moment pass of the standard errors",
-        (h_constants.size() + moment_partials_size(k, grid) + width) * sizeof(double));
-    DeviceBuffer<double> d_constants(h_constants.size()), d_partials(moment_partials_size(k, grid)),
-        d_totals(width);
+        (h_constants.size() + slots * moment_partials_size(k, grid) + chunks * width) *
+            sizeof(double));
+    DeviceBuffer<double> d_constants(h_constants.size()), d_chunk_totals(chunks * width);
+    std::array<DeviceBuffer<double>, 2> d_partials;
+    for (int slot = 0; slot < slots; ++slot) {
+      d_partials[slot] = DeviceBuffer<double>(moment_partials_size(k, grid));
+    }
     BETAMIX_CUDA_CHECK(cudaMemcpyAsync(d_constants.data(), h_constants.data(),
                                        h_constants.size() * sizeof(double), cudaMemcpyHostToDevice,
                                        stream));
-    launch_moment_pass(n_, k, grid, a_.data(), b_.data(), v_.data(), d_constants.data(),
-                       d_partials.data(), d_totals.data(), stream);
-    std::vector<double> totals(width);
-    BETAMIX_CUDA_CHECK(cudaMemcpyAsync(totals.data(), d_totals.data(), width * sizeof(double),
-                                       cudaMemcpyDeviceToHost, stream));
+    for_each_chunk([&](const Chunk& c) {
+      launch_moment_pass(c.size, k, grid, c.a, c.b, c.v, d_constants.data(),
+                         d_partials[c.slot].data(), d_chunk_totals.data() + c.index * width,
+                         c.stream);
+    });
+    std::vector<double> chunk_totals(chunks * width);
+    BETAMIX_CUDA_CHECK(cudaMemcpyAsync(chunk_totals.data(), d_chunk_totals.data(),
+                                       chunk_totals.size() * sizeof(double), cudaMemcpyDeviceToHost,
+                                       stream));
     BETAMIX_CUDA_CHECK(cudaStreamSynchronize(stream));
+    std::vector<double> totals(width, 0.0);
+    sum_chunks(chunk_totals.data(), chunks, width, totals.data());
     out.assign(k, totals.data());
   }
 
@@ -235,27 +295,37 @@ class CudaBackend final : public Backend {
     check_posteriors_k(k);  // before allocating n * k doubles for nothing
     BETAMIX_CUDA_CHECK(cudaSetDevice(device_));
     const cudaStream_t stream = stream_.get();
-    const std::size_t values = n_ * static_cast<std::size_t>(k);
+    const std::size_t span = chunk_span();
+    const std::size_t values = span * static_cast<std::size_t>(k);
+    const int slots = streamed_ ? 2 : 1;
     const std::vector<double> h_constants = first_start_constants(constants);
-    if (d_post_.size() < values || d_best_.size() < n_) {
-      d_post_ = DeviceBuffer<double>();
-      d_best_ = DeviceBuffer<int>();
-      require_device_memory(
-          "the posteriors of " + std::to_string(n_) + " samples",
-          values * sizeof(double) + n_ * sizeof(int) + h_constants.size() * sizeof(double));
-      d_post_ = DeviceBuffer<double>(values);
-      d_best_ = DeviceBuffer<int>(n_);
+    if (d_post_[0].size() < values || d_best_[0].size() < span) {
+      for (int slot = 0; slot < 2; ++slot) {
+        d_post_[slot] = DeviceBuffer<double>();
+        d_best_[slot] = DeviceBuffer<int>();
+      }
+      require_device_memory("the posteriors of " + std::to_string(n_) + " samples",
+                            slots * (values * sizeof(double) + span * sizeof(int)) +
+                                h_constants.size() * sizeof(double));
+      for (int slot = 0; slot < slots; ++slot) {
+        d_post_[slot] = DeviceBuffer<double>(values);
+        d_best_[slot] = DeviceBuffer<int>(span);
+      }
     }
     DeviceBuffer<double> d_constants(h_constants.size());
     BETAMIX_CUDA_CHECK(cudaMemcpyAsync(d_constants.data(), h_constants.data(),
                                        h_constants.size() * sizeof(double), cudaMemcpyHostToDevice,
                                        stream));
-    launch_posteriors(n_, k, a_.data(), b_.data(), d_constants.data(), d_post_.data(),
-                      d_best_.data(), stream);
-    BETAMIX_CUDA_CHECK(cudaMemcpyAsync(post, d_post_.data(), values * sizeof(double),
-                                       cudaMemcpyDeviceToHost, stream));
-    BETAMIX_CUDA_CHECK(
-        cudaMemcpyAsync(best, d_best_.data(), n_ * sizeof(int), cudaMemcpyDeviceToHost, stream));
+    for_each_chunk([&](const Chunk& c) {
+      const std::size_t kk = static_cast<std::size_t>(k);
+      launch_posteriors(c.size, k, c.a, c.b, d_constants.data(), d_post_[c.slot].data(),
+                        d_best_[c.slot].data(), c.stream);
+      BETAMIX_CUDA_CHECK(cudaMemcpyAsync(post + c.offset * kk, d_post_[c.slot].data(),
+                                         c.size * kk * sizeof(double), cudaMemcpyDeviceToHost,
+                                         c.stream));
+      BETAMIX_CUDA_CHECK(cudaMemcpyAsync(best + c.offset, d_best_[c.slot].data(),
+                                         c.size * sizeof(int), cudaMemcpyDeviceToHost, c.stream));
+    });
     BETAMIX_CUDA_CHECK(cudaStreamSynchronize(stream));
   }
 
@@ -270,42 +340,230 @@ class CudaBackend final : public Backend {
     return packed;
   }
 
+  // totals[j] = sum over chunks c = 0, 1, ... of chunk_totals[c * width + j], in that order.
+  static void sum_chunks(const double* chunk_totals, std::size_t chunks, std::size_t width,
+                         double* totals) {
+    for (std::size_t j = 0; j < width; ++j) totals[j] = 0.0;
+    for (std::size_t c = 0; c < chunks; ++c) {
+      for (std::size_t j = 0; j < width; ++j) totals[j] += chunk_totals[c * width + j];
+    }
+  }
+
+  // The data into device memory, converted to the layout on the device in chunks.
+  void load_resident(const double* x, const double* case_weights, std::size_t n) {
+    const std::size_t padded = round_up4(n);
+    const std::size_t chunk = std::min(n, kLoadChunk);
+    const cudaStream_t stream = stream_.get();
+    a_ = DeviceBuffer<float>(padded);
+    if (layout_ == DataLayout::LogPair) b_ = DeviceBuffer<float>(padded);
+    if (case_weights) v_ = DeviceBuffer<float>(padded);
+    // The padding lanes are never used (the pass gives them weight 0), but keep them defined.
+    for (const DeviceBuffer<float>* buf : {&a_, &b_, &v_}) {
+      if (buf->size() > 0) {
+        BETAMIX_CUDA_CHECK(cudaMemsetAsync(buf->data(), 0, buf->bytes(), stream));
+      }
+    }
+    DeviceBuffer<double> staging(chunk);
+    for (std::size_t off = 0; off < n; off += chunk) {
+      const std::size_t len = std::min(chunk, n - off);
+      // Stream order keeps each copy into `staging` behind the kernel reading the last one.
+      BETAMIX_CUDA_CHECK(cudaMemcpyAsync(staging.data(), x + off, len * sizeof(double),
+                                         cudaMemcpyHostToDevice, stream));
+      if (layout_ == DataLayout::X) {
+        launch_to_float(len, staging.data(), a_.data() + off, stream);
+      } else {
+        launch_to_log_pair(len, staging.data(), a_.data() + off, b_.data() + off, stream);
+      }
+      if (case_weights) {
+        BETAMIX_CUDA_CHECK(cudaMemcpyAsync(staging.data(), case_weights + off, len * sizeof(double),
+                                           cudaMemcpyHostToDevice, stream));
+        launch_to_float(len, staging.data(), v_.data() + off, stream);
+      }
+    }
+    BETAMIX_CUDA_CHECK(cudaStreamSynchronize(stream));
+  }
+
+  // The data into host memory in the device layout (converted on the device, chunk by chunk,
+  // so that the floats are those of load_resident()), and two chunk buffers on the device.
+  void load_streamed(const double* x, const double* case_weights, std::size_t n,
+                     const std::string& what) {
+    const std::size_t padded = round_up4(n);
+    chunk_ =
+        std::min(round_up4(options_.stream_chunk ? options_.stream_chunk : kStreamChunk), padded);
+    const bool pair = layout_ == DataLayout::LogPair;
+    const std::size_t chunk_bytes =
+        chunk_ * (layout_bytes_per_sample(layout_) + (case_weights ? sizeof(float) : 0));
+    require_device_memory(
+        what + ", streamed from host memory in chunks of " + std::to_string(chunk_) + ",",
+        2 * chunk_bytes + chunk_ * sizeof(double));
+    h_a_ = HostArray<float>(padded);
+    if (pair) h_b_ = HostArray<float>(padded);
+    if (case_weights) h_v_ = HostArray<float>(padded);
+    for (int slot = 0; slot < 2; ++slot) {
+      s_a_[slot] = DeviceBuffer<float>(chunk_);
+      if (pair) s_b_[slot] = DeviceBuffer<float>(chunk_);
+      if (case_weights) s_v_[slot] = DeviceBuffer<float>(chunk_);
+    }
+    const cudaStream_t stream = stream_.get();
+    DeviceBuffer<double> staging(chunk_);
+    for (std::size_t off = 0; off < n; off += chunk_) {
+      const std::size_t len = std::min(chunk_, n - off);
+      const std::size_t bytes = len * sizeof(float);
+      // One stream: each copy and conversion waits for the one before it.
+      BETAMIX_CUDA_CHECK(cudaMemcpyAsync(staging.data(), x + off, len * sizeof(double),
+                                         cudaMemcpyHostToDevice, stream));
+      if (pair) {
+        launch_to_log_pair(len, staging.data(), s_a_[0].data(), s_b_[0].data(), stream);
+        BETAMIX_CUDA_CHECK(cudaMemcpyAsync(h_b_.data() + off, s_b_[0].data(), bytes,
+                                           cudaMemcpyDeviceToHost, stream));
+      } else {
+        launch_to_float(len, staging.data(), s_a_[0].data(), stream);
+      }
+      BETAMIX_CUDA_CHECK(cudaMemcpyAsync(h_a_.data() + off, s_a_[0].data(), bytes,
+                                         cudaMemcpyDeviceToHost, stream));
+      if (case_weights) {
+        BETAMIX_CUDA_CHECK(cudaMemcpyAsync(staging.data(), case_weights + off, len * sizeof(double),
+                                           cudaMemcpyHostToDevice, stream));
+        launch_to_float(len, staging.data(), s_v_[0].data(), stream);
+        BETAMIX_CUDA_CHECK(cudaMemcpyAsync(h_v_.data() + off, s_v_[0].data(), bytes,
+                                           cudaMemcpyDeviceToHost, stream));
+      }
+    }
+    BETAMIX_CUDA_CHECK(cudaStreamSynchronize(stream));
+    // The padding lanes, as on the device in load_resident().
+    for (HostArray<float>* h : {&h_a_, &h_b_, &h_v_}) {
+      if (h->size() > n) std::fill(h->data() + n, h->data() + h->size(), 0.0f);
+    }
+    streamed_ = true;
+  }
+
+  // The pass over streamed data: the chunks' totals, each from launch_pass(), into one device
+  // array, copied back once and summed in chunk order on the host (so the result is the same
+  // run to run), into h_totals_. d_constants_ is filled from `h` first.
+  void pass_streamed(int starts, int k, int grid, const float* h) {
+    const cudaStream_t stream = stream_.get();
+    const std::size_t rows =
+        static_cast<std::size_t>(starts) * (3 * static_cast<std::size_t>(k) + 1);
+    const std::size_t chunks = chunk_count();
+    ensure_size(d_partials2_, pass_partials_size(starts, k, grid));
+    ensure_size(d_chunk_totals_, chunks * rows);
+    ensure_size(h_chunk_totals_, chunks * rows);
+    BETAMIX_CUDA_CHECK(cudaMemcpyAsync(d_constants_.data(), h,
+                                       3 * static_cast<std::size_t>(starts) * k * sizeof(float),
+                                       cudaMemcpyHostToDevice, stream));
+    for_each_chunk([&](const Chunk& c) {
+      launch_pass(c.size, starts, k, grid, c.a, c.b, c.v, d_constants_.data(),
+                  (c.slot ? d_partials2_ : d_partials_).data(),
+                  d_chunk_totals_.data() + c.index * rows, c.stream);
+    });
+    BETAMIX_CUDA_CHECK(cudaMemcpyAsync(h_chunk_totals_.data(), d_chunk_totals_.data(),
+                                       chunks * rows * sizeof(double), cudaMemcpyDeviceToHost,
+                                       stream));
+    BETAMIX_CUDA_CHECK(cudaStreamSynchronize(stream));
+    sum_chunks(h_chunk_totals_.data(), chunks, rows, h_totals_.data());
+  }
+
+  // Calls work(chunk) for each chunk of the data, in order. Resident data are one chunk, read
+  // in place on stream_. Streamed data: chunk c is first copied into the chunk buffers of slot
+  // c % 2, and it and its work go on stream_ (slot 0) or stream2_ (slot 1), so that one
+  // chunk's copy overlaps the other's kernels; work queued on a slot's stream must use that
+  // slot's scratch. stream2_ first waits for what is queued on stream_ so far, and stream_
+  // ends waiting for stream2_: what the caller queues on stream_ afterwards sees every chunk.
+  template <class Work>
+  void for_each_chunk(Work&& work) {
+    const cudaStream_t s0 = stream_.get();
+    if (!streamed_) {
+      work(Chunk{0, 0, n_, a_.data(), b_.data(), v_.data(), s0, 0});
+      return;
+    }
+    const cudaStream_t s1 = stream2_.get();
+    BETAMIX_CUDA_CHECK(cudaEventRecord(ordering_[0].get(), s0));
+    BETAMIX_CUDA_CHECK(cudaStreamWaitEvent(s1, ordering_[0].get(), 0));
+    std::size_t index = 0;
+    for (std::size_t off = 0; off < n_; off += chunk_, ++index) {
+      const int slot = static_cast<int>(index % 2);
+      const cudaStream_t s = slot ? s1 : s0;
+      const std::size_t len = std::min(chunk_, n_ - off);
+      const std::size_t bytes = round_up4(len) * sizeof(float);  // with the padding lanes
+      const auto upload = [&](const HostArray<float>& from, const DeviceBuffer<float>& to) {
+        if (from.size() == 0) return static_cast<const float*>(nullptr);
+        BETAMIX_CUDA_CHECK(
+            cudaMemcpyAsync(to.data(), from.data() + off, bytes, cudaMemcpyHostToDevice, s));
+        return static_cast<const float*>(to.data());
+      };
+      const float* a = upload(h_a_, s_a_[slot]);
+      const float* b = upload(h_b_, s_b_[slot]);
+      const float* v = upload(h_v_, s_v_[slot]);
+      work(Chunk{index, off, len, a, b, v, s, slot});
+    }
+    BETAMIX_CUDA_CHECK(cudaEventRecord(ordering_[1].get(), s1));
+    BETAMIX_CUDA_CHECK(cudaStreamWaitEvent(s0, ordering_[1].get(), 0));
+  }
+
+  // Samples one kernel launch covers: all of them, or one streamed chunk.
+  std::size_t chunk_span() const { return streamed_ ? std::min(chunk_, n_) : n_; }
+  std::size_t chunk_count() const { return streamed_ ? (n_ + chunk_ - 1) / chunk_ : 1; }
+
   void release_data() {
     graph_ = CudaGraph();
+    warm_key_ = PassGraphKey{};
     a_ = DeviceBuffer<float>();
     b_ = DeviceBuffer<float>();
     v_ = DeviceBuffer<float>();
+    h_a_ = HostArray<float>();
+    h_b_ = HostArray<float>();
+    h_v_ = HostArray<float>();
+    for (int slot = 0; slot < 2; ++slot) {
+      s_a_[slot] = DeviceBuffer<float>();
+      s_b_[slot] = DeviceBuffer<float>();
+      s_v_[slot] = DeviceBuffer<float>();
+      d_post_[slot] = DeviceBuffer<double>();
+      d_best_[slot] = DeviceBuffer<int>();
+    }
     d_partials_ = DeviceBuffer<double>();
-    d_post_ = DeviceBuffer<double>();
-    d_best_ = DeviceBuffer<int>();
+    d_partials2_ = DeviceBuffer<double>();
+    d_chunk_totals_ = DeviceBuffer<double>();
+    h_chunk_totals_ = PinnedBuffer<double>();
     grid_.fill(0);
     n_ = 0;
+    chunk_ = 0;
+    streamed_ = false;
     total_weight_ = 0.0;
   }
 
-  // The pass grid for k over the loaded data, computed once per load and k. All k above
-  // kPassMaxFixedK share one kernel and so one grid.
+  // The pass grid for k over the loaded data (or one streamed chunk), computed once per load
+  // and k. All k above kPassMaxFixedK share one kernel and so one grid.
   int grid_for(int k) {
     int& grid = grid_[std::min(k, kPassMaxFixedK + 1)];
-    if (grid == 0) grid = pass_grid_size(n_, k);
+    if (grid == 0) grid = pass_grid_size(chunk_span(), k);
     return grid;
   }
 
+  CudaDataOptions options_;
   int device_ = 0;
   std::string device_name_;
-  CudaStream stream_;  // created on the current device, as is device_
+  CudaStream stream_;   // created on the current device, as is device_
+  CudaStream stream2_;  // streamed data: the second of the two chunk slots
   std::size_t n_ = 0;
   double total_weight_ = 0.0;
   DataLayout layout_ = DataLayout::X;
-  DeviceBuffer<float> a_, b_, v_;  // the samples (DataLayout) and the case weights
+  DeviceBuffer<float> a_, b_, v_;  // resident: the samples (DataLayout) and the case weights
+  bool streamed_ = false;
+  std::size_t chunk_ = 0;                               // streamed: samples per chunk
+  HostArray<float> h_a_, h_b_, h_v_;                    // streamed: a_, b_, v_ on the host
+  std::array<DeviceBuffer<float>, 2> s_a_, s_b_, s_v_;  // streamed: the chunk buffers
+  DeviceBuffer<double> d_partials2_;                    // streamed: slot 1's partials
+  DeviceBuffer<double> d_chunk_totals_;                 // streamed: [chunk][totals]
+  PinnedBuffer<double> h_chunk_totals_;
   DeviceBuffer<float> d_constants_;
   DeviceBuffer<double> d_partials_, d_totals_;
-  DeviceBuffer<double> d_post_;  // posteriors(): kept for the next chunk of the same size
-  DeviceBuffer<int> d_best_;
+  std::array<DeviceBuffer<double>, 2> d_post_;  // posteriors(): kept for the next call
+  std::array<DeviceBuffer<int>, 2> d_best_;
   PinnedBuffer<float> h_constants_;
   PinnedBuffer<double> h_totals_;
   std::array<int, kPassMaxFixedK + 2> grid_{};
   bool use_graphs_ = true;
+  std::array<CudaEvent, 2> ordering_;  // streamed: orders stream_ and stream2_
   CudaGraph graph_;  // the last pass, replayed while graph_key_ still describes it
   PassGraphKey graph_key_;
   PassGraphKey warm_key_;  // the shape of the last pass issued call by call
@@ -326,9 +584,10 @@ bool cuda_device_visible() {
   return visible;
 }
 
-std::unique_ptr<Backend> make_cuda_backend() {
+std::unique_ptr<Backend> make_cuda_backend(const CudaDataOptions& options) {
   require_visible_device();
-  return std::make_unique<CudaBackend>();
+  const bool by_default = !options.force_stream && options.stream_chunk == 0;
+  return std::make_unique<CudaBackend>(by_default ? options_from_environment() : options);
 }
 
 namespace {

@@ -15,7 +15,7 @@ namespace {
 
 bool cuda_device_visible() { return false; }
 
-std::unique_ptr<Backend> make_cuda_backend() { no_cuda(); }
+std::unique_ptr<Backend> make_cuda_backend(const CudaDataOptions&) { no_cuda(); }
 
 template <class Real>
 void sample_cuda(const MixtureParams&, std::size_t, std::uint64_t, Real*) {

@@ -17,6 +17,11 @@ namespace betamix::detail {
 /// for and how much is free (other failures as BETAMIX_CUDA_CHECK).
 void device_malloc(void** ptr, std::size_t bytes);
 
+/// malloc() that throws DeviceError naming the size instead of returning nullptr; host_free()
+/// releases it.
+void* host_malloc(std::size_t bytes);
+void host_free(void* p) noexcept;
+
 /// `count` elements of T in device memory (uninitialised), freed by the destructor.
 template <class T>
 class DeviceBuffer {
@@ -96,6 +101,64 @@ class PinnedBuffer {
   std::size_t size_ = 0;
 };
 
+/// `count` elements of T in host memory, page-locked when the system grants it (so that copies
+/// to the device run at full speed and overlap with kernels), else ordinary memory (copies then
+/// go through the driver's staging buffer: correct, slower). Out of host memory is a
+/// DeviceError naming the size. Uninitialised; freed by the destructor.
+template <class T>
+class HostArray {
+ public:
+  HostArray() = default;
+  explicit HostArray(std::size_t count) : size_(count) {
+    if (count == 0) return;
+    void* p = nullptr;
+    if (cudaMallocHost(&p, count * sizeof(T)) == cudaSuccess) {
+      pinned_ = true;
+    } else {
+      static_cast<void>(cudaGetLastError());  // an allocation failure is not sticky
+      p = host_malloc(count * sizeof(T));
+    }
+    data_ = static_cast<T*>(p);
+  }
+  HostArray(HostArray&& other) noexcept
+      : data_(std::exchange(other.data_, nullptr)),
+        size_(std::exchange(other.size_, 0)),
+        pinned_(std::exchange(other.pinned_, false)) {}
+  HostArray& operator=(HostArray&& other) noexcept {
+    if (this != &other) {
+      release();
+      data_ = std::exchange(other.data_, nullptr);
+      size_ = std::exchange(other.size_, 0);
+      pinned_ = std::exchange(other.pinned_, false);
+    }
+    return *this;
+  }
+  HostArray(const HostArray&) = delete;
+  HostArray& operator=(const HostArray&) = delete;
+  ~HostArray() { release(); }
+
+  T* data() const { return data_; }
+  std::size_t size() const { return size_; }
+  bool pinned() const { return pinned_; }
+
+ private:
+  void release() noexcept {
+    if (data_) {
+      if (pinned_) {
+        static_cast<void>(cudaFreeHost(data_));
+      } else {
+        host_free(data_);
+      }
+    }
+    data_ = nullptr;
+    size_ = 0;
+    pinned_ = false;
+  }
+  T* data_ = nullptr;
+  std::size_t size_ = 0;
+  bool pinned_ = false;
+};
+
 /// A non-blocking CUDA stream.
 class CudaStream {
  public:
@@ -109,10 +172,13 @@ class CudaStream {
   cudaStream_t stream_ = nullptr;
 };
 
-/// A CUDA event for timing.
+/// A CUDA event: for timing (the default), or with cudaEventDisableTiming for ordering work
+/// between streams.
 class CudaEvent {
  public:
-  CudaEvent() { BETAMIX_CUDA_CHECK(cudaEventCreate(&event_)); }
+  explicit CudaEvent(unsigned flags = cudaEventDefault) {
+    BETAMIX_CUDA_CHECK(cudaEventCreateWithFlags(&event_, flags));
+  }
   CudaEvent(const CudaEvent&) = delete;
   CudaEvent& operator=(const CudaEvent&) = delete;
   ~CudaEvent() { static_cast<void>(cudaEventDestroy(event_)); }
@@ -187,6 +253,20 @@ std::string format_bytes(std::size_t bytes);
 /// Pure function of its arguments, so it is testable without a GPU.
 void check_device_memory(const std::string& what, std::size_t needed, std::size_t free,
                          std::size_t total, const std::string& gpu_name);
+
+/// Throws DeviceError when data that do not fit on the GPU do not fit into host memory either,
+/// for streaming them from there:
+///   "device cuda: <what> need 4.0 GB on the GPU, but only 1.2 GB of 80.0 GB are free (<gpu>),
+///    and streaming them from host memory needs 4.1 GB of it, but only 2.0 GB are available"
+/// Pure function of its arguments.
+void check_stream_memory(const std::string& what, std::size_t device_needed,
+                         std::size_t device_free, std::size_t device_total,
+                         const std::string& gpu_name, std::size_t host_needed,
+                         std::size_t host_available);
+
+/// Bytes of host memory available to a new allocation without swapping (MemAvailable of
+/// /proc/meminfo on Linux; elsewhere the free physical pages).
+std::size_t host_available_memory();
 
 /// check_device_memory() against cudaMemGetInfo on the current device.
 void require_device_memory(const std::string& what, std::size_t needed);

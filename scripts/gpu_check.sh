@@ -4,10 +4,11 @@
 # scripts/gather_third_party.sh). Builds this tree for the GPU's architecture (90: H100, H200;
 # BETAMIX_CUDA_ARCH overrides), runs the whole suite (where a GPU is visible only
 # SamplerOnDevice.WithoutAGpuIsADeviceError skips; the report lists what skipped), the GPU
-# benchmark, the PyTorch baseline on the same device at the same N and iteration count, a
-# crosscheck, and the summary against the speed goals. Into $OUT (default gpu-out/) go five
-# files: build.log, ctest.log, bench_gpu.json, torch_cuda.json and report.txt (all that is
-# printed from the device query on). Exit status: the test suite's.
+# benchmark, the PyTorch baseline on the same device at the same N and iteration count, two
+# crosschecks (data on the GPU, and streamed from host memory), and the summary against the
+# speed goals. Into $OUT (default gpu-out/) go five files: build.log, ctest.log,
+# bench_gpu.json, torch_cuda.json and report.txt (all that is printed from the device query
+# on). Exit status: the test suite's.
 #
 # Usage: scripts/gpu_check.sh [all|tests|bench] [--quick]
 #   all (default): everything; tests: build and the suite; bench: build (kept from an earlier
@@ -60,6 +61,9 @@ python3 bench/torch_baseline.py --data "$data" --k 2 --device cuda --iters 100 -
   --json "$out/torch_cuda.json" 2>&1 | tee -a "$report"
 step crosscheck
 build-gpu/betamix crosscheck "$data" -k 2 2>&1 | tee -a "$report"
+step "crosscheck, data streamed from host memory in chunks of 10^6"
+BETAMIX_CUDA_STREAM_CHUNK=1000000 build-gpu/betamix crosscheck "$data" -k 2 2>&1 |
+  tee -a "$report"
 step summary
 python3 bench/gpu_summary.py "$out/bench_gpu.json" "$out/torch_cuda.json" 2>&1 | tee -a "$report"
 exit $tests

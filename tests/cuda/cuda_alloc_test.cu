@@ -1,6 +1,8 @@
 // Out of device memory is a DeviceError that says how much was needed and how much is free,
-// raised before anything is allocated or the input is read. The message format is checked on
-// any machine (a pure function); the real device check needs a GPU.
+// raised before anything is allocated or the input is read (data that do not fit on the GPU
+// are streamed from host memory, cuda_stream_test.cu; this is for data that fit in neither).
+// The message format is checked on any machine (a pure function); the real device check needs
+// a GPU.
 
 #include <gtest/gtest.h>
 
@@ -38,7 +40,8 @@ TEST(CudaAllocMessage, NamesNeededFreeAndTotal) {
 
 TEST(CudaAlloc, ImpossibleLoadIsADeviceErrorNamingTheSizes) {
   if (!cuda_available()) GTEST_SKIP() << "no CUDA device";
-  // 10^12 samples need 4 TB as float32. The check comes before the input is read, so a
+  // 10^12 samples need 4 TB as float32: more than the GPU holds, and more than host memory
+  // holds for streaming them from there. The checks come before the input is read, so a
   // one-element buffer stands in for the data.
   const std::vector<double> one{0.5};
   auto gpu = detail::make_cuda_backend();
@@ -51,6 +54,8 @@ TEST(CudaAlloc, ImpossibleLoadIsADeviceErrorNamingTheSizes) {
     EXPECT_TRUE(contains(what, "need 4000.")) << what;  // 4 TB of data plus scratch
     EXPECT_TRUE(contains(what, " GB on the GPU, but only ")) << what;
     EXPECT_TRUE(contains(what, "are free (")) << what;
+    EXPECT_TRUE(contains(what, "and streaming them from host memory needs 4000.")) << what;
+    EXPECT_TRUE(contains(what, " GB are available")) << what;
   }
   // The backend is still usable afterwards.
   const std::vector<double> x{0.2, 0.4, 0.6};
