@@ -44,6 +44,8 @@ namespace {
 constexpr std::size_t kLoadChunk = std::size_t{1} << 24;
 // Samples per chunk of data streamed from host memory, by default (64 MB per float32 array).
 constexpr std::size_t kStreamChunk = std::size_t{1} << 24;
+// Most doubles of output per launch of the posteriors (64 MB; two such buffers when streamed).
+constexpr std::size_t kPosteriorValues = std::size_t{1} << 23;
 // Samples drawn per chunk in sample_cuda(): bounds the device output buffer (512 MB of double).
 constexpr std::size_t kSampleChunk = std::size_t{1} << 26;
 // Upper bound of pass_grid_size(): 256-thread blocks, at most 2048 resident threads per SM.
@@ -58,12 +60,6 @@ void require_visible_device() {
 }
 
 std::size_t round_up4(std::size_t n) { return (n + 3) / 4 * 4; }
-
-// Device memory the data leave free for everything else (the kernels' local memory, the
-// passes' scratch, other processes): 256 MB or 1/64 of the device, whichever is more.
-std::size_t device_reserve(std::size_t total) {
-  return std::max(std::size_t{256} << 20, total / 64);
-}
 
 // Grows `buffer` to at least `count` elements (contents are not kept).
 template <class Buffer>
@@ -93,12 +89,13 @@ CudaDataOptions options_from_environment() {
   const char* value = std::getenv("BETAMIX_CUDA_STREAM_CHUNK");
   if (!value) return options;
   const std::string text(value);
-  char* end = nullptr;
-  const unsigned long long chunk = std::strtoull(text.c_str(), &end, 10);
-  if (text.empty() || text[0] == '-' || *end != '\0' || chunk == 0) {
+  const bool digits = !text.empty() && text.size() <= 15 &&
+                      text.find_first_not_of("0123456789") == std::string::npos;
+  const unsigned long long chunk = digits ? std::strtoull(text.c_str(), nullptr, 10) : 0;
+  if (chunk == 0) {
     throw DeviceError(
         "device cuda: BETAMIX_CUDA_STREAM_CHUNK must be a positive whole number of samples per "
-        "chunk, got '" +
+        "chunk (at most 15 digits), got '" +
         text + "'");
   }
   options.force_stream = true;
@@ -131,7 +128,9 @@ class CudaBackend final : public Backend {
   const char* name() const override { return "cuda"; }
   std::string device_name() const override {
     if (!streamed_) return device_name_;
-    return device_name_ + ", data streamed from " + (h_a_.pinned() ? "page-locked " : "") +
+    const bool pinned =
+        h_a_.pinned() && (h_b_.size() == 0 || h_b_.pinned()) && (h_v_.size() == 0 || h_v_.pinned());
+    return device_name_ + ", data streamed from " + (pinned ? "page-locked " : "") +
            "host memory in chunks of " + std::to_string(chunk_);
   }
   std::size_t size() const override { return n_; }
@@ -140,7 +139,7 @@ class CudaBackend final : public Backend {
   double roundoff() const override { return 0x1p-24; }
 
   void load(const double* x, const double* case_weights, std::size_t n) override {
-    BETAMIX_CUDA_CHECK(cudaSetDevice(device_));
+    const DeviceScope on_device(device_);
     release_data();
     const std::size_t padded = round_up4(n);  // whole float4 groups
     const std::size_t weight_bytes = case_weights ? padded * sizeof(float) : 0;
@@ -158,27 +157,27 @@ class CudaBackend final : public Backend {
         std::to_string(n) + " samples" + (case_weights ? " with case weights" : "");
     const std::string what_x = what + " (float32)";
     const std::string what_pair = what + " (float32 log x and log(1-x), as some lie close to 1)";
-    std::size_t free = 0, total = 0;
-    BETAMIX_CUDA_CHECK(cudaMemGetInfo(&free, &total));
-    const std::size_t room = free > device_reserve(total) ? free - device_reserve(total) : 0;
-    // Checked before the input is read: even the smaller layout must fit somewhere.
-    bool stream = options_.force_stream || resident_bytes(DataLayout::X) > room;
-    if (stream) {
-      check_stream_memory(what_x, resident_bytes(DataLayout::X), free, total, device_name_,
-                          host_bytes(DataLayout::X), host_available_memory());
-    }
+    MemoryInfo memory;
+    BETAMIX_CUDA_CHECK(cudaMemGetInfo(&memory.device_free, &memory.device_total));
+    memory.host_available = host_available_memory();
+    memory.gpu_name = device_name_;
+    const bool forced = options_.force_stream && n > 0;
+    // Decided before the input is read: even the smaller layout must fit somewhere.
+    Placement place = place_data(what_x, resident_bytes(DataLayout::X), host_bytes(DataLayout::X),
+                                 memory, forced);
     layout_ = choose_data_layout(x, n);
     if (layout_ == DataLayout::LogPair) {
-      if (!stream && resident_bytes(layout_) > room) stream = true;
-      if (stream) {
-        check_stream_memory(what_pair, resident_bytes(layout_), free, total, device_name_,
-                            host_bytes(layout_), host_available_memory());
-      }
+      place = place_data(what_pair, resident_bytes(layout_), host_bytes(layout_), memory, forced);
     }
-    if (stream && n > 0) {
-      load_streamed(x, case_weights, n, layout_ == DataLayout::X ? what_x : what_pair);
-    } else {
-      load_resident(x, case_weights, n);
+    try {
+      if (place == Placement::Host) {
+        load_streamed(x, case_weights, n, layout_ == DataLayout::X ? what_x : what_pair);
+      } else {
+        load_resident(x, case_weights, n);
+      }
+    } catch (...) {
+      release_data();  // nothing half-loaded stays (page-locked host memory above all)
+      throw;
     }
 
     if (case_weights) {
@@ -195,7 +194,7 @@ class CudaBackend final : public Backend {
     const int starts = constants.starts, k = constants.k;
     out.resize(starts, k);
     if (starts < 1 || k < 1 || n_ == 0) return;
-    BETAMIX_CUDA_CHECK(cudaSetDevice(device_));
+    const DeviceScope on_device(device_);
     const cudaStream_t stream = stream_.get();
     const int grid = grid_for(k);
     const std::size_t table = static_cast<std::size_t>(starts) * k;
@@ -255,7 +254,7 @@ class CudaBackend final : public Backend {
       throw DeviceError("device cuda: the GPU moment pass supports at most " +
                         std::to_string(kMomentMaxK) + " components, got k = " + std::to_string(k));
     }
-    BETAMIX_CUDA_CHECK(cudaSetDevice(device_));
+    const DeviceScope on_device(device_);
     const cudaStream_t stream = stream_.get();
     const int grid = moment_grid_size(chunk_span());
     const std::size_t width = math::moment_sum_count(k);
@@ -292,23 +291,25 @@ class CudaBackend final : public Backend {
   void posteriors(const PassConstants& constants, double* post, int* best) override {
     const int k = constants.k;
     if (n_ == 0) return;
-    check_posteriors_k(k);  // before allocating n * k doubles for nothing
-    BETAMIX_CUDA_CHECK(cudaSetDevice(device_));
+    check_posteriors_k(k);  // before allocating for nothing
+    const DeviceScope on_device(device_);
     const cudaStream_t stream = stream_.get();
-    const std::size_t span = chunk_span();
-    const std::size_t values = span * static_cast<std::size_t>(k);
+    const std::size_t kk = static_cast<std::size_t>(k);
+    // Samples per launch: a chunk, but at most kPosteriorValues doubles of output.
+    const std::size_t span =
+        std::min(chunk_span(), std::max(kPosteriorValues / kk, std::size_t{1}));
     const int slots = streamed_ ? 2 : 1;
     const std::vector<double> h_constants = first_start_constants(constants);
-    if (d_post_[0].size() < values || d_best_[0].size() < span) {
+    if (d_post_[0].size() < span * kk || d_best_[0].size() < span) {
       for (int slot = 0; slot < 2; ++slot) {
         d_post_[slot] = DeviceBuffer<double>();
         d_best_[slot] = DeviceBuffer<int>();
       }
       require_device_memory("the posteriors of " + std::to_string(n_) + " samples",
-                            slots * (values * sizeof(double) + span * sizeof(int)) +
+                            slots * (span * kk * sizeof(double) + span * sizeof(int)) +
                                 h_constants.size() * sizeof(double));
       for (int slot = 0; slot < slots; ++slot) {
-        d_post_[slot] = DeviceBuffer<double>(values);
+        d_post_[slot] = DeviceBuffer<double>(span * kk);
         d_best_[slot] = DeviceBuffer<int>(span);
       }
     }
@@ -317,14 +318,18 @@ class CudaBackend final : public Backend {
                                        h_constants.size() * sizeof(double), cudaMemcpyHostToDevice,
                                        stream));
     for_each_chunk([&](const Chunk& c) {
-      const std::size_t kk = static_cast<std::size_t>(k);
-      launch_posteriors(c.size, k, c.a, c.b, d_constants.data(), d_post_[c.slot].data(),
-                        d_best_[c.slot].data(), c.stream);
-      BETAMIX_CUDA_CHECK(cudaMemcpyAsync(post + c.offset * kk, d_post_[c.slot].data(),
-                                         c.size * kk * sizeof(double), cudaMemcpyDeviceToHost,
-                                         c.stream));
-      BETAMIX_CUDA_CHECK(cudaMemcpyAsync(best + c.offset, d_best_[c.slot].data(),
-                                         c.size * sizeof(int), cudaMemcpyDeviceToHost, c.stream));
+      // The output buffers of a slot are reused in stream order: each launch after the copies
+      // of the one before.
+      for (std::size_t at = 0; at < c.size; at += span) {
+        const std::size_t len = std::min(span, c.size - at), first = c.offset + at;
+        launch_posteriors(len, k, c.a + at, c.b ? c.b + at : nullptr, d_constants.data(),
+                          d_post_[c.slot].data(), d_best_[c.slot].data(), c.stream);
+        BETAMIX_CUDA_CHECK(cudaMemcpyAsync(post + first * kk, d_post_[c.slot].data(),
+                                           len * kk * sizeof(double), cudaMemcpyDeviceToHost,
+                                           c.stream));
+        BETAMIX_CUDA_CHECK(cudaMemcpyAsync(best + first, d_best_[c.slot].data(), len * sizeof(int),
+                                           cudaMemcpyDeviceToHost, c.stream));
+      }
     });
     BETAMIX_CUDA_CHECK(cudaStreamSynchronize(stream));
   }
@@ -388,8 +393,8 @@ class CudaBackend final : public Backend {
   void load_streamed(const double* x, const double* case_weights, std::size_t n,
                      const std::string& what) {
     const std::size_t padded = round_up4(n);
-    chunk_ =
-        std::min(round_up4(options_.stream_chunk ? options_.stream_chunk : kStreamChunk), padded);
+    // At most n rounded up to whole float4 groups: a multiple of 4 that cannot overflow.
+    chunk_ = round_up4(std::min(options_.stream_chunk ? options_.stream_chunk : kStreamChunk, n));
     const bool pair = layout_ == DataLayout::LogPair;
     const std::size_t chunk_bytes =
         chunk_ * (layout_bytes_per_sample(layout_) + (case_weights ? sizeof(float) : 0));

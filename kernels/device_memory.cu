@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
@@ -34,17 +35,41 @@ void check_device_memory(const std::string& what, std::size_t needed, std::size_
                     " are free (" + gpu_name + ")");
 }
 
-void check_stream_memory(const std::string& what, std::size_t device_needed,
-                         std::size_t device_free, std::size_t device_total,
-                         const std::string& gpu_name, std::size_t host_needed,
-                         std::size_t host_available) {
-  if (host_needed <= host_available) return;
-  throw DeviceError("device cuda: " + what + " need " + format_bytes(device_needed) +
-                    " on the GPU, but only " + format_bytes(device_free) + " of " +
-                    format_bytes(device_total) + " are free (" + gpu_name +
-                    "), and streaming them from host memory needs " + format_bytes(host_needed) +
-                    " of it, but only " + format_bytes(host_available) + " are available");
+std::size_t device_reserve(std::size_t device_total) {
+  return std::max(std::size_t{256} << 20, device_total / 64);
 }
+
+Placement place_data(const std::string& what, std::size_t device_needed, std::size_t host_needed,
+                     const MemoryInfo& memory, bool forced) {
+  const std::size_t reserve = device_reserve(memory.device_total);
+  const std::size_t room = memory.device_free > reserve ? memory.device_free - reserve : 0;
+  if (!forced && device_needed <= room) return Placement::Device;
+  if (host_needed <= memory.host_available) return Placement::Host;
+  const std::string host = format_bytes(host_needed) + " of it, but only " +
+                           format_bytes(memory.host_available) + " are available";
+  if (forced) {
+    throw DeviceError("device cuda: streaming " + what + " from host memory (as asked) needs " +
+                      host);
+  }
+  if (device_needed <= memory.device_free) return Placement::Device;
+  throw DeviceError("device cuda: " + what + " need " + format_bytes(device_needed) +
+                    " on the GPU, but only " + format_bytes(memory.device_free) + " of " +
+                    format_bytes(memory.device_total) + " are free (" + memory.gpu_name +
+                    "), and streaming them from host memory needs " + host);
+}
+
+namespace {
+#ifdef __linux__
+// The first number in the file at `path` ("max" and unreadable files: false).
+bool read_number(const char* path, unsigned long long& value) {
+  std::FILE* f = std::fopen(path, "r");
+  if (!f) return false;
+  const bool ok = std::fscanf(f, "%llu", &value) == 1;
+  std::fclose(f);
+  return ok;
+}
+#endif
+}  // namespace
 
 std::size_t host_available_memory() {
 #ifdef __linux__
@@ -56,7 +81,14 @@ std::size_t host_available_memory() {
       found = std::sscanf(line, "MemAvailable: %llu kB", &kb) == 1;
     }
     std::fclose(f);
-    if (found) return static_cast<std::size_t>(kb) * 1024;
+    if (found) {
+      unsigned long long available = kb * 1024, limit = 0, used = 0;
+      if (read_number("/sys/fs/cgroup/memory.max", limit) &&
+          read_number("/sys/fs/cgroup/memory.current", used)) {
+        available = std::min(available, limit > used ? limit - used : 0);
+      }
+      return static_cast<std::size_t>(available);
+    }
   }
 #endif
   const long pages = sysconf(_SC_AVPHYS_PAGES), page = sysconf(_SC_PAGESIZE);

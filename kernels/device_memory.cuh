@@ -1,7 +1,8 @@
 #pragma once
-// Move-only owners of device memory, pinned host memory, streams, events and graphs, and the check
-// that turns "not enough device memory" into a DeviceError naming the sizes before anything
-// is allocated. Destructors release their resource and never throw.
+// Owners of device memory, host memory (page-locked where granted), streams, events, graphs
+// and the current device; the checks that turn "not enough memory" into a DeviceError naming
+// the sizes before anything is allocated; and the rule that places data on the device or in
+// host memory. Destructors release their resource and never throw.
 
 #include <cuda_runtime.h>
 
@@ -159,6 +160,24 @@ class HostArray {
   bool pinned_ = false;
 };
 
+/// Makes `device` the current device for its lifetime, then gives the caller's back.
+class DeviceScope {
+ public:
+  explicit DeviceScope(int device) : device_(device) {
+    BETAMIX_CUDA_CHECK(cudaGetDevice(&previous_));
+    if (previous_ != device_) BETAMIX_CUDA_CHECK(cudaSetDevice(device_));
+  }
+  DeviceScope(const DeviceScope&) = delete;
+  DeviceScope& operator=(const DeviceScope&) = delete;
+  ~DeviceScope() {
+    if (previous_ != device_) static_cast<void>(cudaSetDevice(previous_));
+  }
+
+ private:
+  int device_ = 0;
+  int previous_ = 0;
+};
+
 /// A non-blocking CUDA stream.
 class CudaStream {
  public:
@@ -254,18 +273,35 @@ std::string format_bytes(std::size_t bytes);
 void check_device_memory(const std::string& what, std::size_t needed, std::size_t free,
                          std::size_t total, const std::string& gpu_name);
 
-/// Throws DeviceError when data that do not fit on the GPU do not fit into host memory either,
-/// for streaming them from there:
+/// What place_data() decides by.
+struct MemoryInfo {
+  std::size_t device_free = 0, device_total = 0;  // cudaMemGetInfo
+  std::size_t host_available = 0;                 // host_available_memory()
+  std::string gpu_name;
+};
+
+/// Device memory that data leave free for everything else (the kernels, the passes' scratch,
+/// other processes): 1/64 of the device, at least 256 MiB.
+std::size_t device_reserve(std::size_t device_total);
+
+/// Where the CUDA backend keeps data: on the device, or in host memory, streamed to the device
+/// in chunks by every pass.
+enum class Placement { Device, Host };
+
+/// The device when `device_needed` bytes fit into the free device memory less device_reserve()
+/// (and streaming is not `forced`); else host memory when `host_needed` fits there; else the
+/// device still when they fit into its free memory at all (eating into the reserve); else a
+/// DeviceError naming every size:
 ///   "device cuda: <what> need 4.0 GB on the GPU, but only 1.2 GB of 80.0 GB are free (<gpu>),
 ///    and streaming them from host memory needs 4.1 GB of it, but only 2.0 GB are available"
-/// Pure function of its arguments.
-void check_stream_memory(const std::string& what, std::size_t device_needed,
-                         std::size_t device_free, std::size_t device_total,
-                         const std::string& gpu_name, std::size_t host_needed,
-                         std::size_t host_available);
+/// Forced streaming that does not fit into host memory is an error too. A pure function, so
+/// that it is testable without a GPU.
+Placement place_data(const std::string& what, std::size_t device_needed, std::size_t host_needed,
+                     const MemoryInfo& memory, bool forced);
 
-/// Bytes of host memory available to a new allocation without swapping (MemAvailable of
-/// /proc/meminfo on Linux; elsewhere the free physical pages).
+/// Bytes of host memory available to a new allocation without swapping: on Linux MemAvailable
+/// of /proc/meminfo, capped by the cgroup's memory.max less memory.current where one is set
+/// (containers); elsewhere the free physical pages.
 std::size_t host_available_memory();
 
 /// check_device_memory() against cudaMemGetInfo on the current device.
