@@ -12,8 +12,10 @@
 #include <vector>
 
 #include "backend.hpp"
+#include "betamix/error.hpp"
 #include "betamix/math/beta_math.hpp"
 #include "cpu_pass.hpp"
+#include "host_memory.hpp"
 
 namespace betamix::detail {
 namespace {
@@ -31,15 +33,30 @@ class CpuBackend final : public Backend {
   }
 
   void load(const double* x, const double* case_weights, std::size_t n) override {
-    log_x_.resize(n);
-    log1m_x_.resize(n);
+    try {
+      log_x_.resize(n);
+      log1m_x_.resize(n);
+      if (case_weights) weights_.resize(n);
+    } catch (const std::exception&) {  // bad_alloc, or length_error beyond max_size()
+      log_x_ = {};
+      log1m_x_ = {};
+      weights_ = {};
+      const double per_sample = case_weights ? 24.0 : 16.0;
+      throw DeviceError("device cpu: " + std::to_string(n) + " samples need " +
+                        format_bytes(static_cast<std::size_t>(
+                            std::min(per_sample * static_cast<double>(n), 1e19))) +
+                        " of host memory (log x and log(1-x)" +
+                        (case_weights ? " and the case weights" : "") +
+                        " in double), but allocating it failed (the system reports " +
+                        format_bytes(host_available_memory()) + " available)");
+    }
 #pragma omp parallel for num_threads(threads_) schedule(static)
     for (std::size_t i = 0; i < n; ++i) {
       log_x_[i] = std::log(x[i]);
       log1m_x_[i] = std::log1p(-x[i]);
     }
     if (case_weights) {
-      weights_.assign(case_weights, case_weights + n);
+      std::copy(case_weights, case_weights + n, weights_.begin());
       total_weight_ = 0.0;
       for (double w : weights_) total_weight_ += w;
     } else {

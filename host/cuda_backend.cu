@@ -125,6 +125,18 @@ class CudaBackend final : public Backend {
     device_name_ = current_device_name();
   }
 
+  // The CUDA objects are destroyed with the backend's device current (so that none creates a
+  // context on another device), and then the caller's device is current again.
+  ~CudaBackend() override {
+    int current = 0;
+    if (cudaGetDevice(&current) == cudaSuccess && current != device_ &&
+        cudaSetDevice(device_) == cudaSuccess) {
+      restore_.device = current;
+    }
+  }
+  CudaBackend(const CudaBackend&) = delete;
+  CudaBackend& operator=(const CudaBackend&) = delete;
+
   const char* name() const override { return "cuda"; }
   std::string device_name() const override {
     if (!streamed_) return device_name_;
@@ -170,7 +182,7 @@ class CudaBackend final : public Backend {
       place = place_data(what_pair, resident_bytes(layout_), host_bytes(layout_), memory, forced);
     }
     try {
-      if (place == Placement::Host) {
+      if (place == Placement::Host && n > 0) {
         load_streamed(x, case_weights, n, layout_ == DataLayout::X ? what_x : what_pair);
       } else {
         load_resident(x, case_weights, n);
@@ -273,7 +285,7 @@ class CudaBackend final : public Backend {
     BETAMIX_CUDA_CHECK(cudaMemcpyAsync(d_constants.data(), h_constants.data(),
                                        h_constants.size() * sizeof(double), cudaMemcpyHostToDevice,
                                        stream));
-    for_each_chunk([&](const Chunk& c) {
+    for_each_chunk(/*with_weights=*/true, [&](const Chunk& c) {
       launch_moment_pass(c.size, k, grid, c.a, c.b, c.v, d_constants.data(),
                          d_partials[c.slot].data(), d_chunk_totals.data() + c.index * width,
                          c.stream);
@@ -300,7 +312,11 @@ class CudaBackend final : public Backend {
         std::min(chunk_span(), std::max(kPosteriorValues / kk, std::size_t{1}));
     const int slots = streamed_ ? 2 : 1;
     const std::vector<double> h_constants = first_start_constants(constants);
-    if (d_post_[0].size() < span * kk || d_best_[0].size() < span) {
+    bool enough = true;
+    for (int slot = 0; slot < slots; ++slot) {
+      enough = enough && d_post_[slot].size() >= span * kk && d_best_[slot].size() >= span;
+    }
+    if (!enough) {
       for (int slot = 0; slot < 2; ++slot) {
         d_post_[slot] = DeviceBuffer<double>();
         d_best_[slot] = DeviceBuffer<int>();
@@ -308,16 +324,21 @@ class CudaBackend final : public Backend {
       require_device_memory("the posteriors of " + std::to_string(n_) + " samples",
                             slots * (span * kk * sizeof(double) + span * sizeof(int)) +
                                 h_constants.size() * sizeof(double));
+      // Into the members only once every slot's buffers exist.
+      std::array<DeviceBuffer<double>, 2> post_buffers;
+      std::array<DeviceBuffer<int>, 2> best_buffers;
       for (int slot = 0; slot < slots; ++slot) {
-        d_post_[slot] = DeviceBuffer<double>(span * kk);
-        d_best_[slot] = DeviceBuffer<int>(span);
+        post_buffers[slot] = DeviceBuffer<double>(span * kk);
+        best_buffers[slot] = DeviceBuffer<int>(span);
       }
+      d_post_ = std::move(post_buffers);
+      d_best_ = std::move(best_buffers);
     }
     DeviceBuffer<double> d_constants(h_constants.size());
     BETAMIX_CUDA_CHECK(cudaMemcpyAsync(d_constants.data(), h_constants.data(),
                                        h_constants.size() * sizeof(double), cudaMemcpyHostToDevice,
                                        stream));
-    for_each_chunk([&](const Chunk& c) {
+    for_each_chunk(/*with_weights=*/false, [&](const Chunk& c) {
       // The output buffers of a slot are reused in stream order: each launch after the copies
       // of the one before.
       for (std::size_t at = 0; at < c.size; at += span) {
@@ -456,7 +477,7 @@ class CudaBackend final : public Backend {
     BETAMIX_CUDA_CHECK(cudaMemcpyAsync(d_constants_.data(), h,
                                        3 * static_cast<std::size_t>(starts) * k * sizeof(float),
                                        cudaMemcpyHostToDevice, stream));
-    for_each_chunk([&](const Chunk& c) {
+    for_each_chunk(/*with_weights=*/true, [&](const Chunk& c) {
       launch_pass(c.size, starts, k, grid, c.a, c.b, c.v, d_constants_.data(),
                   (c.slot ? d_partials2_ : d_partials_).data(),
                   d_chunk_totals_.data() + c.index * rows, c.stream);
@@ -468,17 +489,18 @@ class CudaBackend final : public Backend {
     sum_chunks(h_chunk_totals_.data(), chunks, rows, h_totals_.data());
   }
 
-  // Calls work(chunk) for each chunk of the data, in order. Resident data are one chunk, read
+  // Calls work(chunk) for each chunk of the data, in order (without the case weights unless
+  // `with_weights`). Resident data are one chunk, read
   // in place on stream_. Streamed data: chunk c is first copied into the chunk buffers of slot
   // c % 2, and it and its work go on stream_ (slot 0) or stream2_ (slot 1), so that one
   // chunk's copy overlaps the other's kernels; work queued on a slot's stream must use that
   // slot's scratch. stream2_ first waits for what is queued on stream_ so far, and stream_
   // ends waiting for stream2_: what the caller queues on stream_ afterwards sees every chunk.
   template <class Work>
-  void for_each_chunk(Work&& work) {
+  void for_each_chunk(bool with_weights, Work&& work) {
     const cudaStream_t s0 = stream_.get();
     if (!streamed_) {
-      work(Chunk{0, 0, n_, a_.data(), b_.data(), v_.data(), s0, 0});
+      work(Chunk{0, 0, n_, a_.data(), b_.data(), with_weights ? v_.data() : nullptr, s0, 0});
       return;
     }
     const cudaStream_t s1 = stream2_.get();
@@ -498,7 +520,7 @@ class CudaBackend final : public Backend {
       };
       const float* a = upload(h_a_, s_a_[slot]);
       const float* b = upload(h_b_, s_b_[slot]);
-      const float* v = upload(h_v_, s_v_[slot]);
+      const float* v = with_weights ? upload(h_v_, s_v_[slot]) : nullptr;
       work(Chunk{index, off, len, a, b, v, s, slot});
     }
     BETAMIX_CUDA_CHECK(cudaEventRecord(ordering_[1].get(), s1));
@@ -544,6 +566,14 @@ class CudaBackend final : public Backend {
     return grid;
   }
 
+  // Makes `device` current when destroyed (>= 0): declared first, so destroyed last.
+  struct DeviceRestore {
+    int device = -1;
+    ~DeviceRestore() {
+      if (device >= 0) static_cast<void>(cudaSetDevice(device));
+    }
+  };
+  DeviceRestore restore_;
   CudaDataOptions options_;
   int device_ = 0;
   std::string device_name_;

@@ -2,8 +2,6 @@
 // host memory for data streamed from there), and the few device properties the backend reports
 // (name) or sizes its grids by (SM count). No kernels here.
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -11,21 +9,6 @@
 #include "device_memory.cuh"
 
 namespace betamix::detail {
-
-std::string format_bytes(std::size_t bytes) {
-  const double b = static_cast<double>(bytes);
-  char text[32];
-  if (b >= 1e9) {
-    std::snprintf(text, sizeof(text), "%.1f GB", b / 1e9);
-  } else if (b >= 1e6) {
-    std::snprintf(text, sizeof(text), "%.1f MB", b / 1e6);
-  } else if (b >= 1e3) {
-    std::snprintf(text, sizeof(text), "%.1f kB", b / 1e3);
-  } else {
-    std::snprintf(text, sizeof(text), "%zu B", bytes);
-  }
-  return text;
-}
 
 void check_device_memory(const std::string& what, std::size_t needed, std::size_t free,
                          std::size_t total, const std::string& gpu_name) {
@@ -56,44 +39,6 @@ Placement place_data(const std::string& what, std::size_t device_needed, std::si
                     " on the GPU, but only " + format_bytes(memory.device_free) + " of " +
                     format_bytes(memory.device_total) + " are free (" + memory.gpu_name +
                     "), and streaming them from host memory needs " + host);
-}
-
-namespace {
-#ifdef __linux__
-// The first number in the file at `path` ("max" and unreadable files: false).
-bool read_number(const char* path, unsigned long long& value) {
-  std::FILE* f = std::fopen(path, "r");
-  if (!f) return false;
-  const bool ok = std::fscanf(f, "%llu", &value) == 1;
-  std::fclose(f);
-  return ok;
-}
-#endif
-}  // namespace
-
-std::size_t host_available_memory() {
-#ifdef __linux__
-  if (std::FILE* f = std::fopen("/proc/meminfo", "r")) {
-    char line[256];
-    unsigned long long kb = 0;
-    bool found = false;
-    while (!found && std::fgets(line, sizeof line, f)) {
-      found = std::sscanf(line, "MemAvailable: %llu kB", &kb) == 1;
-    }
-    std::fclose(f);
-    if (found) {
-      unsigned long long available = kb * 1024, limit = 0, used = 0;
-      if (read_number("/sys/fs/cgroup/memory.max", limit) &&
-          read_number("/sys/fs/cgroup/memory.current", used)) {
-        available = std::min(available, limit > used ? limit - used : 0);
-      }
-      return static_cast<std::size_t>(available);
-    }
-  }
-#endif
-  const long pages = sysconf(_SC_AVPHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-  return pages > 0 && page > 0 ? static_cast<std::size_t>(pages) * static_cast<std::size_t>(page)
-                               : 0;
 }
 
 void* host_malloc(std::size_t bytes) {

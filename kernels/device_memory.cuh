@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "cuda_check.cuh"
+#include "host_memory.hpp"  // format_bytes, host_available_memory
 
 namespace betamix::detail {
 
@@ -264,9 +265,6 @@ class CudaGraph {
   cudaGraphExec_t exec_ = nullptr;
 };
 
-/// "512 B", "4.0 MB", "4.0 GB" (decimal units).
-std::string format_bytes(std::size_t bytes);
-
 /// Throws DeviceError unless `needed` bytes fit into `free`:
 ///   "device cuda: <what> need 4.0 GB on the GPU, but only 1.2 GB of 80.0 GB are free (<gpu>)"
 /// Pure function of its arguments, so it is testable without a GPU.
@@ -298,11 +296,6 @@ enum class Placement { Device, Host };
 /// that it is testable without a GPU.
 Placement place_data(const std::string& what, std::size_t device_needed, std::size_t host_needed,
                      const MemoryInfo& memory, bool forced);
-
-/// Bytes of host memory available to a new allocation without swapping: on Linux MemAvailable
-/// of /proc/meminfo, capped by the cgroup's memory.max less memory.current where one is set
-/// (containers); elsewhere the free physical pages.
-std::size_t host_available_memory();
 
 /// check_device_memory() against cudaMemGetInfo on the current device.
 void require_device_memory(const std::string& what, std::size_t needed);

@@ -1,6 +1,6 @@
 // The `betamix` command-line tool: one subcommand per file in this folder. Errors become one
-// line on stderr and an exit code: 2 for bad input or options, 3 for device errors, 1 for a
-// failed check.
+// line on stderr and an exit code: 2 for bad input or options, 3 for device errors and
+// exhausted memory, 1 for a failed check.
 
 #include <iostream>
 
@@ -46,8 +46,9 @@ int main(int argc, char** argv) {
     std::cerr << "betamix: device error: " << e.what() << "\n";
     return kExitDevice;
   } catch (const std::bad_alloc&) {
-    std::cerr << "betamix: error: out of host memory\n";
-    return kExitFailure;
+    std::cerr << "betamix: error: out of host memory (the input takes 8 bytes per sample, a "
+                 "fit on the CPU 16 more)\n";
+    return kExitDevice;
   } catch (const std::exception& e) {
     std::cerr << "betamix: error: " << e.what() << "\n";
     return kExitFailure;

@@ -32,10 +32,6 @@ TEST(CudaAllocMessage, NamesNeededFreeAndTotal) {
                  "free (NVIDIA H100)");
   }
   EXPECT_NO_THROW(detail::check_device_memory("the data", 100, 100, 200, "gpu"));
-  EXPECT_EQ(detail::format_bytes(512), "512 B");
-  EXPECT_EQ(detail::format_bytes(4'500), "4.5 kB");
-  EXPECT_EQ(detail::format_bytes(4'000'000), "4.0 MB");
-  EXPECT_EQ(detail::format_bytes(4'000'000'000'000), "4000.0 GB");
 }
 
 TEST(CudaAlloc, ImpossibleLoadIsADeviceErrorNamingTheSizes) {

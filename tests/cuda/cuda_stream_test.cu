@@ -272,6 +272,34 @@ TEST(CudaStream, PosteriorsInSeveralLaunchesMatchCpu) {
   }
 }
 
+// Chunks split into several launches on both slots (n = 262155 in chunks of 131076: one
+// full chunk per slot, two launches each at k = 64, then 3 samples), then k = 2 on the same
+// backend (a larger span: new buffers), then other data (log pair, a short last chunk): each
+// result equals the bits of a resident backend over the same data.
+TEST(CudaStream, PosteriorsAcrossSlotsComponentCountsAndReloads) {
+  if (!cuda_available()) GTEST_SKIP() << "no CUDA device";
+  const ScopedEnv resident_by_default(kChunkVariable, nullptr);
+  auto gpu = streamed(131076);
+  const std::vector<std::vector<double>> data = {test_data(64, 262155, true),
+                                                 test_data(3, 150001, false)};
+  for (const std::vector<double>& x : data) {
+    const std::size_t n = x.size();
+    gpu->load(x.data(), nullptr, n);
+    auto resident = detail::make_cuda_backend();
+    resident->load(x.data(), nullptr, n);
+    for (const int k : {64, 2, 64}) {
+      SCOPED_TRACE("n = " + std::to_string(n) + ", k = " + std::to_string(k));
+      const detail::PassConstants c = constants_for(k, 1);
+      std::vector<double> rp(n * k, -1.0), sp(n * k, -2.0);
+      std::vector<int> rb(n, -1), sb(n, -2);
+      resident->posteriors(c, rp.data(), rb.data());
+      gpu->posteriors(c, sp.data(), sb.data());
+      EXPECT_TRUE(same_bits(sp, rp));
+      EXPECT_EQ(sb, rb);
+    }
+  }
+}
+
 TEST(CudaStream, DeviceNameSaysSo) {
   if (!cuda_available()) GTEST_SKIP() << "no CUDA device";
   const ScopedEnv resident_by_default(kChunkVariable, nullptr);
