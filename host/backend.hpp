@@ -136,18 +136,19 @@ bool cuda_device_visible();
 /// `auto` falls back to the CPU.
 std::unique_ptr<Backend> make_backend(Device device, int threads, std::string* note);
 
-/// Fills out[0..n) with samples of the mixture on the CPU (OpenMP, any thread count gives the
-/// same values).
+/// Fills out[0..n) with samples first .. first + n - 1 of the mixture's sequence for `seed` on
+/// the CPU (OpenMP, any thread count gives the same values).
 template <class Real>
 void sample_cpu(const MixtureParams& params, std::size_t n, std::uint64_t seed, Real* out,
-                int threads);
+                int threads, std::uint64_t first = 0);
 
 /// Most components the GPU sampler takes (its tables live in shared memory).
 inline constexpr int kCudaSampleMaxK = 2048;
 
-/// Fills the host array out[0..n) with samples drawn on the GPU.
+/// Fills the host array out[0..n) with samples first .. first + n - 1, drawn on the GPU.
 template <class Real>
-void sample_cuda(const MixtureParams& params, std::size_t n, std::uint64_t seed, Real* out);
+void sample_cuda(const MixtureParams& params, std::size_t n, std::uint64_t seed, Real* out,
+                 std::uint64_t first = 0);
 
 /// Fills the device array d_out[0..n) with samples drawn on the GPU (InputError when d_out is
 /// not device memory); returns when they are written.

@@ -641,7 +641,8 @@ struct SampleSetup {
 }  // namespace
 
 template <class Real>
-void sample_cuda(const MixtureParams& params, std::size_t n, std::uint64_t seed, Real* out) {
+void sample_cuda(const MixtureParams& params, std::size_t n, std::uint64_t seed, Real* out,
+                 std::uint64_t first) {
   require_visible_device();
   const std::vector<Real> tables = make_sample_tables<Real>(params);
   if (n == 0) return;
@@ -653,7 +654,8 @@ void sample_cuda(const MixtureParams& params, std::size_t n, std::uint64_t seed,
   DeviceBuffer<Real> d_out(chunk);
   for (std::size_t off = 0; off < n; off += chunk) {
     const std::size_t len = std::min(chunk, n - off);
-    launch_sample<Real>(len, k, seed, off, setup.d_tables.data(), d_out.data(), setup.stream.get());
+    launch_sample<Real>(len, k, seed, first + off, setup.d_tables.data(), d_out.data(),
+                        setup.stream.get());
     BETAMIX_CUDA_CHECK(cudaMemcpyAsync(out + off, d_out.data(), len * sizeof(Real),
                                        cudaMemcpyDeviceToHost, setup.stream.get()));
   }
@@ -691,7 +693,9 @@ void sample_cuda_device(const MixtureParams& params, std::size_t n, std::uint64_
 
 template void sample_cuda_device<float>(const MixtureParams&, std::size_t, std::uint64_t, float*);
 template void sample_cuda_device<double>(const MixtureParams&, std::size_t, std::uint64_t, double*);
-template void sample_cuda<float>(const MixtureParams&, std::size_t, std::uint64_t, float*);
-template void sample_cuda<double>(const MixtureParams&, std::size_t, std::uint64_t, double*);
+template void sample_cuda<float>(const MixtureParams&, std::size_t, std::uint64_t, float*,
+                                 std::uint64_t);
+template void sample_cuda<double>(const MixtureParams&, std::size_t, std::uint64_t, double*,
+                                  std::uint64_t);
 
 }  // namespace betamix::detail

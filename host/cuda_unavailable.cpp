@@ -18,11 +18,13 @@ bool cuda_device_visible() { return false; }
 std::unique_ptr<Backend> make_cuda_backend(const CudaDataOptions&) { no_cuda(); }
 
 template <class Real>
-void sample_cuda(const MixtureParams&, std::size_t, std::uint64_t, Real*) {
+void sample_cuda(const MixtureParams&, std::size_t, std::uint64_t, Real*, std::uint64_t) {
   no_cuda();
 }
-template void sample_cuda<float>(const MixtureParams&, std::size_t, std::uint64_t, float*);
-template void sample_cuda<double>(const MixtureParams&, std::size_t, std::uint64_t, double*);
+template void sample_cuda<float>(const MixtureParams&, std::size_t, std::uint64_t, float*,
+                                 std::uint64_t);
+template void sample_cuda<double>(const MixtureParams&, std::size_t, std::uint64_t, double*,
+                                  std::uint64_t);
 
 template <class Real>
 void sample_cuda_device(const MixtureParams&, std::size_t, std::uint64_t, Real*) {

@@ -3,6 +3,8 @@
 
 #include <omp.h>
 
+#include <limits>
+#include <string>
 #include <vector>
 
 #include "backend.hpp"
@@ -16,7 +18,7 @@ namespace detail {
 
 template <class Real>
 void sample_cpu(const MixtureParams& params, std::size_t n, std::uint64_t seed, Real* out,
-                int threads) {
+                int threads, std::uint64_t first) {
   const int k = static_cast<int>(params.k());
   const std::vector<Real> tables = detail::sample_tables<Real>(params);
   const Real* cum = tables.data();
@@ -25,25 +27,31 @@ void sample_cpu(const MixtureParams& params, std::size_t n, std::uint64_t seed, 
   const int nt = threads > 0 ? threads : omp_get_max_threads();
 #pragma omp parallel for num_threads(nt) schedule(static)
   for (std::size_t i = 0; i < n; ++i) {
-    math::PhiloxStream rng(seed, i);
+    math::PhiloxStream rng(seed, first + i);
     out[i] = math::sample_mixture<Real>(cum, alpha, beta, k, rng);
   }
 }
 
-template void sample_cpu<float>(const MixtureParams&, std::size_t, std::uint64_t, float*, int);
-template void sample_cpu<double>(const MixtureParams&, std::size_t, std::uint64_t, double*, int);
+template void sample_cpu<float>(const MixtureParams&, std::size_t, std::uint64_t, float*, int,
+                                std::uint64_t);
+template void sample_cpu<double>(const MixtureParams&, std::size_t, std::uint64_t, double*, int,
+                                 std::uint64_t);
 
 namespace {
 template <class Real>
-void sample_on(const MixtureParams& params, std::size_t n, std::uint64_t seed, Real* out,
-               Device device) {
+void sample_on(const MixtureParams& params, std::uint64_t first, std::size_t n, std::uint64_t seed,
+               Real* out, Device device) {
   params.validate();
+  if (n > 0 && first > std::numeric_limits<std::uint64_t>::max() - (n - 1)) {
+    throw InputError("sample_range: samples " + std::to_string(first) + " and " +
+                     std::to_string(n) + " more run past the 2^64 indices of a seed's sequence");
+  }
   // Auto takes the GPU when one is visible and its sampler takes this many components.
   if (device == Device::Cuda || (device == Device::Auto && cuda_device_visible() &&
                                  static_cast<int>(params.k()) <= kCudaSampleMaxK)) {
-    sample_cuda(params, n, seed, out);
+    sample_cuda(params, n, seed, out, first);
   } else {
-    sample_cpu(params, n, seed, out, 0);
+    sample_cpu(params, n, seed, out, 0, first);
   }
 }
 }  // namespace
@@ -51,12 +59,22 @@ void sample_on(const MixtureParams& params, std::size_t n, std::uint64_t seed, R
 
 void sample(const MixtureParams& params, std::size_t n, std::uint64_t seed, float* out,
             Device device) {
-  detail::sample_on(params, n, seed, out, device);
+  detail::sample_on(params, 0, n, seed, out, device);
 }
 
 void sample(const MixtureParams& params, std::size_t n, std::uint64_t seed, double* out,
             Device device) {
-  detail::sample_on(params, n, seed, out, device);
+  detail::sample_on(params, 0, n, seed, out, device);
+}
+
+void sample_range(const MixtureParams& params, std::uint64_t first, std::size_t n,
+                  std::uint64_t seed, float* out, Device device) {
+  detail::sample_on(params, first, n, seed, out, device);
+}
+
+void sample_range(const MixtureParams& params, std::uint64_t first, std::size_t n,
+                  std::uint64_t seed, double* out, Device device) {
+  detail::sample_on(params, first, n, seed, out, device);
 }
 
 void sample_on_device(const MixtureParams& params, std::size_t n, std::uint64_t seed,

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -218,6 +219,26 @@ TEST_F(CliTest, SameSeedSameBytes) {
   ASSERT_EQ(betamix(args + b).code, 0);
   EXPECT_EQ(slurp(a), slurp(b));
   EXPECT_EQ(slurp(a).size(), 100003u * 4);
+}
+
+// `sample` draws and writes 2^22 values at a time: a file of more than one piece holds the
+// values of one draw (the library's, for the same seed), in each binary format.
+TEST_F(CliTest, SampleWrittenInPiecesIsOneDraw) {
+  const std::size_t n = (std::size_t{1} << 22) + 5;
+  const betamix::MixtureParams p{{0.3, 0.7}, {0.5, 4.0}, {2.0, 3.0}};
+  std::vector<float> want(n);
+  betamix::sample(p, n, 9, want.data(), betamix::Device::Cpu);
+  const std::string args = "sample --weights 0.3,0.7 --alpha 0.5,4 --beta 2,3 -n " +
+                           std::to_string(n) + " --seed 9 --device cpu -o ";
+  ASSERT_EQ(betamix(args + path("x.f32")).code, 0);
+  const std::string bytes = slurp(path("x.f32"));
+  ASSERT_EQ(bytes.size(), n * sizeof(float));
+  EXPECT_EQ(std::memcmp(bytes.data(), want.data(), bytes.size()), 0);
+  ASSERT_EQ(betamix(args + path("x.npy") + " --dtype float32").code, 0);
+  const std::string npy = slurp(path("x.npy"));
+  ASSERT_EQ(npy.size(), 128 + n * sizeof(float));
+  EXPECT_EQ(npy.substr(128), bytes);
+  EXPECT_NE(npy.find("'shape': (" + std::to_string(n) + ",)"), std::string::npos);
 }
 
 TEST_F(CliTest, OutputFileAndStdin) {

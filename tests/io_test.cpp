@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -571,6 +572,78 @@ TEST_F(IoTest, DtypeForPath) {
   EXPECT_EQ(parse_dtype("float32"), Dtype::Float32);
   EXPECT_EQ(parse_dtype("f64"), Dtype::Float64);
   EXPECT_TRUE(throws_input_error([] { parse_dtype("half"); }, {"\"half\"", "float32 or float64"}));
+}
+
+// SampleWriter, the streaming form of write_samples(): pieces of any size give the bytes of
+// one write, in every format; a count that falls short or overshoots, or the wrong type, is an
+// Error, and an unfinished output is removed.
+TEST_F(IoTest, SampleWriterPiecesGiveTheBytesOfOneWrite) {
+  const std::vector<double> d = grid(1001);
+  const std::vector<float> f = to_float(d);
+  for (const char* name : {"x.npy", "x.txt", "x.f64", "x.f32"}) {
+    SCOPED_TRACE(name);
+    const bool is_f32 = std::string(name) == "x.f32";
+    if (is_f32) {
+      write_samples(path("whole.f32"), f.data(), f.size());
+    } else {
+      write_samples(path(std::string("whole") + (name + 1)), d.data(), d.size());
+    }
+    const std::string whole = read_file(path(std::string("whole") + (name + 1)));
+    SampleWriter out(path(name), is_f32 ? Dtype::Float32 : Dtype::Float64, d.size());
+    for (std::size_t first = 0, len = 0; first < d.size(); first += len) {
+      len = std::min<std::size_t>(1 + first / 3, d.size() - first);  // 1, 1, 1, 2, ...
+      if (is_f32) {
+        out.write(f.data() + first, len);
+      } else {
+        out.write(d.data() + first, len);
+      }
+    }
+    EXPECT_EQ(out.written(), d.size());
+    out.finish();
+    EXPECT_EQ(read_file(path(name)), whole);
+    if (std::string(name) == "x.npy") {
+      // Empty pieces and an empty output are fine too.
+      SampleWriter empty(path("empty.npy"), Dtype::Float64, 0);
+      empty.write(d.data(), 0);
+      empty.finish();
+      write_samples(path("whole_empty.npy"), d.data(), 0);
+      EXPECT_EQ(read_file(path("empty.npy")), read_file(path("whole_empty.npy")));
+    }
+  }
+}
+
+TEST_F(IoTest, SampleWriterChecksCountAndTypeAndRemovesUnfinishedOutput) {
+  const std::vector<double> d = grid(10);
+  const std::vector<float> f = to_float(d);
+  {
+    SampleWriter out(path("short.f64"), Dtype::Float64, 10);
+    out.write(d.data(), 9);
+    EXPECT_THROW(out.finish(), Error);
+    EXPECT_FALSE(fs::exists(path("short.f64")));
+    EXPECT_THROW(out.write(d.data(), 1), Error);  // nothing more after a failure
+  }
+  {
+    SampleWriter out(path("long.npy"), Dtype::Float64, 10);
+    out.write(d.data(), 8);
+    EXPECT_THROW(out.write(d.data(), 3), Error);
+    EXPECT_EQ(out.written(), 8u);
+    EXPECT_THROW(out.write(f.data(), 2), Error);  // float32 into a float64 output
+  }
+  EXPECT_FALSE(fs::exists(path("long.npy")));  // destroyed unfinished: removed
+  {
+    SampleWriter out(path("unfinished.txt"), Dtype::Float32, 10);
+    out.write(f.data(), 10);
+    EXPECT_TRUE(fs::exists(path("unfinished.txt")));
+  }
+  EXPECT_FALSE(fs::exists(path("unfinished.txt")));
+  EXPECT_TRUE(throws_input_error([&] { SampleWriter(path("x.f32"), Dtype::Float64, 1); },
+                                 {path("x.f32"), "cannot hold float64"}));
+  SampleWriter done(path("done.f32"), Dtype::Float32, 1);
+  done.write(f.data(), 1);
+  done.finish();
+  EXPECT_THROW(done.finish(), Error);
+  EXPECT_THROW(done.write(f.data(), 0), Error);
+  EXPECT_TRUE(fs::exists(path("done.f32")));  // a finished output stays
 }
 
 TEST_F(IoTest, WriterRejectsUnsupportedTargets) {

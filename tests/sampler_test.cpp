@@ -208,6 +208,31 @@ TEST(SamplerDeterminismTest, ThreadCountDoesNotChangeABitFloat) {
   check_thread_independence<float>();
 }
 
+// sample_range(first, n) is the slice [first, first + n) of one longer draw, whatever the
+// pieces: a draw made piece by piece (`betamix sample` does) has the bytes of one draw.
+template <class Real>
+void check_ranges() {
+  const std::size_t n = 20011;
+  const std::vector<Real> whole = draw<Real>(n, 13);
+  std::vector<Real> pieces(n);
+  for (std::size_t first = 0, len = 1; first < n; first += len, len = len * 3 + 1) {
+    len = std::min(len, n - first);
+    sample_range(kDemo, first, len, 13, pieces.data() + first, Device::Cpu);
+  }
+  EXPECT_TRUE(same_bytes(pieces, whole));
+  // The last values of a seed's 2^64 indices can be drawn; one past them cannot.
+  std::vector<Real> end(3);
+  EXPECT_NO_THROW(sample_range(kDemo, ~std::uint64_t{0} - 1, 2, 13, end.data(), Device::Cpu));
+  EXPECT_GT(end[0], Real(0));
+  EXPECT_LT(end[1], Real(1));
+  EXPECT_THROW(sample_range(kDemo, ~std::uint64_t{0} - 1, 3, 13, end.data(), Device::Cpu),
+               InputError);
+}
+
+TEST(SamplerDeterminismTest, RangesAreSlicesOfOneDrawDouble) { check_ranges<double>(); }
+
+TEST(SamplerDeterminismTest, RangesAreSlicesOfOneDrawFloat) { check_ranges<float>(); }
+
 // Without a visible GPU (always so in a build without CUDA), drawing into device memory is a
 // DeviceError that says why, not a crash on the pointer.
 TEST(SamplerOnDevice, WithoutAGpuIsADeviceError) {

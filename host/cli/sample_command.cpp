@@ -1,7 +1,13 @@
 // `betamix sample`: draws samples of a mixture into a file.
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <iostream>
 #include <optional>
+#include <vector>
 
 #include "betamix/betamix.hpp"
 #include "cli/command.hpp"
@@ -21,6 +27,33 @@ struct SampleArgs {
   bool quiet = false;
 };
 
+// Values drawn and written per piece, so that the output never has to fit in memory (32 MB
+// of float64); sample_range() makes the pieces the values of one draw.
+constexpr std::size_t kPiece = std::size_t{1} << 22;
+
+template <class Real>
+void draw_into(const SampleArgs& a, const MixtureParams& p, io::Dtype dtype, Device device) {
+  io::SampleWriter out(a.output, dtype, a.n);
+  std::vector<Real> piece(std::min(a.n, kPiece));
+  // On a terminal, a line that says how far a long draw has come, redrawn every 0.2 s.
+  const bool progress = !a.quiet && a.n > 4 * kPiece && isatty(STDERR_FILENO);
+  auto shown = std::chrono::steady_clock::now();
+  for (std::size_t first = 0; first < a.n; first += piece.size()) {
+    const std::size_t len = std::min(piece.size(), a.n - first);
+    sample_range(p, first, len, a.seed, piece.data(), device);
+    out.write(piece.data(), len);
+    const auto now = std::chrono::steady_clock::now();
+    if (progress && now - shown > std::chrono::milliseconds(200)) {
+      std::fprintf(stderr, "\r  %zu of %zu samples (%.0f %%)   ", first + len, a.n,
+                   100.0 * static_cast<double>(first + len) / static_cast<double>(a.n));
+      std::fflush(stderr);
+      shown = now;
+    }
+  }
+  if (progress) std::fprintf(stderr, "\r%60s\r", "");
+  out.finish();
+}
+
 int run_sample(const SampleArgs& a) {
   MixtureParams p{a.weights, a.alpha, a.beta};
   p.validate();
@@ -35,13 +68,9 @@ int run_sample(const SampleArgs& a) {
   const io::Dtype dtype = io::dtype_for_path(a.output, requested);
   const Device device = parse_device(a.device);
   if (dtype == io::Dtype::Float32) {
-    std::vector<float> x(a.n);
-    sample(p, a.n, a.seed, x.data(), device);
-    io::write_samples(a.output, x.data(), x.size());
+    draw_into<float>(a, p, dtype, device);
   } else {
-    std::vector<double> x(a.n);
-    sample(p, a.n, a.seed, x.data(), device);
-    io::write_samples(a.output, x.data(), x.size());
+    draw_into<double>(a, p, dtype, device);
   }
   if (!a.quiet) {
     std::cerr << "betamix: wrote " << a.n << (dtype == io::Dtype::Float32 ? " float32" : " float64")

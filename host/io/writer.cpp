@@ -100,35 +100,6 @@ void write_text(Output& out, const T* x, std::size_t n) {
   out.write(buffer.data(), used);
 }
 
-template <class T>
-void write_values(const std::string& path, const T* x, std::size_t n) {
-  constexpr bool is_float = std::is_same_v<T, float>;
-  const Target target = target_for(path);
-  if (target == (is_float ? Target::F64 : Target::F32)) {
-    throw InputError(path + ": a " + file_extension(path) + " file cannot hold " +
-                     dtype_name(is_float ? Dtype::Float32 : Dtype::Float64) + " values");
-  }
-  Output out(path);
-  switch (target) {
-    case Target::Npy: {
-      const std::string header =
-          npy_header(is_float ? "<f4" : "<f8", "(" + std::to_string(n) + ",)");
-      out.write(header.data(), header.size());
-      out.write(x, n * sizeof(T));
-      break;
-    }
-    case Target::F32:
-    case Target::F64:
-      out.write(x, n * sizeof(T));
-      break;
-    case Target::Text:
-    case Target::Stdout:
-      write_text(out, x, n);
-      break;
-  }
-  out.commit();
-}
-
 }  // namespace
 
 std::string npy_header(const std::string& descr, const std::string& shape, std::size_t min_bytes) {
@@ -142,6 +113,96 @@ std::string npy_header(const std::string& descr, const std::string& shape, std::
   header += static_cast<char>(dict.size() & 0xff);
   header += static_cast<char>(dict.size() >> 8);
   return header + dict;
+}
+
+struct SampleWriter::State {
+  State(const std::string& path, Target target, Dtype dtype, std::size_t n)
+      : path(path), target(target), dtype(dtype), n(n), out(path) {}
+  std::string path;
+  Target target;
+  Dtype dtype;
+  std::size_t n;
+  std::size_t written = 0;
+  bool finished = false;
+  Output out;
+};
+
+SampleWriter::SampleWriter(const std::string& path, Dtype dtype, std::size_t n) {
+  const Target target = target_for(path);
+  const Dtype other = dtype == Dtype::Float32 ? Dtype::Float64 : Dtype::Float32;
+  if (target == (other == Dtype::Float32 ? Target::F32 : Target::F64)) {
+    throw InputError(path + ": a " + file_extension(path) + " file cannot hold " +
+                     dtype_name(dtype) + " values");
+  }
+  state_ = std::make_unique<State>(path, target, dtype, n);
+  if (target == Target::Npy) {
+    const std::string header =
+        npy_header(dtype == Dtype::Float32 ? "<f4" : "<f8", "(" + std::to_string(n) + ",)");
+    state_->out.write(header.data(), header.size());
+  }
+}
+
+SampleWriter::~SampleWriter() = default;
+SampleWriter::SampleWriter(SampleWriter&&) noexcept = default;
+SampleWriter& SampleWriter::operator=(SampleWriter&&) noexcept = default;
+
+template <class T>
+void SampleWriter::append(const T* x, std::size_t count) {
+  const Dtype dtype = std::is_same_v<T, float> ? Dtype::Float32 : Dtype::Float64;
+  if (!state_ || state_->finished) throw Error("write to a finished or failed SampleWriter");
+  State& s = *state_;
+  if (dtype != s.dtype) {
+    throw Error(s.path + ": writing " + dtype_name(dtype) + " values to a " + dtype_name(s.dtype) +
+                " output");
+  }
+  if (count > s.n - s.written) {
+    throw Error(s.path + ": more than the " + std::to_string(s.n) + " values announced");
+  }
+  try {
+    if (s.target == Target::Text || s.target == Target::Stdout) {
+      write_text(s.out, x, count);
+    } else {
+      s.out.write(x, count * sizeof(T));
+    }
+  } catch (...) {
+    state_.reset();  // the partial file is gone already; nothing more can be written
+    throw;
+  }
+  s.written += count;
+}
+
+void SampleWriter::write(const float* x, std::size_t count) { append(x, count); }
+void SampleWriter::write(const double* x, std::size_t count) { append(x, count); }
+
+std::size_t SampleWriter::written() const { return state_ ? state_->written : 0; }
+
+void SampleWriter::finish() {
+  if (!state_ || state_->finished) throw Error("finish of a finished or failed SampleWriter");
+  if (state_->written != state_->n) {
+    const std::string message = state_->path + ": " + std::to_string(state_->written) + " of " +
+                                std::to_string(state_->n) + " values were written";
+    state_.reset();  // removes the partial file
+    throw Error(message);
+  }
+  try {
+    state_->out.commit();
+  } catch (...) {
+    state_.reset();
+    throw;
+  }
+  state_->finished = true;
+}
+
+void write_samples(const std::string& path, const float* x, std::size_t n) {
+  SampleWriter out(path, Dtype::Float32, n);
+  out.write(x, n);
+  out.finish();
+}
+
+void write_samples(const std::string& path, const double* x, std::size_t n) {
+  SampleWriter out(path, Dtype::Float64, n);
+  out.write(x, n);
+  out.finish();
 }
 
 Dtype parse_dtype(const std::string& name) {
@@ -159,14 +220,6 @@ Dtype dtype_for_path(const std::string& path, std::optional<Dtype> requested) {
                      file_extension(path) + " extension, which holds " + dtype_name(fixed));
   }
   return fixed;
-}
-
-void write_samples(const std::string& path, const float* x, std::size_t n) {
-  write_values(path, x, n);
-}
-
-void write_samples(const std::string& path, const double* x, std::size_t n) {
-  write_values(path, x, n);
 }
 
 }  // namespace betamix::io

@@ -7,6 +7,7 @@
 // Any other extension is an InputError listing these.
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -30,6 +31,37 @@ void write_samples(const std::string& path, const float* x, std::size_t n);
 
 /// As above, writing float64; a .f32 path is an InputError.
 void write_samples(const std::string& path, const double* x, std::size_t n);
+
+/// Writes samples to `path` ("-" = standard output) piece by piece, so that an output larger
+/// than memory never has to be held whole: the formats and checks of write_samples(), which
+/// are this class used once. `n` is the number of values that will be written (the .npy header
+/// announces it); finish() checks that exactly that many came and closes the file. A writer
+/// destroyed before finish() succeeded, or whose write failed, removes the partial file.
+class SampleWriter {
+ public:
+  /// Checks the path (extension, `dtype` against .f32/.f64) and creates the file; throws
+  /// InputError as write_samples() does.
+  SampleWriter(const std::string& path, Dtype dtype, std::size_t n);
+  ~SampleWriter();
+  SampleWriter(SampleWriter&&) noexcept;
+  SampleWriter& operator=(SampleWriter&&) noexcept;
+
+  /// Appends x[0..count); the writer's dtype must be Float32 (Error otherwise, and when more
+  /// than n values would be written or writing fails).
+  void write(const float* x, std::size_t count);
+  /// As above, for Float64.
+  void write(const double* x, std::size_t count);
+  /// Values written so far (0 after a failure).
+  std::size_t written() const;
+  /// Closes the file; Error when fewer than n values were written (and the file is removed).
+  void finish();
+
+ private:
+  struct State;
+  template <class T>
+  void append(const T* x, std::size_t count);
+  std::unique_ptr<State> state_;  // null once a write or finish() failed
+};
 
 /// The .npy version 1.0 header numpy writes for a little-endian C-order array of type `descr`
 /// ("<f8") and `shape` (numpy's text: "(7,)", "(7, 3)"): the dict padded with spaces and a final

@@ -44,6 +44,17 @@ void sample(const MixtureParams& params, std::size_t n, std::uint64_t seed, floa
 void sample(const MixtureParams& params, std::size_t n, std::uint64_t seed, double* out,
             Device device = Device::Cpu);
 
+/// Samples first .. first + n - 1 of the sequence that sample() draws for `seed`, into
+/// out[0..n): the values sample(params, first + n, seed, ...) writes from its out[first] on.
+/// A draw too large for memory can so be made piece by piece (or in parallel processes) with
+/// the same values. InputError when first + n exceeds 2^64.
+void sample_range(const MixtureParams& params, std::uint64_t first, std::size_t n,
+                  std::uint64_t seed, float* out, Device device = Device::Cpu);
+
+/// As above, writing float64 values.
+void sample_range(const MixtureParams& params, std::uint64_t first, std::size_t n,
+                  std::uint64_t seed, double* out, Device device = Device::Cpu);
+
 /// As sample(), drawing on the GPU straight into device memory: `d_out` holds n floats in
 /// memory of the current CUDA device (cudaMalloc or cudaMallocManaged). The values are those
 /// sample(..., Device::Cuda) gives for the same seed. Waits for the work already queued on the

@@ -131,6 +131,21 @@ TEST(CudaSamplerDeterminism, PrefixOfALongerDrawIsTheShorterDraw) {
   EXPECT_GE(close, 995u);
 }
 
+// sample_range on the GPU: the slices of one GPU draw, also across sample_cuda's chunks.
+TEST(CudaSamplerDeterminism, RangesAreSlicesOfOneDraw) {
+  if (!cuda_available()) GTEST_SKIP() << "no CUDA device";
+  const MixtureParams& p = kSamplerCases[0].p;
+  const std::size_t n = (std::size_t{1} << 26) + 4099;
+  const std::vector<float> whole = draw<float>(p, n, 21, Device::Cuda);
+  for (const std::size_t first : {std::size_t{0}, std::size_t{12345}, (std::size_t{1} << 26) - 7}) {
+    const std::size_t len = std::min<std::size_t>(5000, n - first);
+    std::vector<float> part(len);
+    sample_range(p, first, len, 21, part.data(), Device::Cuda);
+    EXPECT_EQ(std::memcmp(part.data(), whole.data() + first, len * sizeof(float)), 0)
+        << "first " << first;
+  }
+}
+
 TEST(CudaSamplerErrors, TooManyComponentsIsADeviceError) {
   if (!cuda_available()) GTEST_SKIP() << "no CUDA device";
   MixtureParams p;
