@@ -23,7 +23,7 @@
 // row's GB/s over the copy row's GB/s.
 //
 // Before anything is timed, every (N, K, layout) pass is checked against the CPU backend on the
-// same values; a mismatch aborts the run.
+// same values, and each backend.pass variant against the first; a mismatch aborts the run.
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -319,15 +319,39 @@ int run(const Args& a) {
                         time_us(stream, a.reps, launch, flush), pair ? 8.0 : 4.0});
       }
     }
-    // The whole Backend::pass, as the fitting loop sees it (host clock).
+    // The whole Backend::pass, as the fitting loop sees it (host clock). The first backend's
+    // statistics are the reference of the others: the same bits issued call by call, within
+    // 1e-12 relative when streamed (the double sums group the samples by chunk).
+    std::vector<PassStats> reference;
     const auto time_backend = [&](betamix::detail::Backend& backend, const char* what) {
       backend.load(d.host_exact.data(), nullptr, n);
-      for (const int k : a.ks) {
+      for (std::size_t ki = 0; ki < a.ks.size(); ++ki) {
+        const int k = a.ks[ki];
         PassConstants c;
         c.resize(1, k);
         c.set(0, params_for_k(k));
         PassStats out;
         for (int w = 0; w < kWarmup; ++w) backend.pass(c, out);
+        if (reference.size() <= ki) {
+          reference.push_back(out);
+        } else {
+          const PassStats& ref = reference[ki];
+          const double rtol = std::string(what) == "backend.pass stream" ? 1e-12 : 0.0;
+          const auto off = [&](double got, double want) {
+            return std::abs(got - want) > rtol * std::abs(want);
+          };
+          bool bad = off(out.ll[0], ref.ll[0]);
+          for (int j = 0; j < k; ++j) {
+            bad = bad || off(out.n[j], ref.n[j]) || off(out.s[j], ref.s[j]) ||
+                  off(out.t[j], ref.t[j]);
+          }
+          if (bad) {
+            throw std::runtime_error(std::string(what) + " at N = " + std::to_string(n) +
+                                     ", K = " + std::to_string(k) +
+                                     " differs from backend.pass: LL " + std::to_string(out.ll[0]) +
+                                     " vs " + std::to_string(ref.ll[0]));
+          }
+        }
         std::vector<double> us;
         for (int r = 0; r < a.reps; ++r) {
           const auto t0 = Clock::now();
