@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -41,10 +42,10 @@ class CpuBackend final : public Backend {
       log_x_ = {};
       log1m_x_ = {};
       weights_ = {};
-      const double per_sample = case_weights ? 24.0 : 16.0;
-      throw DeviceError("device cpu: " + std::to_string(n) + " samples need " +
-                        format_bytes(static_cast<std::size_t>(
-                            std::min(per_sample * static_cast<double>(n), 1e19))) +
+      const double bytes = (case_weights ? 24.0 : 16.0) * static_cast<double>(n);
+      const std::string size = bytes < 0x1p64 ? format_bytes(static_cast<std::size_t>(bytes))
+                                              : "more than " + format_bytes(SIZE_MAX);
+      throw DeviceError("device cpu: " + std::to_string(n) + " samples need " + size +
                         " of host memory (log x and log(1-x)" +
                         (case_weights ? " and the case weights" : "") +
                         " in double), but allocating it failed (the system reports " +

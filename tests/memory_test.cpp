@@ -33,22 +33,36 @@ TEST(HostMemory, SomeIsAvailable) {
   EXPECT_LT(available, std::size_t{1} << 52);  // and less than 4 PB
 }
 
-// 2^55 samples need 2^59 bytes (2^58 per log array): no allocator grants that, and the check
-// fails before the input is read, so a three-element buffer stands in for it.
+// 2^55 samples need 2^59 bytes (2^58 per log array), which no allocator grants (bad_alloc;
+// not under AddressSanitizer, which aborts on such a request), and 2^61 samples more than a
+// vector can hold (length_error). The check comes before the input is read, so a
+// three-element buffer stands in for it.
 TEST(CpuBackendMemory, ImpossibleLoadNamesTheSizes) {
   const std::vector<double> x{0.2, 0.4, 0.6}, w{1.0, 2.0, 0.5};
-  const std::size_t n = std::size_t{1} << 55;
+  struct Case {
+    std::size_t n;
+    const double* v;
+    const char* samples;
+    const char* size;
+  };
+  std::vector<Case> cases = {
+      {std::size_t{1} << 61, nullptr, "2305843009213693952 samples", "more than 18446744073.7 GB"},
+  };
+#ifndef __SANITIZE_ADDRESS__
+  cases.push_back({std::size_t{1} << 55, nullptr, "36028797018963968 samples", "576460752.3 GB"});
+  cases.push_back({std::size_t{1} << 55, w.data(), "36028797018963968 samples", "864691128.5 GB"});
+#endif
   auto cpu = detail::make_cpu_backend(1);
-  for (const double* v : {static_cast<const double*>(nullptr), w.data()}) {
+  for (const Case& c : cases) {
     try {
-      cpu->load(x.data(), v, n);
-      ADD_FAILURE() << "expected a DeviceError";
+      cpu->load(x.data(), c.v, c.n);
+      ADD_FAILURE() << "expected a DeviceError for n = " << c.n;
     } catch (const DeviceError& e) {
       const std::string what = e.what();
-      EXPECT_TRUE(contains(what, "device cpu: 36028797018963968 samples need ")) << what;
-      EXPECT_TRUE(contains(what, v ? "864691128.5 GB" : "576460752.3 GB")) << what;
-      EXPECT_TRUE(contains(what, v ? "(log x and log(1-x) and the case weights in double)"
-                                   : "(log x and log(1-x) in double)"))
+      EXPECT_TRUE(contains(what, std::string("device cpu: ") + c.samples + " need " + c.size))
+          << what;
+      EXPECT_TRUE(contains(what, c.v ? "(log x and log(1-x) and the case weights in double)"
+                                     : "(log x and log(1-x) in double)"))
           << what;
       EXPECT_TRUE(contains(what, "but allocating it failed (the system reports ")) << what;
       EXPECT_TRUE(contains(what, " available)")) << what;
