@@ -15,15 +15,21 @@
 //                   them to the device in chunks in every pass (CudaDataOptions, backend.hpp);
 //   h2d copy        cudaMemcpyAsync page-locked host to device of --copy-mb MB, bytes counted
 //                   once: the floor of the streamed pass;
+//   pass ... warm   launch_pass over the data of the Adam rows in the layout their fit uses,
+//                   L2 not flushed: the kernels as the fitting loop runs them;
 //   adam iteration  one whole Adam iteration of betamix::fit on the GPU, (T(M) - T(0)) / M,
-//                   T(M) the wall time of fit() with tolerance 0 and max_iterations M;
+//                   T(M) the median wall time of fit() with tolerance 0 and max_iterations M,
+//                   on --fit-data (the file the PyTorch baseline reads) or sampled data;
 //   sample f32/f64  launch_sample into a device buffer: samples/s, and GB/s of output written.
 // Kernel rows are timed with CUDA events, the median of --reps after a warm-up, each repetition
 // after a write of twice the L2 size so that no data are served from L2. "frac.copy" is the
 // row's GB/s over the copy row's GB/s.
 //
 // Before anything is timed, every (N, K, layout) pass is checked against the CPU backend on the
-// same values, and each backend.pass variant against the first; a mismatch aborts the run.
+// same values, and each backend.pass variant against the first; a mismatch is printed and
+// recorded (the row's "valid" is false in the JSON) and makes the exit status 1, but the
+// remaining rows are still measured. Each row is printed, and the JSON rewritten, as soon as it
+// is measured, so an error later in the run (also written into the JSON) keeps the rows before.
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -72,8 +78,9 @@ struct Args {
   int reps = 51;
   double copy_mb = 1024.0;
   std::string fit_size = "1e7";
-  int iters = 100;
-  int fit_reps = 3;
+  std::string fit_data;
+  int iters = 1000;
+  int fit_reps = 5;
   std::string sample_size = "1e8";
   std::string json_path;
   bool quick = false;
@@ -105,6 +112,83 @@ struct Row {
   int k = 0;
   double us = 0.0;
   double bytes_per_sample = 0.0;
+  bool valid = true;  // the row's results matched their reference (see validate)
+};
+
+// The table: rows printed as they come, the JSON file rewritten after each, failures counted.
+class Report {
+ public:
+  Report(std::string json_path, int reps) : json_path_(std::move(json_path)), reps_(reps) {}
+
+  void set_device(std::string device, int sms) {
+    device_ = std::move(device);
+    sms_ = sms;
+    std::printf("%-20s %-7s %-28s %11s %3s %12s %12s %9s %9s\n", "what", "backend", "device", "N",
+                "K", "us/op", "samples/s", "GB/s", "frac.copy");
+  }
+
+  // The copy row sets the bandwidth of frac.copy: it comes first.
+  void add(const Row& r, double gb_per_s_override = 0.0) {
+    const double gbs =
+        gb_per_s_override > 0.0 ? gb_per_s_override : r.bytes_per_sample * r.n / (r.us * 1e3);
+    if (r.what == "copy") copy_gbs_ = gbs;
+    const double samples_per_s = r.k == 0 ? 0.0 : r.n / (r.us * 1e-6);  // copies: bytes
+    const double frac = copy_gbs_ > 0.0 ? gbs / copy_gbs_ : 0.0;
+    std::printf("%-20s %-7s %-28s %11zu %3d %12.2f %12.3e %9.1f %9.3f%s\n", r.what.c_str(), "cuda",
+                device_.substr(0, 28).c_str(), r.n, r.k, r.us, samples_per_s, gbs, frac,
+                r.valid ? "" : "  INVALID");
+    std::fflush(stdout);
+    rows_.push_back({{"what", r.what},
+                     {"backend", "cuda"},
+                     {"device", device_},
+                     {"n", r.n},
+                     {"k", r.k},
+                     {"us_per_op", r.us},
+                     {"samples_per_s", samples_per_s},
+                     {"bytes_per_sample", r.bytes_per_sample},
+                     {"gb_per_s", gbs},
+                     {"fraction_of_copy", frac},
+                     {"valid", r.valid}});
+    write();
+  }
+
+  // A failed check: printed at once, kept in the JSON, and the exit status becomes 1.
+  void fail(const std::string& what) {
+    std::printf("# FAILED: %s\n", what.c_str());
+    std::fflush(stdout);
+    failures_.push_back(what);
+    write();
+  }
+
+  double copy_gbs() const { return copy_gbs_; }
+  bool ok() const { return failures_.empty() && error_.empty(); }
+
+  // An error that ends the run: the rows so far stay in the JSON beside it.
+  void abort(const std::string& error) {
+    error_ = error;
+    write();
+  }
+
+ private:
+  void write() const {
+    if (json_path_.empty()) return;
+    std::ofstream out(json_path_);
+    json j{{"date", now_utc()},          {"device", device_}, {"sms", sms_},
+           {"copy_gb_per_s", copy_gbs_}, {"reps", reps_},     {"rows", rows_},
+           {"failures", failures_}};
+    if (!error_.empty()) j["error"] = error_;
+    out << j.dump(2) << "\n";
+    if (!out) std::fprintf(stderr, "bench_gpu: cannot write %s\n", json_path_.c_str());
+  }
+
+  std::string json_path_;
+  int reps_ = 0;
+  std::string device_;
+  int sms_ = 0;
+  double copy_gbs_ = 0.0;
+  json rows_ = json::array();
+  std::vector<std::string> failures_;
+  std::string error_;
 };
 
 // Device-resident data of the pass rows: float32 x and the float32 log pair, padded to whole
@@ -182,24 +266,26 @@ PassBuffers pass_buffers(const PassConstants& c, std::size_t n, cudaStream_t str
 
 // GPU totals against the CPU backend on the same values: |gpu - cpu| <= 1e-5 |cpu| + 1e-6 n.
 // The GPU evaluates each sample in float32 (~1e-7 relative, up to ~1e-6 nats per sample for
-// LL, whose terms cancel); tests/cuda/cuda_pass_test.cu checks far tighter bounds.
-void validate(const std::vector<double>& totals, const std::vector<float>& rounded,
-              const std::vector<double>& x, std::size_t n, const PassConstants& c,
-              const char* what) {
+// LL, whose terms cancel); tests/cuda/cuda_pass_test.cu checks far tighter bounds. Returns
+// the first statistic outside the bound, or "" when all are inside.
+std::string validate(const std::vector<double>& totals, const std::vector<float>& rounded,
+                     const std::vector<double>& x, std::size_t n, const PassConstants& c,
+                     const char* what) {
   auto cpu = betamix::detail::make_cpu_backend(0);
   cpu->load(x.data(), nullptr, n);
   PassStats ref, got;
   cpu->pass(c, ref);
   got.assign_float_pass(c, rounded.data(), totals.data());  // base 2 back to natural logs
   const int k = c.k;
+  std::string failure;
   auto check = [&](const char* name, int j, double got, double want) {
     const double tol = 1e-5 * std::abs(want) + 1e-6 * static_cast<double>(n);
-    if (!(std::abs(got - want) <= tol)) {
+    if (failure.empty() && !(std::abs(got - want) <= tol)) {
       char buf[256];
       std::snprintf(buf, sizeof buf,
-                    "validation failed (%s, N = %zu, K = %d): %s[%d] gpu %.17g cpu %.17g", what, n,
+                    "validation of pass %s at N = %zu, K = %d: %s[%d] gpu %.17g cpu %.17g", what, n,
                     k, name, j, got, want);
-      throw std::runtime_error(buf);
+      failure = buf;
     }
   };
   for (int j = 0; j < k; ++j) {
@@ -208,10 +294,13 @@ void validate(const std::vector<double>& totals, const std::vector<float>& round
     check("T", j, got.t[j], ref.t[j]);
   }
   check("LL", 0, got.ll[0], ref.ll[0]);
+  return failure;
 }
 
-double time_adam_iteration(const std::vector<double>& x, std::size_t n, int k, int iters,
-                           int reps) {
+// One whole Adam iteration of fit() on the GPU: (T(M) - T(0)) / M, medians of `reps` fits of
+// each length. A fit that stops before M iterations (a collapsed component) is timed over the
+// iterations it ran; fewer than 10 are an error.
+double time_adam_iteration(const std::vector<double>& x, int k, int iters, int reps) {
   betamix::FitOptions o;
   o.k = k;
   o.method = betamix::Method::Adam;
@@ -219,14 +308,22 @@ double time_adam_iteration(const std::vector<double>& x, std::size_t n, int k, i
   o.tolerance = 0.0;
   o.standard_errors = false;  // an extra pass, the same in T(M) and T(0)
   o.start = params_for_k(k);
+  int ran = iters;
   auto run = [&](int m) {
     o.max_iterations = m;
     const auto t0 = Clock::now();
-    const betamix::FitResult r = betamix::fit(x.data(), n, o);
+    const betamix::FitResult r = betamix::fit(x.data(), x.size(), o);
     const double us = std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
-    if (r.iterations != m || r.status != betamix::FitStatus::MaxIterations) {
-      throw std::runtime_error("fit stopped after " + std::to_string(r.iterations) + " of " +
-                               std::to_string(m) + " iterations: " + r.status_detail);
+    if (m > 0) {
+      if (r.iterations < 10) {
+        throw std::runtime_error("the timed fit at K = " + std::to_string(k) + " stopped after " +
+                                 std::to_string(r.iterations) + " iterations: " + r.status_detail);
+      }
+      if (r.iterations != m) {
+        std::printf("# adam iteration K = %d: the fit stopped after %d of %d iterations (%s)\n", k,
+                    r.iterations, m, r.status_detail.c_str());
+      }
+      ran = r.iterations;
     }
     return us;
   };
@@ -236,10 +333,25 @@ double time_adam_iteration(const std::vector<double>& x, std::size_t n, int k, i
     t0s.push_back(run(0));
     tms.push_back(run(iters));
   }
-  return (median(tms) - median(t0s)) / iters;
+  return (median(tms) - median(t0s)) / ran;
 }
 
-int run(const Args& a) {
+// A raw little-endian float64 file (what `betamix sample -o data.f64` writes).
+std::vector<double> read_f64(const std::string& path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) throw std::runtime_error("--fit-data: cannot open " + path);
+  const std::streamoff bytes = in.tellg();
+  if (bytes <= 0 || bytes % 8 != 0) {
+    throw std::runtime_error("--fit-data: " + path + " is not a non-empty raw float64 file");
+  }
+  std::vector<double> x(static_cast<std::size_t>(bytes) / 8);
+  in.seekg(0);
+  in.read(reinterpret_cast<char*>(x.data()), bytes);
+  if (!in) throw std::runtime_error("--fit-data: cannot read " + path);
+  return x;
+}
+
+void run(const Args& a, Report& report) {
   if (!betamix::cuda_available()) throw std::runtime_error("no CUDA device is visible");
   const std::string device = betamix::detail::current_device_name();
   const int sms = betamix::detail::current_device_sm_count();
@@ -256,13 +368,14 @@ int run(const Args& a) {
 
   std::printf("# bench_gpu  %s  %s (%d SMs, L2 %.0f MB)\n", now_utc().c_str(), device.c_str(), sms,
               l2_bytes / 1e6);
-  std::printf("# kernel rows: CUDA events, median of %d after %d warm-up, L2 flushed before each\n",
-              a.reps, kWarmup);
-  std::vector<Row> rows;
+  std::printf(
+      "# kernel rows: CUDA events, median of %d after %d warm-up, L2 flushed before each"
+      " unless the row says warm\n",
+      a.reps, kWarmup);
+  report.set_device(device, sms);
 
-  // The floor: a device-to-device copy.
+  // The floor: a device-to-device copy, bytes read + written counted.
   const std::size_t copy_bytes = static_cast<std::size_t>(a.copy_mb * 1e6);
-  double copy_gbs = 0.0;
   {
     DeviceBuffer<unsigned char> src(copy_bytes), dst(copy_bytes);
     BETAMIX_CUDA_CHECK(cudaMemsetAsync(src.data(), 1, copy_bytes, stream));
@@ -273,8 +386,7 @@ int run(const Args& a) {
                                              cudaMemcpyDeviceToDevice, stream));
         },
         no_flush);
-    copy_gbs = 2.0 * copy_bytes / (us * 1e3);
-    rows.push_back({"copy", copy_bytes, 0, us, 0.0});
+    report.add({"copy", copy_bytes, 0, us, 0.0}, 2.0 * copy_bytes / (us * 1e3));
   }
   // The floor of streamed data: page-locked host memory to the device (bytes counted once).
   {
@@ -288,7 +400,7 @@ int run(const Args& a) {
               cudaMemcpyAsync(dst.data(), src.data(), copy_bytes, cudaMemcpyHostToDevice, stream));
         },
         no_flush);
-    rows.push_back({"h2d copy", copy_bytes, 0, us, 1.0});
+    report.add({"h2d copy", copy_bytes, 0, us, 1.0});
   }
 
   // The pass, validated first.
@@ -314,9 +426,13 @@ int run(const Args& a) {
                                            totals.size() * sizeof(double), cudaMemcpyDeviceToHost,
                                            stream));
         BETAMIX_CUDA_CHECK(cudaStreamSynchronize(stream));
-        validate(totals, b.rounded, pair ? d.host : d.host_exact, n, c, pair ? "log pair" : "x");
-        rows.push_back({pair ? "pass logpair" : "pass x", n, k,
-                        time_us(stream, a.reps, launch, flush), pair ? 8.0 : 4.0});
+        const std::string failure = validate(totals, b.rounded, pair ? d.host : d.host_exact, n, c,
+                                             pair ? "log pair" : "x");
+        if (!failure.empty()) report.fail(failure);
+        Row row{pair ? "pass logpair" : "pass x", n, k, time_us(stream, a.reps, launch, flush),
+                pair ? 8.0 : 4.0};
+        row.valid = failure.empty();
+        report.add(row);
       }
     }
     // The whole Backend::pass, as the fitting loop sees it (host clock). The first backend's
@@ -332,13 +448,14 @@ int run(const Args& a) {
         c.set(0, params_for_k(k));
         PassStats out;
         for (int w = 0; w < kWarmup; ++w) backend.pass(c, out);
+        bool valid = true;
         if (reference.size() <= ki) {
           reference.push_back(out);
         } else {
           const PassStats& ref = reference[ki];
           const double rtol = std::string(what) == "backend.pass stream" ? 1e-12 : 0.0;
           const auto off = [&](double got, double want) {
-            return std::abs(got - want) > rtol * std::abs(want);
+            return !(std::abs(got - want) <= rtol * std::abs(want));
           };
           bool bad = off(out.ll[0], ref.ll[0]);
           for (int j = 0; j < k; ++j) {
@@ -346,10 +463,12 @@ int run(const Args& a) {
                   off(out.t[j], ref.t[j]);
           }
           if (bad) {
-            throw std::runtime_error(std::string(what) + " at N = " + std::to_string(n) +
-                                     ", K = " + std::to_string(k) +
-                                     " differs from backend.pass: LL " + std::to_string(out.ll[0]) +
-                                     " vs " + std::to_string(ref.ll[0]));
+            char buf[256];
+            std::snprintf(buf, sizeof buf,
+                          "%s at N = %zu, K = %d differs from backend.pass: LL %.17g vs %.17g",
+                          what, n, k, out.ll[0], ref.ll[0]);
+            report.fail(buf);
+            valid = false;
           }
         }
         std::vector<double> us;
@@ -358,7 +477,9 @@ int run(const Args& a) {
           backend.pass(c, out);
           us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
         }
-        rows.push_back({what, n, k, median(us), 4.0});
+        Row row{what, n, k, median(us), 4.0};
+        row.valid = valid;
+        report.add(row);
       }
     };
     // Replayed as a CUDA graph (the default), and issued call by call (BETAMIX_CUDA_GRAPHS=0).
@@ -382,85 +503,73 @@ int run(const Args& a) {
     }
   }
 
-  // Whole Adam iterations.
+  // Whole Adam iterations, and beside them the kernels alone on the same data, in the layout
+  // that fit() chooses for them (kernels/data_layout.cuh), L2 as the loop leaves it.
   {
-    const std::size_t n = parse_size(a.fit_size);
-    const Data d = make_data(n, stream);
+    std::vector<double> x;
+    if (!a.fit_data.empty()) {
+      x = read_f64(a.fit_data);
+    } else {
+      x = make_data(parse_size(a.fit_size), stream).host_exact;
+    }
+    const std::size_t n = x.size();
+    const bool pair =
+        betamix::detail::choose_data_layout(x.data(), n) == betamix::detail::DataLayout::LogPair;
+    std::printf("# adam rows: %zu samples from %s, stored on the GPU as %s\n", n,
+                a.fit_data.empty() ? "the sampler" : a.fit_data.c_str(),
+                pair ? "float32 (log x, log(1-x))" : "float32 x");
+    const std::size_t padded = (n + 3) / 4 * 4;
+    DeviceBuffer<float> d_a(padded), d_b(pair ? padded : 0);
+    BETAMIX_CUDA_CHECK(cudaMemsetAsync(d_a.data(), 0, d_a.bytes(), stream));
+    if (pair) BETAMIX_CUDA_CHECK(cudaMemsetAsync(d_b.data(), 0, d_b.bytes(), stream));
+    {
+      DeviceBuffer<double> d_x(n);
+      BETAMIX_CUDA_CHECK(cudaMemcpyAsync(d_x.data(), x.data(), n * sizeof(double),
+                                         cudaMemcpyHostToDevice, stream));
+      if (pair) {
+        betamix::detail::launch_to_log_pair(n, d_x.data(), d_a.data(), d_b.data(), stream);
+      } else {
+        betamix::detail::launch_to_float(n, d_x.data(), d_a.data(), stream);
+      }
+      BETAMIX_CUDA_CHECK(cudaStreamSynchronize(stream));
+    }
     for (const int k : a.ks) {
-      rows.push_back({"adam iteration", n, k,
-                      time_adam_iteration(d.host_exact, n, k, a.iters, a.fit_reps), 4.0});
+      PassConstants c;
+      c.resize(1, k);
+      c.set(0, params_for_k(k));
+      PassBuffers b = pass_buffers(c, n, stream);
+      const double kernels_us = time_us(
+          stream, a.reps,
+          [&] {
+            betamix::detail::launch_pass(n, 1, k, b.grid, d_a.data(), pair ? d_b.data() : nullptr,
+                                         nullptr, b.constants.data(), b.partials.data(),
+                                         b.totals.data(), stream);
+          },
+          no_flush);
+      const double bytes = pair ? 8.0 : 4.0;
+      report.add({pair ? "pass logpair warm" : "pass x warm", n, k, kernels_us, bytes});
+      report.add({"adam iteration", n, k, time_adam_iteration(x, k, a.iters, a.fit_reps), bytes});
     }
   }
 
-  // The sampler, into device memory.
-  {
-    const std::size_t n = parse_size(a.sample_size);
-    const MixtureParams p = params_for_k(2);
-    const std::vector<float> tf = betamix::detail::make_sample_tables<float>(p);
-    const std::vector<double> td = betamix::detail::make_sample_tables<double>(p);
-    DeviceBuffer<float> d_tf(tf.size());
-    DeviceBuffer<double> d_td(td.size());
-    BETAMIX_CUDA_CHECK(cudaMemcpyAsync(d_tf.data(), tf.data(), tf.size() * sizeof(float),
+  // The sampler, into device memory, in each output precision.
+  const std::size_t n_sample = parse_size(a.sample_size);
+  const auto time_sampler = [&](auto zero, const char* what) {
+    using Real = decltype(zero);
+    const std::vector<Real> tables = betamix::detail::make_sample_tables<Real>(params_for_k(2));
+    DeviceBuffer<Real> d_tables(tables.size()), out(n_sample);
+    BETAMIX_CUDA_CHECK(cudaMemcpyAsync(d_tables.data(), tables.data(), tables.size() * sizeof(Real),
                                        cudaMemcpyHostToDevice, stream));
-    BETAMIX_CUDA_CHECK(cudaMemcpyAsync(d_td.data(), td.data(), td.size() * sizeof(double),
-                                       cudaMemcpyHostToDevice, stream));
-    {
-      DeviceBuffer<float> out(n);
-      rows.push_back({"sample f32", n, 2,
-                      time_us(
-                          stream, a.reps,
-                          [&] {
-                            betamix::detail::launch_sample<float>(n, 2, kDataSeed, 0, d_tf.data(),
-                                                                  out.data(), stream);
-                          },
-                          flush),
-                      4.0});
-    }
-    {
-      DeviceBuffer<double> out(n);
-      rows.push_back({"sample f64", n, 2,
-                      time_us(
-                          stream, a.reps,
-                          [&] {
-                            betamix::detail::launch_sample<double>(n, 2, kDataSeed, 0, d_td.data(),
-                                                                   out.data(), stream);
-                          },
-                          flush),
-                      8.0});
-    }
-  }
-
-  std::printf("%-20s %-7s %-28s %11s %3s %12s %12s %9s %9s\n", "what", "backend", "device", "N",
-              "K", "us/op", "samples/s", "GB/s", "frac.copy");
-  json out_rows = json::array();
-  for (const Row& r : rows) {
-    const bool is_copy = r.what == "copy";
-    const double gbs = is_copy ? copy_gbs : r.bytes_per_sample * r.n / (r.us * 1e3);
-    const double samples_per_s = r.k == 0 ? 0.0 : r.n / (r.us * 1e-6);  // copies: bytes
-    std::printf("%-20s %-7s %-28s %11zu %3d %12.2f %12.3e %9.1f %9.3f\n", r.what.c_str(), "cuda",
-                device.substr(0, 28).c_str(), r.n, r.k, r.us, samples_per_s, gbs, gbs / copy_gbs);
-    out_rows.push_back({{"what", r.what},
-                        {"backend", "cuda"},
-                        {"device", device},
-                        {"n", r.n},
-                        {"k", r.k},
-                        {"us_per_op", r.us},
-                        {"samples_per_s", samples_per_s},
-                        {"bytes_per_sample", r.bytes_per_sample},
-                        {"gb_per_s", gbs},
-                        {"fraction_of_copy", gbs / copy_gbs}});
-  }
+    const auto launch = [&] {
+      betamix::detail::launch_sample<Real>(n_sample, 2, kDataSeed, 0, d_tables.data(), out.data(),
+                                           stream);
+    };
+    report.add({what, n_sample, 2, time_us(stream, a.reps, launch, flush), double(sizeof(Real))});
+  };
+  time_sampler(0.0f, "sample f32");
+  time_sampler(0.0, "sample f64");
   std::printf("# copy: %.0f MB device to device, read + write bytes counted: %.1f GB/s\n",
-              copy_bytes / 1e6, copy_gbs);
-  if (!a.json_path.empty()) {
-    std::ofstream out(a.json_path);
-    out << json{{"date", now_utc()},         {"device", device}, {"sms", sms},
-                {"copy_gb_per_s", copy_gbs}, {"reps", a.reps},   {"rows", out_rows}}
-               .dump(2)
-        << "\n";
-    if (!out) throw std::runtime_error("cannot write " + a.json_path);
-  }
-  return 0;
+              copy_bytes / 1e6, report.copy_gbs());
 }
 
 }  // namespace
@@ -484,7 +593,11 @@ int main(int argc, char** argv) {
   app.add_option("--copy-mb", a.copy_mb, "size of the device-to-device copy in MB")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  app.add_option("--fit-size", a.fit_size, "N of the Adam-iteration rows")->capture_default_str();
+  app.add_option("--fit-size", a.fit_size, "N of the Adam-iteration rows (sampled data)")
+      ->capture_default_str();
+  app.add_option("--fit-data", a.fit_data,
+                 "raw float64 file (betamix sample -o FILE.f64) for the Adam-iteration rows in "
+                 "place of --fit-size sampled values: the data the PyTorch baseline reads");
   app.add_option("--iters", a.iters, "Adam iterations M of the timed fits")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
@@ -494,18 +607,22 @@ int main(int argc, char** argv) {
   app.add_option("--sample-size", a.sample_size, "N of the sampler rows")->capture_default_str();
   app.add_option("--json", a.json_path, "also write the rows as JSON to this file");
   app.add_flag("--quick", a.quick,
-               "smaller defaults: N = 1e6, 1e7, 11 repetitions, 20 Adam iterations, 1e7 samples");
+               "smaller defaults: N = 1e6, 1e7, 11 repetitions, 200 Adam iterations, 1e7 samples");
   CLI11_PARSE(app, argc, argv);
   if (a.quick) {
     if (!app.count("--sizes")) a.sizes = {"1e6", "1e7"};
     if (!app.count("--reps")) a.reps = 11;
-    if (!app.count("--iters")) a.iters = 20;
+    if (!app.count("--iters")) a.iters = 200;
     if (!app.count("--sample-size")) a.sample_size = "1e7";
   }
+  Report report(a.json_path, a.reps);
   try {
-    return run(a);
+    run(a, report);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bench_gpu: error: %s\n", e.what());
+    report.abort(e.what());
     return 1;
   }
+  if (!report.ok()) std::fprintf(stderr, "bench_gpu: some results failed their check (above)\n");
+  return report.ok() ? 0 : 1;
 }

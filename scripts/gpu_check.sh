@@ -2,8 +2,9 @@
 # Every check that needs a GPU, in one run: for a machine with an NVIDIA GPU, nvcc, CMake and
 # PyTorch but none of Debian's -dev packages (bring .third_party/ from
 # scripts/gather_third_party.sh). Builds this tree for the GPU's architecture (90: H100, H200;
-# BETAMIX_CUDA_ARCH overrides), runs the whole suite (where a GPU is visible only
-# SamplerOnDevice.WithoutAGpuIsADeviceError skips; the report lists what skipped), the GPU
+# BETAMIX_CUDA_ARCH overrides), runs the whole suite (where a GPU is visible, the two tests of
+# the no-GPU paths skip, SamplerOnDevice.WithoutAGpuIsADeviceError and
+# CliTest.CudaRequestWithoutDevice; the report lists what skipped), the GPU
 # benchmark, the PyTorch baseline on the same device at the same N and iteration count, two
 # crosschecks (data on the GPU, and streamed from host memory), and the summary against the
 # speed goals. Into $OUT (default gpu-out/) go five files: build.log, ctest.log,
@@ -31,10 +32,24 @@ arch=${BETAMIX_CUDA_ARCH:-90}
 report="$out/report.txt"
 step() { echo "== $* ($(date -u +%H:%M:%S))" | tee -a "$report"; }
 
+if [ ! -f .third_party/googletest/CMakeLists.txt ] || [ ! -d .third_party/boost ]; then
+  echo "gpu_check: .third_party/ is missing or incomplete: run scripts/gather_third_party.sh" \
+    "<a configured build folder> here and carry .third_party" >&2
+  exit 1
+fi
+# CMake finds nvcc on PATH or through CUDACXX.
+if ! command -v nvcc >/dev/null && [ -z "${CUDACXX:-}" ] && [ -x /usr/local/cuda/bin/nvcc ]; then
+  export CUDACXX=/usr/local/cuda/bin/nvcc
+fi
+step tools
+{ "${CUDACXX:-nvcc}" --version | tail -2; c++ --version | head -1; cmake --version | head -1
+  python3 -c 'import torch; print("torch", torch.__version__)'; } 2>&1 | tee -a "$report"
+
 step "configure for sm_$arch"
+# Every test is stopped after 150 s (BETAMIX_TEST_TIMEOUT), the suite after 330 s.
 cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES="$arch" \
-  -DBETAMIX_CUDA=ON -DBETAMIX_THIRD_PARTY_DIR="$PWD/.third_party" >"$out/build.log" 2>&1 ||
-  { tail -40 "$out/build.log"; exit 1; }
+  -DBETAMIX_CUDA=ON -DBETAMIX_THIRD_PARTY_DIR="$PWD/.third_party" -DBETAMIX_TEST_TIMEOUT=150 \
+  >"$out/build.log" 2>&1 || { tail -40 "$out/build.log"; exit 1; }
 step build
 cmake --build build-gpu -j"$(nproc)" >>"$out/build.log" 2>&1 ||
   { grep -E "error" -A3 "$out/build.log" | head -60; exit 1; }
@@ -44,22 +59,26 @@ nvidia-smi --query-gpu=name,memory.total,clocks.max.sm,clocks.max.mem --format=c
 tests=0
 if [ "$stage" != bench ]; then
   step tests
-  # A test that hangs (a kernel that never ends) is cut off after 3 minutes, so that the
-  # figures below still come.
-  (cd build-gpu && ctest --output-on-failure -j8 --timeout 180) >"$out/ctest.log" 2>&1
+  # A test that hangs (a kernel that never ends) is cut off, so that the figures below still
+  # come: each test after 150 s, the whole suite after 330 s.
+  (cd build-gpu && timeout -k 10 330 ctest --output-on-failure -j8) >"$out/ctest.log" 2>&1
   tests=$?
   { grep -E "tests passed|tests failed|\((Failed|Timeout|SEGFAULT)\)" "$out/ctest.log"
     echo "skipped:"
     sed -n '/The following tests did not run/,/^$/p' "$out/ctest.log"; } | tee -a "$report"
 fi
 [ "$stage" = tests ] && exit $tests
-step bench_gpu
-timeout 300 build-gpu/bench/bench_gpu $quick --json "$out/bench_gpu.json" 2>&1 | tee -a "$report"
-step "PyTorch on the GPU, N = 1e7, K = 2, 100 iterations"
+# The data of the Adam rows of bench_gpu and of the PyTorch baseline: one file.
 data=/tmp/betamix_demo_1e7.f64
 build-gpu/betamix sample --weights 0.5,0.5 --alpha 10,1.5 --beta 1.5,10 -n 10000000 \
   --seed 12345 -q -o "$data"
-timeout 180 python3 bench/torch_baseline.py --data "$data" --k 2 --device cuda --iters 100 \
+step bench_gpu
+timeout 300 build-gpu/bench/bench_gpu $quick --fit-data "$data" --json "$out/bench_gpu.json" \
+  2>&1 | tee -a "$report"
+iters=1000  # bench_gpu's Adam iterations per timed fit (--iters; 200 with --quick)
+[ -n "$quick" ] && iters=200
+step "PyTorch on the GPU, N = 1e7, K = 2, $iters iterations"
+timeout 180 python3 bench/torch_baseline.py --data "$data" --k 2 --device cuda --iters "$iters" \
   --warmup 3 --json "$out/torch_cuda.json" 2>&1 | tee -a "$report"
 step crosscheck
 timeout 120 build-gpu/betamix crosscheck "$data" -k 2 2>&1 | tee -a "$report"
