@@ -1,7 +1,8 @@
 // The GPU sampler (DESIGN.md, "Sampling"): sample i is
 //
 //   math::sample_mixture<Real>(cum_w, alpha, beta, k, stream_i),
-//   stream_i = cuRAND Philox4x32-10, curand_init(seed, subsequence = i, offset = 0)
+//   stream_i = cuRAND Philox4x32-10, the words of curand_init(seed, subsequence = i,
+//              offset = 0) and curand(), each block computed when first read
 //
 // which draws the same 32-bit words as the CPU's math::PhiloxStream(seed, i), so CPU and GPU
 // samples of one seed agree up to the rounding of device vs host math. Launch shape:
@@ -25,10 +26,36 @@ namespace {
 
 constexpr int kSampleBlock = 256;
 
-// The word stream math::sample_mixture reads, over cuRAND's Philox state.
-struct CurandPhiloxStream {
-  curandStatePhilox4_32_10_t state;
-  __device__ std::uint32_t next() { return curand(&state); }
+// The word stream math::sample_mixture reads: cuRAND's Philox4x32-10 block function over the
+// counter and key of curand_init(seed, subsequence = index, offset = 0) (counter
+// (0, 0, index_lo, index_hi), key (seed_lo, seed_hi), the first word counter.x of block 0), so
+// the words are those of curand() on that state. Blocks are computed when their first word is
+// read: curand_init computes two blocks and curand() the next one ahead, where a float sample
+// reads about two blocks' worth of words in all.
+class CurandPhiloxStream {
+ public:
+  __device__ CurandPhiloxStream(std::uint64_t seed, std::uint64_t index)
+      : ctr_(make_uint4(0, 0, static_cast<unsigned>(index), static_cast<unsigned>(index >> 32))),
+        key_(make_uint2(static_cast<unsigned>(seed), static_cast<unsigned>(seed >> 32))) {}
+
+  __device__ std::uint32_t next() {
+    if (left_ == 0) {
+      out_ = curand_Philox4x32_10(ctr_, key_);
+      if (++ctr_.x == 0) ++ctr_.y;  // never carries before 2^32 blocks
+      left_ = 4;
+    }
+    // Take x and shift the rest down: constant register indices, no local memory.
+    const std::uint32_t w = out_.x;
+    out_ = make_uint4(out_.y, out_.z, out_.w, 0);
+    --left_;
+    return w;
+  }
+
+ private:
+  uint4 ctr_;
+  uint2 key_;
+  uint4 out_ = make_uint4(0, 0, 0, 0);
+  int left_ = 0;
 };
 
 template <class Real>
@@ -42,8 +69,7 @@ __global__ void __launch_bounds__(kSampleBlock)
   const std::size_t stride = static_cast<std::size_t>(gridDim.x) * kSampleBlock;
   for (std::size_t i = static_cast<std::size_t>(blockIdx.x) * kSampleBlock + threadIdx.x; i < n;
        i += stride) {
-    CurandPhiloxStream rng;
-    curand_init(seed, first_index + i, 0, &rng.state);
+    CurandPhiloxStream rng(seed, first_index + i);
     out[i] = math::sample_mixture<Real>(s_tables, s_tables + k, s_tables + 2 * k, k, rng);
   }
 }

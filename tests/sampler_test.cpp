@@ -26,23 +26,11 @@ namespace betamix {
 namespace {
 
 using Case = test::SamplerCase;
+using test::check_open_interval;
 using test::kSamplerCases;
 constexpr std::size_t kN = test::kSamplerN;
 
 class SamplerTest : public ::testing::TestWithParam<Case> {};
-
-template <class Real>
-void check_open_interval(const std::vector<Real>& x) {
-  const char* type = sizeof(Real) == 4 ? "float" : "double";
-  std::size_t zeros = 0, ones = 0;
-  for (Real v : x) {
-    zeros += !(v > Real(0));
-    ones += !(v < Real(1));
-  }
-  const auto [lo, hi] = std::minmax_element(x.begin(), x.end());
-  EXPECT_GT(*lo, Real(0)) << type << ": " << zeros << " of " << x.size() << " values <= 0";
-  EXPECT_LT(*hi, Real(1)) << type << ": " << ones << " of " << x.size() << " values >= 1";
-}
 
 TEST_P(SamplerTest, DoubleOutputMatchesDistribution) {
   const Case& c = GetParam();
@@ -86,27 +74,13 @@ TEST(SamplerBoundaryTest, ExtremeShapesStayInside) {
   check_open_interval(xf);
 }
 
-// Shapes so small that log U / shape overflows to -inf for both gammas: the draw is the limit
-// of Beta(a, b) as a, b -> 0, 1 with probability a / (a + b) and 0 otherwise (clamped inside
-// the interval), never NaN. Here a / (a + b) = 1/4: the count of values above 1/2 in 20000
-// draws is binomial(20000, 1/4), sd 61; allow 6 sd.
-template <class Real>
-void check_vanishing_shapes(double a, double b) {
-  const MixtureParams p{{1.0}, {a}, {b}};
-  std::vector<Real> x(20000);
-  sample(p, x.size(), 11, x.data(), Device::Cpu);
-  check_open_interval(x);
-  std::size_t high = 0;
-  for (Real v : x) {
-    ASSERT_TRUE(v < Real(1e-30) || v > Real(1) - Real(1e-6)) << v;
-    high += v > Real(0.5);
-  }
-  EXPECT_NEAR(static_cast<double>(high), 5000.0, 6 * 61.2);
-}
+// Shapes in the millions and beyond keep their spread (sampler_cases.hpp).
+TEST(SamplerBoundaryTest, LargeShapesKeepTheirSpread) { test::check_large_shapes(Device::Cpu); }
 
+// Shapes so small that log U / shape overflows: 0 or 1, never NaN (sampler_cases.hpp).
 TEST(SamplerBoundaryTest, VanishingShapesGiveZeroOrOneNeverNaN) {
-  check_vanishing_shapes<float>(2e-38, 6e-38);
-  check_vanishing_shapes<double>(3e-308, 9e-308);
+  test::check_vanishing_shapes<float>(2e-38, 6e-38, Device::Cpu);
+  test::check_vanishing_shapes<double>(3e-308, 9e-308, Device::Cpu);
 }
 
 // Shapes a precision cannot hold (float: above 3.4e38, below 1.2e-38) are an InputError that

@@ -85,7 +85,9 @@ void add_sample_command(CLI::App& app, CommandList& commands) {
   auto args = std::make_shared<SampleArgs>();
   CLI::App* sub = app.add_subcommand(
       "sample",
-      "Draw samples from a Beta mixture into a file. The same seed gives the same values.\n"
+      "Draw samples from a Beta mixture into a file. The same seed gives the same values on\n"
+      "the same device (cpu by default); the GPU draws the same random streams, so its values\n"
+      "agree with the CPU's up to rounding, not bit for bit.\n"
       "Example: betamix sample --weights 0.5,0.5 --alpha 10,1.5 --beta 1.5,10 -n 1000000 -o "
       "data.npy");
   sub->add_option("--weights", args->weights,
@@ -106,7 +108,8 @@ void add_sample_command(CLI::App& app, CommandList& commands) {
       ->required();
   sub->add_option("--dtype", args->dtype, "float32 or float64 (default float64; .f32/.f64 fix it)")
       ->check(CLI::IsMember({"float32", "float64"}));
-  sub->add_option("--device", args->device, "where to draw: cpu, cuda or auto")
+  sub->add_option("--device", args->device,
+                  "where to draw: cpu, cuda or auto (the GPU when one is visible)")
       ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
       ->capture_default_str();
   sub->add_flag("-q,--quiet", args->quiet, "print nothing but errors");

@@ -26,6 +26,7 @@ namespace betamix {
 namespace {
 
 using Case = test::SamplerCase;
+using test::check_open_interval;
 using test::kSamplerCases;
 constexpr std::size_t kN = test::kSamplerN;
 
@@ -34,13 +35,6 @@ std::vector<Real> draw(const MixtureParams& p, std::size_t n, std::uint64_t seed
   std::vector<Real> x(n);
   sample(p, n, seed, x.data(), device);
   return x;
-}
-
-template <class Real>
-void check_open_interval(const std::vector<Real>& x) {
-  const auto [lo, hi] = std::minmax_element(x.begin(), x.end());
-  EXPECT_GT(*lo, Real(0)) << "smallest value";
-  EXPECT_LT(*hi, Real(1)) << "largest value";
 }
 
 // GPU and CPU values of one seed: at least 99.9% agree to `rtol` (device and host math
@@ -98,6 +92,17 @@ TEST(CudaSamplerBoundary, ExtremeShapesStayInside) {
   check_open_interval(draw<float>(p, 100003, 7, Device::Cuda));
 }
 
+TEST(CudaSamplerBoundary, LargeShapesKeepTheirSpread) {
+  if (!cuda_available()) GTEST_SKIP() << "no CUDA device";
+  test::check_large_shapes(Device::Cuda);
+}
+
+TEST(CudaSamplerBoundary, VanishingShapesGiveZeroOrOneNeverNaN) {
+  if (!cuda_available()) GTEST_SKIP() << "no CUDA device";
+  test::check_vanishing_shapes<float>(2e-38, 6e-38, Device::Cuda);
+  test::check_vanishing_shapes<double>(3e-308, 9e-308, Device::Cuda);
+}
+
 template <class Real>
 bool same_bytes(const std::vector<Real>& a, const std::vector<Real>& b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(Real)) == 0;
@@ -122,11 +127,12 @@ TEST(CudaSamplerDeterminism, PrefixOfALongerDrawIsTheShorterDraw) {
   const std::vector<float> shorter = draw<float>(p, 1001, 9, Device::Cuda);
   EXPECT_EQ(std::memcmp(longer.data(), shorter.data(), shorter.size() * sizeof(float)), 0);
   // The values just past the first chunk come from indices 2^26..: drawn on the CPU too.
-  std::vector<float> tail_cpu((std::size_t{1} << 26) + 1000);
-  detail::sample_cpu(p, tail_cpu.size(), 9, tail_cpu.data(), 0);
+  const std::size_t chunk = std::size_t{1} << 26;
+  std::vector<float> tail_cpu(1000);
+  detail::sample_cpu(p, tail_cpu.size(), 9, tail_cpu.data(), 0, chunk);
   std::size_t close = 0;
-  for (std::size_t i = std::size_t{1} << 26; i < longer.size(); ++i) {
-    close += std::abs(longer[i] - tail_cpu[i]) <= 1e-3f * tail_cpu[i];
+  for (std::size_t i = 0; i < tail_cpu.size(); ++i) {
+    close += std::abs(longer[chunk + i] - tail_cpu[i]) <= 1e-3f * tail_cpu[i];
   }
   EXPECT_GE(close, 995u);
 }
@@ -144,6 +150,11 @@ TEST(CudaSamplerDeterminism, RangesAreSlicesOfOneDraw) {
     EXPECT_EQ(std::memcmp(part.data(), whole.data() + first, len * sizeof(float)), 0)
         << "first " << first;
   }
+  // The last values of a seed's 2^64 indices can be drawn; one past them cannot.
+  std::vector<float> end(3);
+  EXPECT_NO_THROW(sample_range(p, ~std::uint64_t{0} - 1, 2, 21, end.data(), Device::Cuda));
+  check_open_interval(std::vector<float>(end.begin(), end.begin() + 2));
+  EXPECT_THROW(sample_range(p, ~std::uint64_t{0} - 1, 3, 21, end.data(), Device::Cuda), InputError);
 }
 
 TEST(CudaSamplerErrors, TooManyComponentsIsADeviceError) {

@@ -5,11 +5,12 @@
 #include <cmath>
 #include <cstddef>
 #include <ostream>
+#include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
-#include "betamix/params.hpp"
+#include "betamix/betamix.hpp"
 #include "support/reference.hpp"
 
 namespace betamix::test {
@@ -55,6 +56,77 @@ inline void check_moments(const MixtureParams& p, const std::vector<Real>& x) {
   ToleranceCheck var_check(5 * std::sqrt((mu4 - var * var) / n), 0.0);
   var_check.add("variance", sample_var, var);
   EXPECT_TRUE(var_check.result());
+}
+
+/// Every value strictly inside (0,1); NaN, too, is outside.
+template <class Real>
+inline void check_open_interval(const std::vector<Real>& x) {
+  const char* type = sizeof(Real) == 4 ? "float" : "double";
+  std::size_t low = 0, high = 0, nan = 0;
+  for (Real v : x) {
+    nan += v != v;
+    low += v <= Real(0);
+    high += v >= Real(1);
+  }
+  EXPECT_EQ(nan, 0u) << type << ": " << nan << " of " << x.size() << " values are NaN";
+  EXPECT_EQ(low, 0u) << type << ": " << low << " of " << x.size() << " values <= 0";
+  EXPECT_EQ(high, 0u) << type << ": " << high << " of " << x.size() << " values >= 1";
+}
+
+/// Shapes so small that log U / shape overflows to -inf for both gammas: the draw is the limit
+/// of Beta(a, b) as a, b -> 0, 1 with probability a / (a + b) and 0 otherwise (clamped inside
+/// the interval), never NaN. With a / (a + b) = 1/4 the count of values above 1/2 in 20000
+/// draws is binomial(20000, 1/4), sd 61; allow 6 sd.
+template <class Real>
+inline void check_vanishing_shapes(double a, double b, Device device) {
+  ASSERT_NEAR(a / (a + b), 0.25, 1e-12);
+  const MixtureParams p{{1.0}, {a}, {b}};
+  std::vector<Real> x(20000);
+  sample(p, x.size(), 11, x.data(), device);
+  check_open_interval(x);
+  std::size_t high = 0;
+  for (Real v : x) {
+    ASSERT_TRUE(v < Real(1e-30) || v > Real(1) - Real(1e-6)) << v;
+    high += v > Real(0.5);
+  }
+  EXPECT_NEAR(static_cast<double>(high), 5000.0, 6 * 61.2);
+}
+
+/// Shapes in the millions and beyond: Marsaglia-Tsang's acceptance test must not lose the
+/// spread to rounding (d - d v cancels to within d ulps when computed as written). Mean and
+/// variance of 10^6 draws from one Beta(a, b) against the exact a / (a + b) and
+/// ab / ((a + b)^2 (a + b + 1)), within 5 standard errors: sqrt(var / n), and var sqrt(2 / (n - 1))
+/// for the variance (the excess kurtosis, about 6 / (a + b), is negligible at these shapes; the
+/// raw-moment formula of check_moments cancels there). The spread of a float32 draw is still
+/// hundreds of float spacings at a = 1e8.
+template <class Real>
+inline void check_large_shape(double a, double b, Device device) {
+  SCOPED_TRACE(std::string(sizeof(Real) == 4 ? "float" : "double") + ", alpha " +
+               std::to_string(a) + ", beta " + std::to_string(b));
+  const MixtureParams p{{1.0}, {a}, {b}};
+  std::vector<Real> x(1000000);
+  sample(p, x.size(), 31, x.data(), device);
+  check_open_interval(x);
+  const double n = static_cast<double>(x.size());
+  const double mean = a / (a + b), var = a * b / ((a + b) * (a + b) * (a + b + 1));
+  double sum = 0.0, ss = 0.0;
+  for (Real v : x) sum += v;
+  const double m = sum / n;
+  for (Real v : x) ss += (v - m) * (v - m);
+  EXPECT_NEAR(m, mean, 5 * std::sqrt(var / n));
+  EXPECT_NEAR(ss / (n - 1) / var, 1.0, 5 * std::sqrt(2 / (n - 1)));
+}
+
+/// check_large_shape at a = b and b = 3a, for a up to 1e8 in float and 1e15 in double.
+inline void check_large_shapes(Device device) {
+  for (const double a : {1e6, 1e8}) {
+    check_large_shape<float>(a, a, device);
+    check_large_shape<float>(a, 3 * a, device);
+  }
+  for (const double a : {1e8, 1e13, 1e15}) {
+    check_large_shape<double>(a, a, device);
+    check_large_shape<double>(a, 3 * a, device);
+  }
 }
 
 }  // namespace betamix::test
