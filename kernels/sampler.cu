@@ -27,11 +27,11 @@ namespace {
 constexpr int kSampleBlock = 256;
 
 // The word stream math::sample_mixture reads: cuRAND's Philox4x32-10 block function over the
-// counter and key of curand_init(seed, subsequence = index, offset = 0) (counter
-// (0, 0, index_lo, index_hi), key (seed_lo, seed_hi), the first word counter.x of block 0), so
-// the words are those of curand() on that state. Blocks are computed when their first word is
-// read: curand_init computes two blocks and curand() the next one ahead, where a float sample
-// reads about two blocks' worth of words in all.
+// counter and key that curand_init(seed, subsequence = index, offset = 0) sets (counter
+// (0, 0, index_lo, index_hi), key (seed_lo, seed_hi)), the words of each block taken x, y, z, w
+// and the counter's low word then incremented, so the words are those curand() returns on that
+// state. Each block is computed when its first word is read (curand_init computes two blocks
+// and curand() one ahead; a float sample reads about two blocks' worth of words in all).
 class CurandPhiloxStream {
  public:
   __device__ CurandPhiloxStream(std::uint64_t seed, std::uint64_t index)
