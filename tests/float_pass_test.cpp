@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstddef>
 #include <limits>
+#include <string>
 #include <tuple>
 #include <vector>
 
@@ -24,7 +25,8 @@
 namespace betamix {
 namespace {
 
-constexpr int kCap = 16;  // the largest compile-time K of the kernel
+constexpr int kCap = 16;         // the largest compile-time K of the kernel
+constexpr int kRuntimeCap = 64;  // its runtime-k variant (k > 16): kPassMaxK of kernels/pass.cuh
 
 // The device data of a layout: float32 x, or float32 (log x, log1p(-x)) computed in double.
 struct FloatData {
@@ -46,9 +48,10 @@ FloatData to_device_layout(const std::vector<double>& x, bool float_x) {
   return d;
 }
 
-// pass_kernel for every start, on the host.
-detail::PassStats emulate_pass(const FloatData& d, const double* v,
-                               const detail::PassConstants& c) {
+// pass_kernel for every start, on the host: KCap = kCap for k <= 16, kRuntimeCap above.
+template <int KCap>
+detail::PassStats emulate_with_cap(const FloatData& d, const double* v,
+                                   const detail::PassConstants& c) {
   const int k = c.k;
   const std::size_t n = d.a.size(), table = static_cast<std::size_t>(c.starts) * k;
   std::vector<float> rounded(3 * table);
@@ -59,7 +62,7 @@ detail::PassStats emulate_pass(const FloatData& d, const double* v,
     const std::size_t off = static_cast<std::size_t>(r) * k;
     const math::ComponentView<float> comp{rounded.data() + off, rounded.data() + table + off,
                                           rounded.data() + 2 * table + off};
-    double acc[3 * kCap + 1] = {};
+    double acc[3 * KCap + 1] = {};
     for (std::size_t g = 0; g < (n + 3) / 4; ++g) {
       float lx[4], l1x[4], w[4];
       for (int j = 0; j < 4; ++j) {
@@ -74,9 +77,9 @@ detail::PassStats emulate_pass(const FloatData& d, const double* v,
         w[j] = valid ? (v ? static_cast<float>(v[i]) : 1.0f) : 0.0f;
       }
       if (v) {
-        math::accumulate_float_group<kCap, false>(k, lx, l1x, w, comp, acc);
+        math::accumulate_float_group<KCap, false>(k, lx, l1x, w, comp, acc);
       } else {
-        math::accumulate_float_group<kCap, true>(k, lx, l1x, w, comp, acc);
+        math::accumulate_float_group<KCap, true>(k, lx, l1x, w, comp, acc);
       }
     }
     for (std::size_t t = 0; t < width; ++t) totals[r * width + t] = acc[t];
@@ -84,6 +87,11 @@ detail::PassStats emulate_pass(const FloatData& d, const double* v,
   detail::PassStats out;
   out.assign_float_pass(c, rounded.data(), totals.data());
   return out;
+}
+
+detail::PassStats emulate_pass(const FloatData& d, const double* v,
+                               const detail::PassConstants& c) {
+  return c.k <= kCap ? emulate_with_cap<kCap>(d, v, c) : emulate_with_cap<kRuntimeCap>(d, v, c);
 }
 
 void compare(const std::vector<double>& x, const double* v, const detail::PassConstants& c,
@@ -109,6 +117,29 @@ INSTANTIATE_TEST_SUITE_P(Sizes, FloatPass,
                                                               std::size_t{100003}),
                                             ::testing::Values(1, 2, 5, 16), ::testing::Bool()),
                          [](const auto& info) { return test::case_name(info.param); });
+
+// At the GPU test's largest size, where the tolerance's relative term dominates.
+TEST(FloatPassLargeN, MatchesTheDoublePass) {
+  for (const int k : {2, 16}) {
+    for (const bool float_exact : {true, false}) {
+      SCOPED_TRACE("k = " + std::to_string(k) + (float_exact ? ", x" : ", log pair"));
+      compare(test::test_data(k, 10000000, float_exact), nullptr, test::constants_for(k, 1),
+              float_exact);
+    }
+  }
+}
+
+// The runtime-k variant's math (k = 17 to 64, as tests/cuda/cuda_pass_test.cu's
+// CudaPassLargeK), with two starts.
+TEST(FloatPassLargeK, MatchesTheDoublePass) {
+  for (const int k : {17, 40, 64}) {
+    for (const bool float_exact : {true, false}) {
+      SCOPED_TRACE("k = " + std::to_string(k) + (float_exact ? ", x" : ", log pair"));
+      compare(test::test_data(k, 100003, float_exact), nullptr, test::constants_for(k, 2),
+              float_exact);
+    }
+  }
+}
 
 TEST(FloatPassWeights, MatchTheDoublePass) {
   for (const bool float_exact : {true, false}) {
