@@ -142,7 +142,7 @@ template <class Real>
 void sample_cpu(const MixtureParams& params, std::size_t n, std::uint64_t seed, Real* out,
                 int threads, std::uint64_t first = 0);
 
-/// Most components the GPU sampler takes (its tables live in shared memory).
+/// Most components the GPU sampler takes (its component search is linear).
 inline constexpr int kCudaSampleMaxK = 2048;
 
 /// Fills the host array out[0..n) with samples first .. first + n - 1, drawn on the GPU.

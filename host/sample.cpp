@@ -23,7 +23,7 @@ void sample_cpu(const MixtureParams& params, std::size_t n, std::uint64_t seed, 
   const std::vector<Real> tables = detail::sample_tables<Real>(params);
   const Real* cum = tables.data();
   const Real* alpha = cum + k;
-  const Real* beta = alpha + k;
+  const Real* beta = alpha + math::kGammaConstants * k;
   const int nt = threads > 0 ? threads : omp_get_max_threads();
 #pragma omp parallel for num_threads(nt) schedule(static)
   for (std::size_t i = 0; i < n; ++i) {

@@ -1,7 +1,9 @@
 #pragma once
 /// \file
-/// The component tables both samplers draw from (host code): cumulative weights and shapes in
-/// the working precision Real, laid out [cum_w | alpha | beta], each k long.
+/// The component tables both samplers draw from (host code), in the working precision Real:
+/// [cum_w (k) | alpha's gamma constants (4k) | beta's gamma constants (4k)], the constants of
+/// math::log_gamma_variate (betamix/math/beta_sampler.hpp) computed once per component, in
+/// double and then rounded, instead of per draw.
 
 #include <cmath>
 #include <limits>
@@ -9,10 +11,25 @@
 #include <vector>
 
 #include "betamix/error.hpp"
+#include "betamix/math/beta_sampler.hpp"
 #include "betamix/params.hpp"
 #include "samples.hpp"
 
 namespace betamix::detail {
+
+/// Reals per component in the sample tables.
+inline constexpr int kSampleTableWidth = 1 + 2 * math::kGammaConstants;
+
+/// math::kGammaConstants constants of `shape` (a normal, finite Real) into g.
+template <class Real>
+void gamma_constants(Real shape, Real* g) {
+  const double s = static_cast<double>(shape);
+  const double d = (s < 1.0 ? s + 1.0 : s) - 1.0 / 3.0;
+  g[0] = shape;
+  g[1] = static_cast<Real>(d);
+  g[2] = static_cast<Real>(1.0 / (3.0 * std::sqrt(d)));  // 1/sqrt(9 d), 9 d may overflow
+  g[3] = static_cast<Real>(std::log(d));
+}
 
 /// Tables of `params` (validated) for math::sample_mixture (betamix/math/beta_sampler.hpp). The
 /// cumulative weight is exactly 1 from the last component of positive weight on, so that rounding
@@ -24,7 +41,7 @@ std::vector<Real> sample_tables(const MixtureParams& params) {
   params.validate();
   const MixtureParams p = params.normalized();
   const std::size_t k = p.k();
-  std::vector<Real> tables(3 * k);
+  std::vector<Real> tables(kSampleTableWidth * k);
   std::size_t last = 0;
   for (std::size_t j = 0; j < k; ++j) {
     if (p.weights[j] > 0.0) last = j;
@@ -46,7 +63,7 @@ std::vector<Real> sample_tables(const MixtureParams& params) {
                          format_value(std::numeric_limits<Real>::max()) + ")" +
                          (f32 ? "; draw float64 samples" : ""));
       }
-      tables[(s + 1) * k + j] = v;
+      gamma_constants(v, &tables[k + (s * k + j) * math::kGammaConstants]);
     }
   }
   return tables;

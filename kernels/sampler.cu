@@ -1,13 +1,14 @@
 // The GPU sampler (DESIGN.md, "Sampling"): sample i is
 //
-//   math::sample_mixture<Real>(cum_w, alpha, beta, k, stream_i),
+//   math::sample_mixture<Real>(cum_w, g_alpha, g_beta, k, stream_i),
 //   stream_i = cuRAND Philox4x32-10, the words of curand_init(seed, subsequence = i,
 //              offset = 0) and curand(), each block computed when first read
 //
 // which draws the same 32-bit words as the CPU's math::PhiloxStream(seed, i), so CPU and GPU
 // samples of one seed agree up to the rounding of device vs host math. Launch shape:
 // 256 threads per block, a grid-stride loop over i with 64-bit indices, at most 16 blocks per
-// SM; the component tables (3k Reals) are copied into dynamic shared memory first.
+// SM; the component tables (9k Reals, host/sample_tables.hpp) are read from global memory
+// through the read-only cache (a few dozen bytes for small k, the same for every thread).
 
 #include <curand_kernel.h>
 
@@ -62,15 +63,14 @@ template <class Real>
 __global__ void __launch_bounds__(kSampleBlock)
     sample_kernel(std::size_t n, int k, std::uint64_t seed, std::uint64_t first_index,
                   const Real* __restrict__ tables, Real* __restrict__ out) {
-  extern __shared__ __align__(16) unsigned char sample_smem[];
-  Real* s_tables = reinterpret_cast<Real*>(sample_smem);
-  for (int j = threadIdx.x; j < 3 * k; j += kSampleBlock) s_tables[j] = tables[j];
-  __syncthreads();  // the tables are complete before any thread samples
+  const Real* cum_w = tables;
+  const Real* g_alpha = tables + k;
+  const Real* g_beta = g_alpha + math::kGammaConstants * k;
   const std::size_t stride = static_cast<std::size_t>(gridDim.x) * kSampleBlock;
   for (std::size_t i = static_cast<std::size_t>(blockIdx.x) * kSampleBlock + threadIdx.x; i < n;
        i += stride) {
     CurandPhiloxStream rng(seed, first_index + i);
-    out[i] = math::sample_mixture<Real>(s_tables, s_tables + k, s_tables + 2 * k, k, rng);
+    out[i] = math::sample_mixture<Real>(cum_w, g_alpha, g_beta, k, rng);
   }
 }
 
@@ -94,8 +94,7 @@ void launch_sample(std::size_t n, int k, std::uint64_t seed, std::uint64_t first
   if (n == 0) return;
   const std::size_t max_blocks = static_cast<std::size_t>(current_device_sm_count()) * 16;
   const std::size_t blocks = std::min((n + kSampleBlock - 1) / kSampleBlock, max_blocks);
-  const std::size_t smem = 3 * static_cast<std::size_t>(k) * sizeof(Real);
-  sample_kernel<Real><<<static_cast<unsigned>(blocks), kSampleBlock, smem, stream>>>(
+  sample_kernel<Real><<<static_cast<unsigned>(blocks), kSampleBlock, 0, stream>>>(
       n, k, seed, first_index, d_tables, d_out);
   BETAMIX_CUDA_CHECK_LAUNCH();
 }

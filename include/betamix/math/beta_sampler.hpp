@@ -7,9 +7,9 @@
 ///   G1 ~ Gamma(a_k), G2 ~ Gamma(b_k)                       (Marsaglia-Tsang)
 ///   x  = G1 / (G1 + G2) = 1 / (1 + exp(log G2 - log G1))
 ///
-/// Marsaglia & Tsang (2000): for shape s >= 1, d = s - 1/3, c = 1/sqrt(9 d); draw z ~ N(0,1),
-/// v = (1 + c z)^3, accept d v when log u < z^2/2 + d - d v + d log v (evaluated without
-/// cancellation for large d, mt_log_bound). For s < 1 draw
+/// Marsaglia & Tsang (2000): for shape s >= 1, d = s - 1/3, c = 1/sqrt(9 d) (per component,
+/// once); draw z ~ N(0,1), v = (1 + c z)^3, accept d v when log u < z^2/2 + d - d v + d log v
+/// (evaluated without cancellation for large d, mt_log_bound). For s < 1 draw
 /// Gamma(s + 1) and multiply by u^(1/s). Everything stays in log space so that tiny shapes
 /// (u^(1/s) underflows for s = 0.05) still give a valid, if extreme, ratio; the result is
 /// clamped to the open interval (0,1) at the precision of Real.
@@ -67,17 +67,20 @@ BETAMIX_HD_INLINE Real mt_log_bound(Real z, Real y, Real t, Real d, Real log_v) 
   return Real(0.5) * z * z + d - d * v + d * log_v;
 }
 
-/// log G with G ~ Gamma(shape, 1), shape > 0.
+/// Marsaglia-Tsang's constants of one shape, computed once per component on the host
+/// (detail::sample_tables): g[0] = the shape s; for s' = s (s >= 1) or s + 1 (s < 1, drawn with
+/// the boost), g[1] = d = s' - 1/3, g[2] = c = 1/sqrt(9 d), g[3] = log d.
+inline constexpr int kGammaConstants = 4;
+
+/// log G with G ~ Gamma(shape, 1), shape > 0, from the shape's constants `g` (above).
 template <class Real, class Stream>
-BETAMIX_HD_INLINE Real log_gamma_variate(Real shape, Stream& s) {
+BETAMIX_HD_INLINE Real log_gamma_variate(const Real* g, Stream& s) {
+  const Real shape = g[0], d = g[1], c = g[2], log_d = g[3];
   Real log_boost = Real(0);
   if (shape < Real(1)) {
     // Gamma(s) = Gamma(s + 1) * U^(1/s), taken as a log so that it cannot underflow.
     log_boost = std::log(uniform_open<Real>(s)) / shape;
-    shape += Real(1);
   }
-  const Real d = shape - Real(1) / Real(3);
-  const Real c = Real(1) / std::sqrt(Real(9) * d);
   for (;;) {
     const Real z = standard_normal<Real>(s);
     const Real y = c * z;
@@ -85,7 +88,7 @@ BETAMIX_HD_INLINE Real log_gamma_variate(Real shape, Stream& s) {
     if (t <= Real(0)) continue;
     const Real log_u = std::log(uniform_open<Real>(s));
     const Real log_v = Real(3) * std::log(t);
-    if (log_u < mt_log_bound(z, y, t, d, log_v)) return std::log(d) + log_v + log_boost;
+    if (log_u < mt_log_bound(z, y, t, d, log_v)) return log_d + log_v + log_boost;
   }
 }
 
@@ -100,21 +103,24 @@ BETAMIX_HD_INLINE Real clamp_open_unit(Real x) {
   return !(x >= kLow) ? kLow : (x > kHigh ? kHigh : x);  // NaN, too, becomes kLow
 }
 
-/// One draw from the mixture with `k` components (cumulative weights `cum_w`, the last exactly
-/// 1, and shapes `alpha`, `beta`), strictly inside (0,1).
+/// One draw from the mixture with `k` components, strictly inside (0,1): cumulative weights
+/// `cum_w` (the last exactly 1) and the gamma constants (kGammaConstants per component, above)
+/// of each component's alpha in `g_alpha` and beta in `g_beta`.
 template <class Real, class Stream>
-BETAMIX_HD_INLINE Real sample_mixture(const Real* cum_w, const Real* alpha, const Real* beta, int k,
-                                      Stream& s) {
+BETAMIX_HD_INLINE Real sample_mixture(const Real* cum_w, const Real* g_alpha, const Real* g_beta,
+                                      int k, Stream& s) {
   const Real u = uniform_open<Real>(s);
   int j = 0;
   while (j < k - 1 && u > cum_w[j]) ++j;
-  const Real log_g1 = log_gamma_variate<Real>(alpha[j], s);
-  const Real log_g2 = log_gamma_variate<Real>(beta[j], s);
+  const Real* ga = g_alpha + kGammaConstants * j;
+  const Real* gb = g_beta + kGammaConstants * j;
+  const Real log_g1 = log_gamma_variate<Real>(ga, s);
+  const Real log_g2 = log_gamma_variate<Real>(gb, s);
   const Real diff = log_g2 - log_g1;
   if (diff != diff) {
     // Both logs are -inf: shapes so small (below ~1e-37 in float) that log U / shape
     // overflows. Beta(a, b) tends to 1 with probability a / (a + b), else to 0, as a, b -> 0.
-    const bool one = uniform_open<Real>(s) * (alpha[j] + beta[j]) < alpha[j];
+    const bool one = uniform_open<Real>(s) * (ga[0] + gb[0]) < ga[0];
     return clamp_open_unit<Real>(one ? Real(1) : Real(0));
   }
   // x = 1 / (1 + exp(log G2 - log G1)); exp may overflow to inf, giving exactly 0, which the
