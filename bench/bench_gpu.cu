@@ -18,7 +18,7 @@
 //   pass ... warm   launch_pass over the data of the Adam rows in the layout their fit uses,
 //                   L2 not flushed: the kernels as the fitting loop runs them;
 //   adam iteration  one whole Adam iteration of betamix::fit on the GPU, (T(M) - T(0)) / M,
-//                   T(M) the median wall time of fit() with tolerance 0 and max_iterations M,
+//                   T(M) the least wall time of fit() with tolerance 0 and max_iterations M,
 //                   on --fit-data (the file the PyTorch baseline reads) or sampled data;
 //   sample f32/f64  launch_sample into a device buffer: samples/s, and GB/s of output written.
 // Kernel rows are timed with CUDA events, the median of --reps after a warm-up, each repetition
@@ -80,7 +80,7 @@ struct Args {
   std::string fit_size = "1e7";
   std::string fit_data;
   int iters = 1000;
-  int fit_reps = 5;
+  int fit_reps = 7;
   std::string sample_size = "1e8";
   std::string json_path;
   bool quick = false;
@@ -172,13 +172,19 @@ class Report {
  private:
   void write() const {
     if (json_path_.empty()) return;
-    std::ofstream out(json_path_);
+    // Into a temporary file renamed over the last one, so that the file is always whole JSON,
+    // even when the run is killed while writing.
+    const std::string tmp = json_path_ + ".tmp";
+    std::ofstream out(tmp);
     json j{{"date", now_utc()},          {"device", device_}, {"sms", sms_},
            {"copy_gb_per_s", copy_gbs_}, {"reps", reps_},     {"rows", rows_},
            {"failures", failures_}};
     if (!error_.empty()) j["error"] = error_;
     out << j.dump(2) << "\n";
-    if (!out) std::fprintf(stderr, "bench_gpu: cannot write %s\n", json_path_.c_str());
+    out.close();
+    if (!out || std::rename(tmp.c_str(), json_path_.c_str()) != 0) {
+      std::fprintf(stderr, "bench_gpu: cannot write %s\n", json_path_.c_str());
+    }
   }
 
   std::string json_path_;
@@ -297,9 +303,11 @@ std::string validate(const std::vector<double>& totals, const std::vector<float>
   return failure;
 }
 
-// One whole Adam iteration of fit() on the GPU: (T(M) - T(0)) / M, medians of `reps` fits of
-// each length. A fit that stops before M iterations (a collapsed component) is timed over the
-// iterations it ran; fewer than 10 are an error.
+// One whole Adam iteration of fit() on the GPU: (T(M) - T(0)) / M, the fastest of `reps` fits
+// of each length (T(0) holds the checks of the data, the upload and the set-up, milliseconds
+// that vary by more than the iterations would between fits; the minimum is their floor). A fit that
+// stops before M iterations (a collapsed component) is timed over the iterations it ran; fewer than
+// 10 are an error.
 double time_adam_iteration(const std::vector<double>& x, int k, int iters, int reps) {
   betamix::FitOptions o;
   o.k = k;
@@ -333,7 +341,8 @@ double time_adam_iteration(const std::vector<double>& x, int k, int iters, int r
     t0s.push_back(run(0));
     tms.push_back(run(iters));
   }
-  return (median(tms) - median(t0s)) / ran;
+  return (*std::min_element(tms.begin(), tms.end()) - *std::min_element(t0s.begin(), t0s.end())) /
+         ran;
 }
 
 // A raw little-endian float64 file (what `betamix sample -o data.f64` writes).
@@ -548,7 +557,11 @@ void run(const Args& a, Report& report) {
           no_flush);
       const double bytes = pair ? 8.0 : 4.0;
       report.add({pair ? "pass logpair warm" : "pass x warm", n, k, kernels_us, bytes});
-      report.add({"adam iteration", n, k, time_adam_iteration(x, k, a.iters, a.fit_reps), bytes});
+      try {
+        report.add({"adam iteration", n, k, time_adam_iteration(x, k, a.iters, a.fit_reps), bytes});
+      } catch (const std::exception& e) {
+        report.fail(std::string("adam iteration at K = ") + std::to_string(k) + ": " + e.what());
+      }
     }
   }
 

@@ -22,13 +22,14 @@ void sample_cpu(const MixtureParams& params, std::size_t n, std::uint64_t seed, 
   const int k = static_cast<int>(params.k());
   const std::vector<Real> tables = detail::sample_tables<Real>(params);
   const Real* cum = tables.data();
-  const Real* alpha = cum + k;
+  const Real* log_d_ratio = cum + k;
+  const Real* alpha = log_d_ratio + k;
   const Real* beta = alpha + math::kGammaConstants * k;
   const int nt = threads > 0 ? threads : omp_get_max_threads();
 #pragma omp parallel for num_threads(nt) schedule(static)
   for (std::size_t i = 0; i < n; ++i) {
     math::PhiloxStream rng(seed, first + i);
-    out[i] = math::sample_mixture<Real>(cum, alpha, beta, k, rng);
+    out[i] = math::sample_mixture<Real>(cum, log_d_ratio, alpha, beta, k, rng);
   }
 }
 

@@ -1,9 +1,9 @@
 #pragma once
 /// \file
 /// The component tables both samplers draw from (host code), in the working precision Real:
-/// [cum_w (k) | alpha's gamma constants (4k) | beta's gamma constants (4k)], the constants of
-/// math::log_gamma_variate (betamix/math/beta_sampler.hpp) computed once per component, in
-/// double and then rounded, instead of per draw.
+/// [cum_w (k) | log(d_beta / d_alpha) (k) | alpha's gamma constants (3k) | beta's (3k)], the
+/// constants of math::sample_mixture (betamix/math/beta_sampler.hpp), computed once per
+/// component in double and then rounded, instead of per draw.
 
 #include <cmath>
 #include <limits>
@@ -18,17 +18,22 @@
 namespace betamix::detail {
 
 /// Reals per component in the sample tables.
-inline constexpr int kSampleTableWidth = 1 + 2 * math::kGammaConstants;
+inline constexpr int kSampleTableWidth = 2 + 2 * math::kGammaConstants;
+
+/// Marsaglia-Tsang's d of `shape` (a normal, finite Real), in double.
+template <class Real>
+double gamma_d(Real shape) {
+  const double s = static_cast<double>(shape);
+  return (s < 1.0 ? s + 1.0 : s) - 1.0 / 3.0;
+}
 
 /// math::kGammaConstants constants of `shape` (a normal, finite Real) into g.
 template <class Real>
 void gamma_constants(Real shape, Real* g) {
-  const double s = static_cast<double>(shape);
-  const double d = (s < 1.0 ? s + 1.0 : s) - 1.0 / 3.0;
+  const double d = gamma_d(shape);
   g[0] = shape;
   g[1] = static_cast<Real>(d);
   g[2] = static_cast<Real>(1.0 / (3.0 * std::sqrt(d)));  // 1/sqrt(9 d), 9 d may overflow
-  g[3] = static_cast<Real>(std::log(d));
 }
 
 /// Tables of `params` (validated) for math::sample_mixture (betamix/math/beta_sampler.hpp). The
@@ -51,6 +56,7 @@ std::vector<Real> sample_tables(const MixtureParams& params) {
     acc += p.weights[j];
     tables[j] = j >= last ? Real(1) : static_cast<Real>(acc);
     const double shapes[2] = {p.alpha[j], p.beta[j]};
+    Real rounded[2];
     for (int s = 0; s < 2; ++s) {
       const Real v = static_cast<Real>(shapes[s]);
       if (!(v >= std::numeric_limits<Real>::min()) || std::isinf(v)) {
@@ -63,8 +69,10 @@ std::vector<Real> sample_tables(const MixtureParams& params) {
                          format_value(std::numeric_limits<Real>::max()) + ")" +
                          (f32 ? "; draw float64 samples" : ""));
       }
-      gamma_constants(v, &tables[k + (s * k + j) * math::kGammaConstants]);
+      rounded[s] = v;
+      gamma_constants(v, &tables[2 * k + (s * k + j) * math::kGammaConstants]);
     }
+    tables[k + j] = static_cast<Real>(std::log(gamma_d(rounded[1]) / gamma_d(rounded[0])));
   }
   return tables;
 }

@@ -1,13 +1,13 @@
 // The GPU sampler (DESIGN.md, "Sampling"): sample i is
 //
-//   math::sample_mixture<Real>(cum_w, g_alpha, g_beta, k, stream_i),
+//   math::sample_mixture<Real>(cum_w, log_d_ratio, g_alpha, g_beta, k, stream_i),
 //   stream_i = cuRAND Philox4x32-10, the words of curand_init(seed, subsequence = i,
 //              offset = 0) and curand(), each block computed when first read
 //
 // which draws the same 32-bit words as the CPU's math::PhiloxStream(seed, i), so CPU and GPU
 // samples of one seed agree up to the rounding of device vs host math. Launch shape:
 // 256 threads per block, a grid-stride loop over i with 64-bit indices, at most 16 blocks per
-// SM; the component tables (9k Reals, host/sample_tables.hpp) are read from global memory
+// SM; the component tables (8k Reals, host/sample_tables.hpp) are read from global memory
 // through the read-only cache (a few dozen bytes for small k, the same for every thread).
 
 #include <curand_kernel.h>
@@ -64,13 +64,14 @@ __global__ void __launch_bounds__(kSampleBlock)
     sample_kernel(std::size_t n, int k, std::uint64_t seed, std::uint64_t first_index,
                   const Real* __restrict__ tables, Real* __restrict__ out) {
   const Real* cum_w = tables;
-  const Real* g_alpha = tables + k;
+  const Real* log_d_ratio = tables + k;
+  const Real* g_alpha = tables + 2 * k;
   const Real* g_beta = g_alpha + math::kGammaConstants * k;
   const std::size_t stride = static_cast<std::size_t>(gridDim.x) * kSampleBlock;
   for (std::size_t i = static_cast<std::size_t>(blockIdx.x) * kSampleBlock + threadIdx.x; i < n;
        i += stride) {
     CurandPhiloxStream rng(seed, first_index + i);
-    out[i] = math::sample_mixture<Real>(cum_w, g_alpha, g_beta, k, rng);
+    out[i] = math::sample_mixture<Real>(cum_w, log_d_ratio, g_alpha, g_beta, k, rng);
   }
 }
 

@@ -9,7 +9,8 @@
 # crosschecks (data on the GPU, and streamed from host memory), and the summary against the
 # speed goals. Into $OUT (default gpu-out/) go five files: build.log, ctest.log,
 # bench_gpu.json, torch_cuda.json and report.txt (all that is printed from the device query
-# on). Exit status: the test suite's.
+# on). Every step has a time limit and the whole run stays inside GPU_CHECK_BUDGET_S (570 s),
+# the summary coming before the crosschecks. Exit status: the test suite's.
 #
 # Usage: scripts/gpu_check.sh [all|tests|bench] [--quick]
 #   all (default): everything; tests: build and the suite; bench: build (kept from an earlier
@@ -31,6 +32,15 @@ done
 arch=${BETAMIX_CUDA_ARCH:-90}
 report="$out/report.txt"
 step() { echo "== $* ($(date -u +%H:%M:%S))" | tee -a "$report"; }
+# The whole script stays inside GPU_CHECK_BUDGET_S seconds (default 570, for a 600 s call):
+# `limit N` is the time limit of a step that may take N seconds, cut to what is left.
+budget=${GPU_CHECK_BUDGET_S:-570}
+limit() {
+  local left=$((budget - SECONDS))
+  [ "$left" -gt "$1" ] && left=$1
+  [ "$left" -lt 1 ] && left=1
+  echo "$left"
+}
 
 if [ ! -f .third_party/googletest/CMakeLists.txt ] || [ ! -d .third_party/boost ]; then
   echo "gpu_check: .third_party/ is missing or incomplete: run scripts/gather_third_party.sh" \
@@ -46,7 +56,7 @@ step tools
   python3 -c 'import torch; print("torch", torch.__version__)'; } 2>&1 | tee -a "$report"
 
 step "configure for sm_$arch"
-# Every test is stopped after 150 s (BETAMIX_TEST_TIMEOUT), the suite after 330 s.
+# Every test is stopped after 150 s (BETAMIX_TEST_TIMEOUT), the suite after 300 s.
 cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES="$arch" \
   -DBETAMIX_CUDA=ON -DBETAMIX_THIRD_PARTY_DIR="$PWD/.third_party" -DBETAMIX_TEST_TIMEOUT=150 \
   >"$out/build.log" 2>&1 || { tail -40 "$out/build.log"; exit 1; }
@@ -60,8 +70,10 @@ tests=0
 if [ "$stage" != bench ]; then
   step tests
   # A test that hangs (a kernel that never ends) is cut off, so that the figures below still
-  # come: each test after 150 s, the whole suite after 330 s.
-  (cd build-gpu && timeout -k 10 330 ctest --output-on-failure -j8) >"$out/ctest.log" 2>&1
+  # come: each test after 150 s, the whole suite after 300 s.
+  suite_limit=$(limit 300)
+  (cd build-gpu && timeout -k 5 "$suite_limit" ctest --output-on-failure -j8) \
+    >"$out/ctest.log" 2>&1
   tests=$?
   { grep -E "tests passed|tests failed|\((Failed|Timeout|SEGFAULT)\)" "$out/ctest.log"
     echo "skipped:"
@@ -73,18 +85,20 @@ data=/tmp/betamix_demo_1e7.f64
 build-gpu/betamix sample --weights 0.5,0.5 --alpha 10,1.5 --beta 1.5,10 -n 10000000 \
   --seed 12345 -q -o "$data"
 step bench_gpu
-timeout 300 build-gpu/bench/bench_gpu $quick --fit-data "$data" --json "$out/bench_gpu.json" \
-  2>&1 | tee -a "$report"
+timeout "$(limit 200)" build-gpu/bench/bench_gpu $quick --fit-data "$data" \
+  --json "$out/bench_gpu.json" 2>&1 | tee -a "$report"
 iters=1000  # bench_gpu's Adam iterations per timed fit (--iters; 200 with --quick)
 [ -n "$quick" ] && iters=200
 step "PyTorch on the GPU, N = 1e7, K = 2, $iters iterations"
-timeout 180 python3 bench/torch_baseline.py --data "$data" --k 2 --device cuda --iters "$iters" \
+timeout "$(limit 120)" python3 bench/torch_baseline.py --data "$data" --k 2 --device cuda \
+  --iters "$iters" \
   --warmup 3 --json "$out/torch_cuda.json" 2>&1 | tee -a "$report"
-step crosscheck
-timeout 120 build-gpu/betamix crosscheck "$data" -k 2 2>&1 | tee -a "$report"
-step "crosscheck, data streamed from host memory in chunks of 10^6"
-BETAMIX_CUDA_STREAM_CHUNK=1000000 timeout 120 build-gpu/betamix crosscheck "$data" -k 2 2>&1 |
-  tee -a "$report"
 step summary
 python3 bench/gpu_summary.py "$out/bench_gpu.json" "$out/torch_cuda.json" 2>&1 | tee -a "$report"
+step crosscheck
+timeout "$(limit 60)" build-gpu/betamix crosscheck "$data" -k 2 2>&1 | tee -a "$report"
+step "crosscheck, data streamed from host memory in chunks of 10^6"
+BETAMIX_CUDA_STREAM_CHUNK=1000000 timeout "$(limit 60)" build-gpu/betamix crosscheck "$data" \
+  -k 2 2>&1 | tee -a "$report"
+step "done in $SECONDS s"
 exit $tests

@@ -50,8 +50,9 @@ BETAMIX_HD_INLINE Real standard_normal(Stream& s) {
 /// d c^2 = 1/9, z^2/2 cancels the y^2 term of d (1 - v + log v) exactly, leaving
 ///   3 d sum_{n >= 4} (-1)^(n+1) y^n / n = d y^4 (-3/4 + 3y/5 - y^2/2 + 3y^3/7 - ...),
 /// free of cancellation; summed to n = 10 where |y| < 1/8 (float) or 1/64 (double), its
-/// truncation error is below 1e-8 and 1e-16 respectively. Larger |y| mean d < 30 z^2 (float)
-/// or d < 500 z^2 (double), where the expression as written is accurate.
+/// truncation error is below 1e-8 and about 1e-16 respectively for every z Box-Muller can give
+/// (|z| < 5.8 in float, 8.6 in double). Larger |y| mean d < 7 z^2 (float) or d < 455 z^2
+/// (double), where the expression as written is accurate.
 template <class Real>
 BETAMIX_HD_INLINE Real mt_log_bound(Real z, Real y, Real t, Real d, Real log_v) {
   constexpr Real kSeriesBelow = std::is_same_v<Real, float> ? Real(0.125) : Real(0.015625);
@@ -69,13 +70,16 @@ BETAMIX_HD_INLINE Real mt_log_bound(Real z, Real y, Real t, Real d, Real log_v) 
 
 /// Marsaglia-Tsang's constants of one shape, computed once per component on the host
 /// (detail::sample_tables): g[0] = the shape s; for s' = s (s >= 1) or s + 1 (s < 1, drawn with
-/// the boost), g[1] = d = s' - 1/3, g[2] = c = 1/sqrt(9 d), g[3] = log d.
-inline constexpr int kGammaConstants = 4;
+/// the boost), g[1] = d = s' - 1/3 and g[2] = c = 1/sqrt(9 d).
+inline constexpr int kGammaConstants = 3;
 
-/// log G with G ~ Gamma(shape, 1), shape > 0, from the shape's constants `g` (above).
+/// log(G / d) with G ~ Gamma(shape, 1), shape > 0, from the shape's constants `g` (above). The
+/// scale log d is left to the caller: sample_mixture adds log(d_b / d_a) for the ratio, rounded
+/// once, where two rounded log d (about 18 at d = 1e8, an ulp of 2e-6 in float) would shift
+/// every draw of a large-shape component by a fixed bias.
 template <class Real, class Stream>
-BETAMIX_HD_INLINE Real log_gamma_variate(const Real* g, Stream& s) {
-  const Real shape = g[0], d = g[1], c = g[2], log_d = g[3];
+BETAMIX_HD_INLINE Real log_gamma_over_d(const Real* g, Stream& s) {
+  const Real shape = g[0], d = g[1], c = g[2];
   Real log_boost = Real(0);
   if (shape < Real(1)) {
     // Gamma(s) = Gamma(s + 1) * U^(1/s), taken as a log so that it cannot underflow.
@@ -88,7 +92,7 @@ BETAMIX_HD_INLINE Real log_gamma_variate(const Real* g, Stream& s) {
     if (t <= Real(0)) continue;
     const Real log_u = std::log(uniform_open<Real>(s));
     const Real log_v = Real(3) * std::log(t);
-    if (log_u < mt_log_bound(z, y, t, d, log_v)) return log_d + log_v + log_boost;
+    if (log_u < mt_log_bound(z, y, t, d, log_v)) return log_v + log_boost;
   }
 }
 
@@ -104,19 +108,20 @@ BETAMIX_HD_INLINE Real clamp_open_unit(Real x) {
 }
 
 /// One draw from the mixture with `k` components, strictly inside (0,1): cumulative weights
-/// `cum_w` (the last exactly 1) and the gamma constants (kGammaConstants per component, above)
-/// of each component's alpha in `g_alpha` and beta in `g_beta`.
+/// `cum_w` (the last exactly 1), log(d_beta / d_alpha) of each component in `log_d_ratio`, and
+/// the gamma constants (kGammaConstants per component, above) of each component's alpha in
+/// `g_alpha` and beta in `g_beta`.
 template <class Real, class Stream>
-BETAMIX_HD_INLINE Real sample_mixture(const Real* cum_w, const Real* g_alpha, const Real* g_beta,
-                                      int k, Stream& s) {
+BETAMIX_HD_INLINE Real sample_mixture(const Real* cum_w, const Real* log_d_ratio,
+                                      const Real* g_alpha, const Real* g_beta, int k, Stream& s) {
   const Real u = uniform_open<Real>(s);
   int j = 0;
   while (j < k - 1 && u > cum_w[j]) ++j;
   const Real* ga = g_alpha + kGammaConstants * j;
   const Real* gb = g_beta + kGammaConstants * j;
-  const Real log_g1 = log_gamma_variate<Real>(ga, s);
-  const Real log_g2 = log_gamma_variate<Real>(gb, s);
-  const Real diff = log_g2 - log_g1;
+  const Real r1 = log_gamma_over_d<Real>(ga, s);
+  const Real r2 = log_gamma_over_d<Real>(gb, s);
+  const Real diff = log_d_ratio[j] + (r2 - r1);  // log G2 - log G1
   if (diff != diff) {
     // Both logs are -inf: shapes so small (below ~1e-37 in float) that log U / shape
     // overflows. Beta(a, b) tends to 1 with probability a / (a + b), else to 0, as a, b -> 0.
