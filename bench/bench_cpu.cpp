@@ -2,7 +2,7 @@
 //
 // For each N and K it reports
 //   ms/pass       Backend::pass alone: one sweep over the cached (log x, log1p(-x)) doubles,
-//                 16 bytes per sample, giving N_k, S_k, T_k and LL (DESIGN.md, "One pass");
+//                 16 bytes per sample, giving N_k, S_k, T_k and LL;
 //   ms/iteration  one whole Adam iteration of betamix::fit on the CPU: host constants
 //                 (log B, in double) + the pass + gradient (digamma) + Adam step + history. It is
 //                 (T(M) - T(0)) / M, where T(M) is the wall time of fit() with tolerance 0 and

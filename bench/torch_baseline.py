@@ -6,7 +6,7 @@ The model is written as plain PyTorch does it,
     MixtureSameFamily(Categorical(logits=eta), Beta(softplus(u), softplus(v)))
 
 and fitted by full-batch Adam on the mean negative log-likelihood, exactly the objective
-betamix minimises (DESIGN.md), so the learning rates are comparable (default 0.05, betamix's).
+betamix minimises, so the learning rates are comparable (default 0.05, betamix's).
 One timed iteration is: zero_grad, build the distribution, log_prob over all samples, mean,
 backward, optimizer step. On CUDA the device is synchronised before and after each
 iteration. A few iterations run first as warm-up; the median of the timed ones is reported,

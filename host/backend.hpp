@@ -1,7 +1,7 @@
 #pragma once
 // The interface every compute backend implements. A backend holds the data (loaded once per
 // fit) and runs the one pass per iteration that turns per-component constants into the
-// sufficient statistics (DESIGN.md): for each start r and component k
+// sufficient statistics: for each start r and component k
 //
 //   N_rk = sum_i v_i r_irk,  S_rk = sum_i v_i r_irk log x_i,  T_rk = sum_i v_i r_irk log(1-x_i)
 //   LL_r = sum_i v_i log sum_k exp(l_irk)

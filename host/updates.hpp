@@ -1,6 +1,6 @@
 #pragma once
 // The one place where sufficient statistics become parameter updates: the gradient that Adam
-// follows and the EM M-step. Both read only N_k, S_k, T_k of one start (DESIGN.md).
+// follows and the EM M-step. Both read only N_k, S_k, T_k of one start.
 
 #include <string>
 #include <vector>

@@ -1,6 +1,6 @@
 #pragma once
-// How the samples live on the device (DESIGN.md, "Samples, 0 and 1"), the rule that chooses
-// it, and the kernels that convert the double input into it.
+// How the samples live on the device, the rule that chooses it, and the kernels that convert
+// the double input into it.
 
 #include <cuda_runtime.h>
 

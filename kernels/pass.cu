@@ -1,4 +1,4 @@
-// The fused GPU pass (DESIGN.md, "One pass, sufficient statistics"). For every sample i with
+// The fused GPU pass (one read of the data per iteration). For every sample i with
 // case weight v_i and every start r:
 //
 //   l_irk = c_rk + (a_rk - 1) log x_i + (b_rk - 1) log(1 - x_i)

@@ -1,4 +1,4 @@
-// The GPU sampler (DESIGN.md, "Sampling"): sample i is
+// The GPU sampler: sample i is
 //
 //   math::sample_mixture<Real>(cum_w, log_d_ratio, g_alpha, g_beta, k, stream_i),
 //   stream_i = cuRAND Philox4x32-10, the words of curand_init(seed, subsequence = i,

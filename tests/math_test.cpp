@@ -33,7 +33,7 @@ std::string at(double a, double b, double x) {
   return "a=" + num(a) + " b=" + num(b) + " x=" + num(x);
 }
 
-// log B(a, b) is lgamma(a) + lgamma(b) - lgamma(a + b) (DESIGN.md). Each lgamma is good to a
+// log B(a, b) is lgamma(a) + lgamma(b) - lgamma(a + b). Each lgamma is good to a
 // couple of ulps, so the difference carries an absolute error of a few eps times the sum of
 // the three magnitudes (log_beta_scale, from mpmath; ~3e5 at a = b = 1e4): allow 8 eps of it,
 // plus 4 eps relative for the final rounding.
