@@ -3,8 +3,8 @@
 //   constants of every active start -> backend.pass -> statistics -> stopping rule
 //   -> Adam step on theta = [log a, log b, softmax logits]   or   EM M-step
 //
-// R starts share each pass; a start that meets its stopping rule leaves the pass. Non-convergence and numerical failure are statuses in the
-// result, not exceptions.
+// R starts share each pass; a start that meets its stopping rule leaves the pass.
+// Non-convergence and numerical failure are statuses in the result, not exceptions.
 
 #include <algorithm>
 #include <chrono>
