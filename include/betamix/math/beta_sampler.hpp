@@ -35,13 +35,29 @@ BETAMIX_HD_INLINE Real uniform_open(Stream& s) {
   }
 }
 
-/// Standard normal variate by the Box-Muller transform (one of each pair is used, which keeps
-/// every draw a function of the stream alone).
+/// The second normal of a Box-Muller pair, kept for the next standard_normal() call of the same
+/// sample (each sample has its own, so every draw stays a function of its stream alone).
+template <class Real>
+struct NormalSpare {
+  Real value = Real(0);
+  bool held = false;
+};
+
+/// Standard normal variate by the Box-Muller transform: r cos(2 pi u2), and r sin(2 pi u2) for
+/// the next call.
 template <class Real, class Stream>
-BETAMIX_HD_INLINE Real standard_normal(Stream& s) {
+BETAMIX_HD_INLINE Real standard_normal(Stream& s, NormalSpare<Real>& spare) {
+  if (spare.held) {
+    spare.held = false;
+    return spare.value;
+  }
   const Real u1 = uniform_open<Real>(s);
   const Real u2 = uniform_open<Real>(s);
-  return std::sqrt(Real(-2) * std::log(u1)) * std::cos(Real(6.283185307179586) * u2);
+  const Real r = std::sqrt(Real(-2) * std::log(u1));
+  const Real angle = Real(6.283185307179586) * u2;
+  spare.value = r * std::sin(angle);
+  spare.held = true;
+  return r * std::cos(angle);
 }
 
 /// Marsaglia-Tsang's bound on log u, z^2/2 + d - d v + d log v, for v = t^3, t = 1 + y, y = c z,
@@ -78,7 +94,7 @@ inline constexpr int kGammaConstants = 3;
 /// once, where two rounded log d (about 18 at d = 1e8, an ulp of 2e-6 in float) would shift
 /// every draw of a large-shape component by a fixed bias.
 template <class Real, class Stream>
-BETAMIX_HD_INLINE Real log_gamma_over_d(const Real* g, Stream& s) {
+BETAMIX_HD_INLINE Real log_gamma_over_d(const Real* g, Stream& s, NormalSpare<Real>& spare) {
   const Real shape = g[0], d = g[1], c = g[2];
   Real log_boost = Real(0);
   if (shape < Real(1)) {
@@ -86,7 +102,7 @@ BETAMIX_HD_INLINE Real log_gamma_over_d(const Real* g, Stream& s) {
     log_boost = std::log(uniform_open<Real>(s)) / shape;
   }
   for (;;) {
-    const Real z = standard_normal<Real>(s);
+    const Real z = standard_normal<Real>(s, spare);
     const Real y = c * z;
     const Real t = Real(1) + y;
     if (t <= Real(0)) continue;
@@ -119,8 +135,9 @@ BETAMIX_HD_INLINE Real sample_mixture(const Real* cum_w, const Real* log_d_ratio
   while (j < k - 1 && u > cum_w[j]) ++j;
   const Real* ga = g_alpha + kGammaConstants * j;
   const Real* gb = g_beta + kGammaConstants * j;
-  const Real r1 = log_gamma_over_d<Real>(ga, s);
-  const Real r2 = log_gamma_over_d<Real>(gb, s);
+  NormalSpare<Real> spare;
+  const Real r1 = log_gamma_over_d<Real>(ga, s, spare);
+  const Real r2 = log_gamma_over_d<Real>(gb, s, spare);
   const Real diff = log_d_ratio[j] + (r2 - r1);  // log G2 - log G1
   if (diff != diff) {
     // Both logs are -inf: shapes so small (below ~1e-37 in float) that log U / shape
