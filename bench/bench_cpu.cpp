@@ -13,7 +13,9 @@
 //                 multithreaded streaming read of a large buffer measured in the same run (the
 //                 pass only reads); a memcpy figure is printed beside it for reference;
 //   ratio         baseline ms/iteration (e.g. PyTorch, from torch_baseline.py --json) divided
-//                 by betamix's ms/iteration, when --baseline names such a file.
+//                 by betamix's ms/iteration, when --baseline names such a file;
+// and, below that table, the CPU sampler (sample_cpu of the demo mixture into memory, float32
+// and float64, --sample-size values): samples/s, the median of 5 draws after one warm-up.
 // The table is of wall times (steady clock); the JSON rows add the process CPU time of the
 // same regions (cpu_ms_per_pass, cpu_ms_per_iteration), which stays meaningful on a machine
 // shared with other work, and the load average before and after.
@@ -73,6 +75,7 @@ struct Args {
   std::string json_path;
   std::string data_path;
   std::string baseline_path;
+  std::string sample_size = "1e7";
   bool quick = false;
 };
 
@@ -498,6 +501,39 @@ int run(const Args& a) {
     }
   }
 
+  // The sampler.
+  json sampler_rows = json::array();
+  {
+    const std::size_t n = parse_size(a.sample_size);
+    std::printf("# sampler: sample_cpu of the demo mixture, %zu values into memory, median of 5\n",
+                n);
+    std::printf("%-8s %-30s %10s %8s %12s %12s\n", "backend", "device", "N", "dtype", "ms/draw",
+                "samples/s");
+    const auto time_sampler = [&](auto zero, const char* dtype) {
+      using Real = decltype(zero);
+      std::vector<Real> out(n);
+      std::vector<double> ms;
+      for (int r = 0; r < 6; ++r) {
+        const auto t0 = Clock::now();
+        betamix::detail::sample_cpu(demo_params(), n, kDataSeed, out.data(), threads);
+        if (r > 0) ms.push_back(ms_since(t0));  // the first is the warm-up
+      }
+      const double med = median(ms);
+      std::printf("%-8s %-30s %10zu %8s %12.3f %12.3e\n", "cpu", device.substr(0, 30).c_str(), n,
+                  dtype, med, n / (med * 1e-3));
+      std::fflush(stdout);
+      sampler_rows.push_back({{"backend", "cpu"},
+                              {"device", device},
+                              {"threads", threads},
+                              {"n", n},
+                              {"dtype", dtype},
+                              {"ms_per_draw", med},
+                              {"samples_per_s", n / (med * 1e-3)}});
+    };
+    time_sampler(0.0f, "float32");
+    time_sampler(0.0, "float64");
+  }
+
   const double load_after = load_average();
   std::printf("# load average at the end: %.2f\n", load_after);
   if (!a.json_path.empty()) {
@@ -507,7 +543,8 @@ int run(const Args& a) {
                 {"threads", threads},
                 {"load_average_before", load_before},
                 {"load_average_after", load_after},
-                {"rows", rows}}
+                {"rows", rows},
+                {"sampler", sampler_rows}}
                .dump(2)
         << "\n";
     if (!out) throw std::runtime_error("cannot write " + a.json_path);
@@ -549,9 +586,12 @@ int main(int argc, char** argv) {
                  "instead of generated data");
   app.add_option("--baseline", a.baseline_path,
                  "JSON of torch_baseline.py --json: adds the ratio baseline / betamix");
+  app.add_option("--sample-size", a.sample_size, "values per timed draw of the sampler rows")
+      ->capture_default_str();
   app.add_option("--json", a.json_path, "also write the rows as JSON to this file");
   app.add_flag("--quick", a.quick,
-               "smaller defaults: N = 1e5, 1e6, 5 passes, 3 fits of 5 iterations, 256 MB floor");
+               "smaller defaults: N = 1e5, 1e6, 5 passes, 3 fits of 5 iterations, 256 MB floor, "
+               "10^6 sampler values");
   CLI11_PARSE(app, argc, argv);
   if (a.quick) {
     if (!app.count("--sizes")) a.sizes = {"1e5", "1e6"};
@@ -559,6 +599,7 @@ int main(int argc, char** argv) {
     if (!app.count("--fit-reps")) a.fit_reps = 3;
     if (!app.count("--iters")) a.iters = 5;
     if (!app.count("--floor-mb")) a.floor_mb = 256.0;
+    if (!app.count("--sample-size")) a.sample_size = "1e6";
   }
   try {
     return run(a);
