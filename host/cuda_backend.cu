@@ -172,6 +172,7 @@ class CudaBackend final : public Backend {
     MemoryInfo memory;
     BETAMIX_CUDA_CHECK(cudaMemGetInfo(&memory.device_free, &memory.device_total));
     memory.host_available = host_available_memory();
+    memory.kernel_local = pass_local_memory_bytes();
     memory.gpu_name = device_name_;
     const bool forced = options_.force_stream && n > 0;
     // Decided before the input is read: even the smaller layout must fit somewhere.

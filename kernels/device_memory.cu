@@ -18,13 +18,14 @@ void check_device_memory(const std::string& what, std::size_t needed, std::size_
                     " are free (" + gpu_name + ")");
 }
 
-std::size_t device_reserve(std::size_t device_total) {
-  return std::max(std::size_t{256} << 20, device_total / 64);
+std::size_t device_reserve(std::size_t device_total, std::size_t kernel_local) {
+  return std::max(
+      {std::size_t{256} << 20, device_total / 64, kernel_local + (std::size_t{128} << 20)});
 }
 
 Placement place_data(const std::string& what, std::size_t device_needed, std::size_t host_needed,
                      const MemoryInfo& memory, bool forced) {
-  const std::size_t reserve = device_reserve(memory.device_total);
+  const std::size_t reserve = device_reserve(memory.device_total, memory.kernel_local);
   const std::size_t room = memory.device_free > reserve ? memory.device_free - reserve : 0;
   if (!forced && device_needed <= room) return Placement::Device;
   if (host_needed <= memory.host_available) return Placement::Host;

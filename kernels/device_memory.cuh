@@ -275,18 +275,22 @@ void check_device_memory(const std::string& what, std::size_t needed, std::size_
 struct MemoryInfo {
   std::size_t device_free = 0, device_total = 0;  // cudaMemGetInfo
   std::size_t host_available = 0;                 // host_available_memory()
+  std::size_t kernel_local = 0;                   // pass_local_memory_bytes() (pass.cuh)
   std::string gpu_name;
 };
 
-/// Device memory that data leave free for everything else (the kernels, the passes' scratch,
-/// other processes): 1/64 of the device, at least 256 MiB.
-std::size_t device_reserve(std::size_t device_total);
+/// Device memory that data leave free for everything else (the kernels' local memory, the
+/// passes' scratch, other processes): 1/64 of the device, at least 256 MiB, and at least
+/// `kernel_local` (the local memory the driver sets aside when the kernel with the largest
+/// per-thread stack first runs) plus 128 MiB.
+std::size_t device_reserve(std::size_t device_total, std::size_t kernel_local = 0);
 
 /// Where the CUDA backend keeps data: on the device, or in host memory, streamed to the device
 /// in chunks by every pass.
 enum class Placement { Device, Host };
 
 /// The device when `device_needed` bytes fit into the free device memory less device_reserve()
+/// (of memory.device_total and memory.kernel_local)
 /// (and streaming is not `forced`); else host memory when `host_needed` fits there; else the
 /// device still when they fit into its free memory at all (eating into the reserve); else a
 /// DeviceError naming every size:

@@ -248,6 +248,17 @@ int pass_grid_size(std::size_t n, int k) {
   return static_cast<int>(grid < 1 ? 1 : grid);
 }
 
+std::size_t pass_local_memory_bytes() {
+  cudaFuncAttributes attributes{};
+  BETAMIX_CUDA_CHECK(cudaFuncGetAttributes(&attributes, pass_kernel_for(kPassMaxK, 1)));
+  int device = 0, threads_per_sm = 0;
+  BETAMIX_CUDA_CHECK(cudaGetDevice(&device));
+  BETAMIX_CUDA_CHECK(
+      cudaDeviceGetAttribute(&threads_per_sm, cudaDevAttrMaxThreadsPerMultiProcessor, device));
+  return attributes.localSizeBytes * static_cast<std::size_t>(threads_per_sm) *
+         static_cast<std::size_t>(current_device_sm_count());
+}
+
 std::size_t pass_partials_size(int starts, int k, int grid) {
   return static_cast<std::size_t>(starts) * (3 * k + 1) * grid;
 }

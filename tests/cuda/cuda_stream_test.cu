@@ -20,6 +20,7 @@
 #include "betamix/math/beta_math.hpp"
 #include "data_layout.cuh"
 #include "device_memory.cuh"
+#include "pass.cuh"
 #include "support/pass_cases.hpp"
 #include "support/pass_tolerance.hpp"
 
@@ -138,6 +139,34 @@ TEST(CudaDataPlacement, DeviceHostOrAnErrorNamingEverySize) {
   EXPECT_EQ(detail::device_reserve(80'000'000'000), std::size_t{1'250'000'000});
   EXPECT_EQ(detail::device_reserve(1'000'000'000), std::size_t{256} << 20);
   EXPECT_GT(detail::host_available_memory(), std::size_t{0});
+}
+
+// Host-only. The reserve covers the local memory of the kernel with the largest stack: on a
+// 24 GB device with 128 SMs of 1536 threads, 2608 bytes a thread are 513 MB, more than 1/64 of
+// the device (375 MB), so data that would fill the device down to 1/64 are streamed instead.
+TEST(CudaDataPlacement, ReserveCoversTheKernelsLocalMemory) {
+  const std::size_t local = std::size_t{2608} * 1536 * 128;
+  EXPECT_EQ(detail::device_reserve(24'000'000'000, local), local + (std::size_t{128} << 20));
+  EXPECT_EQ(detail::device_reserve(80'000'000'000, local), std::size_t{1'250'000'000});
+  detail::MemoryInfo m;
+  m.device_total = 24'000'000'000;
+  m.device_free = 23'000'000'000;
+  m.host_available = 50'000'000'000;
+  m.kernel_local = local;
+  const std::size_t data = 22'500'000'000;  // leaves 500 MB: enough for 1/64, not for the stack
+  EXPECT_EQ(detail::place_data("the data", data, data, m, false), detail::Placement::Host);
+  m.kernel_local = 0;
+  EXPECT_EQ(detail::place_data("the data", data, data, m, false), detail::Placement::Device);
+}
+
+// With a GPU: the figure the backend uses, the runtime-k kernel's stack times the device's
+// resident threads, is at least 1 kB a thread.
+TEST(CudaDataPlacement, KernelLocalMemoryOfThisDevice) {
+  if (!cuda_available()) GTEST_SKIP() << "no CUDA device";
+  const std::size_t bytes = detail::pass_local_memory_bytes();
+  EXPECT_GE(bytes, std::size_t{1024} * 1024 * detail::current_device_sm_count())
+      << "cudaFuncGetAttributes' localSizeBytes of the runtime-k pass kernel (2608 bytes of "
+         "stack a thread for sm_90 in cuobjdump -res-usage) times the resident threads";
 }
 
 // Chunks of 1000 samples (a multiple of 4) and of 1001 (rounded up to 1004: the chunks then
