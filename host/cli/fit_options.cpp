@@ -299,4 +299,28 @@ void end_progress_line(bool quiet) {
   std::fprintf(stderr, "\r%60s\r", "");
 }
 
+CountLine::CountLine(bool quiet, std::size_t total)
+    : on_(!quiet && isatty(STDERR_FILENO)),
+      total_(total),
+      shown_(std::chrono::steady_clock::now()) {}
+
+CountLine::~CountLine() {
+  if (drawn_) std::fprintf(stderr, "\r%60s\r", "");
+}
+
+void CountLine::update(std::size_t done) {
+  if (!on_) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - shown_ < std::chrono::milliseconds(200)) return;
+  if (total_ > 0) {
+    std::fprintf(stderr, "\r  %zu of %zu samples (%.0f %%)   ", done, total_,
+                 100.0 * static_cast<double>(done) / static_cast<double>(total_));
+  } else {
+    std::fprintf(stderr, "\r  %zu samples   ", done);
+  }
+  std::fflush(stderr);
+  drawn_ = true;
+  shown_ = now;
+}
+
 }  // namespace betamix::cli

@@ -1,6 +1,7 @@
 #pragma once
 // Command-line options shared by the commands that fit (`fit`, `demo`, `crosscheck`).
 
+#include <chrono>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -122,5 +123,25 @@ std::function<void(const Progress&)> progress_line(bool quiet);
 
 /// Clears the progress line, if one was drawn.
 void end_progress_line(bool quiet);
+
+/// For the commands that stream samples (sample, predict, score): on a terminal, unless
+/// `quiet`, one line on stderr with the samples done so far (and the share of `total`, when it
+/// is known, i.e. not 0), first drawn 0.2 s after the start and redrawn at most every 0.2 s,
+/// so that short runs print nothing; cleared when the object goes (also on an error).
+class CountLine {
+ public:
+  explicit CountLine(bool quiet, std::size_t total = 0);
+  CountLine(const CountLine&) = delete;
+  CountLine& operator=(const CountLine&) = delete;
+  ~CountLine();
+
+  void update(std::size_t done);
+
+ private:
+  bool on_;
+  bool drawn_ = false;
+  std::size_t total_;
+  std::chrono::steady_clock::time_point shown_;
+};
 
 }  // namespace betamix::cli

@@ -3,6 +3,8 @@
 // float64 .npy. The samples are read, processed and written in chunks, so neither the input
 // nor the output is ever held in memory whole.
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <filesystem>
@@ -153,13 +155,20 @@ int run_predict(const PredictArgs& a) {
   constants.set(0, params);
   std::vector<double> x, none, post;
   std::vector<int> best;
-  while (input.next(kReadChunk, x, none) > 0) {
-    backend->load(x.data(), nullptr, x.size());
-    post.resize(x.size() * k);
-    best.resize(x.size());
-    backend->posteriors(constants, post.data(), best.data());
-    out.rows(post, best);
-    x.clear();
+  {
+    // Not when the rows go to a terminal: the line would land among them.
+    const bool rows_to_terminal =
+        (a.output.empty() || a.output == "-") && isatty(STDOUT_FILENO) != 0;
+    CountLine progress(a.quiet || rows_to_terminal);
+    while (input.next(kReadChunk, x, none) > 0) {
+      backend->load(x.data(), nullptr, x.size());
+      post.resize(x.size() * k);
+      best.resize(x.size());
+      backend->posteriors(constants, post.data(), best.data());
+      out.rows(post, best);
+      x.clear();
+      progress.update(input.count());
+    }
   }
   out.commit();
   // Said at the end, so that a bad input gives nothing on stderr but its one-line error.

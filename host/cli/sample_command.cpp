@@ -1,9 +1,6 @@
 // `betamix sample`: draws samples of a mixture into a file.
 
-#include <unistd.h>
-
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <optional>
@@ -35,22 +32,15 @@ template <class Real>
 void draw_into(const SampleArgs& a, const MixtureParams& p, io::Dtype dtype, Device device) {
   io::SampleWriter out(a.output, dtype, a.n);
   std::vector<Real> piece(std::min(a.n, kPiece));
-  // On a terminal, a line that says how far a long draw has come, redrawn every 0.2 s.
-  const bool progress = !a.quiet && a.n > 4 * kPiece && isatty(STDERR_FILENO);
-  auto shown = std::chrono::steady_clock::now();
-  for (std::size_t first = 0; first < a.n; first += piece.size()) {
-    const std::size_t len = std::min(piece.size(), a.n - first);
-    sample_range(p, first, len, a.seed, piece.data(), device);
-    out.write(piece.data(), len);
-    const auto now = std::chrono::steady_clock::now();
-    if (progress && now - shown > std::chrono::milliseconds(200)) {
-      std::fprintf(stderr, "\r  %zu of %zu samples (%.0f %%)   ", first + len, a.n,
-                   100.0 * static_cast<double>(first + len) / static_cast<double>(a.n));
-      std::fflush(stderr);
-      shown = now;
+  {
+    CountLine progress(a.quiet, a.n);  // on a terminal, how far a long draw has come
+    for (std::size_t first = 0; first < a.n; first += piece.size()) {
+      const std::size_t len = std::min(piece.size(), a.n - first);
+      sample_range(p, first, len, a.seed, piece.data(), device);
+      out.write(piece.data(), len);
+      progress.update(first + len);
     }
   }
-  if (progress) std::fprintf(stderr, "\r%60s\r", "");
   out.finish();
 }
 

@@ -40,13 +40,17 @@ int run_score(const ScoreArgs& a) {
   detail::PassStats stats;
   std::vector<double> x, w;
   double ll = 0.0, total = 0.0;  // chunk sums added in chunk order: the same total on every run
-  while (input.next(kReadChunk, x, w) > 0) {
-    backend->load(x.data(), input.weighted() ? w.data() : nullptr, x.size());
-    backend->pass(constants, stats);
-    ll += stats.ll[0];
-    total += backend->total_weight();
-    x.clear();
-    w.clear();
+  {
+    CountLine progress(a.quiet);
+    while (input.next(kReadChunk, x, w) > 0) {
+      backend->load(x.data(), input.weighted() ? w.data() : nullptr, x.size());
+      backend->pass(constants, stats);
+      ll += stats.ll[0];
+      total += backend->total_weight();
+      x.clear();
+      w.clear();
+      progress.update(input.count());
+    }
   }
   const std::size_t n = input.count();
   nlohmann::json j;
