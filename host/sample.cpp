@@ -47,13 +47,22 @@ void sample_on(const MixtureParams& params, std::uint64_t first, std::size_t n, 
     throw InputError("sample_range: samples " + std::to_string(first) + " and " +
                      std::to_string(n) + " more run past the 2^64 indices of a seed's sequence");
   }
-  // Auto takes the GPU when one is visible and its sampler takes this many components.
-  if (device == Device::Cuda || (device == Device::Auto && cuda_device_visible() &&
-                                 static_cast<int>(params.k()) <= kCudaSampleMaxK)) {
+  if (device == Device::Cuda) {
     sample_cuda(params, n, seed, out, first);
-  } else {
-    sample_cpu(params, n, seed, out, 0, first);
+    return;
   }
+  // Auto takes the GPU when one is visible and its sampler takes this many components, and the
+  // CPU when the GPU cannot draw them after all (a DeviceError: out of device memory, a failed
+  // launch); the CPU then writes every value.
+  if (device == Device::Auto && cuda_device_visible() &&
+      static_cast<int>(params.k()) <= kCudaSampleMaxK) {
+    try {
+      sample_cuda(params, n, seed, out, first);
+      return;
+    } catch (const DeviceError&) {
+    }
+  }
+  sample_cpu(params, n, seed, out, 0, first);
 }
 }  // namespace
 }  // namespace detail

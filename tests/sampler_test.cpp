@@ -207,6 +207,26 @@ TEST(SamplerDeterminismTest, RangesAreSlicesOfOneDrawDouble) { check_ranges<doub
 
 TEST(SamplerDeterminismTest, RangesAreSlicesOfOneDrawFloat) { check_ranges<float>(); }
 
+// Device::Auto draws where it says: on the GPU when one is visible and takes K, else on the
+// CPU, with that device's values bit for bit.
+TEST(SamplerDeterminismTest, AutoDrawsOnTheDeviceItPicks) {
+  const Device picked = cuda_available() ? Device::Cuda : Device::Cpu;
+  std::vector<float> a(10007), b(10007);
+  sample(kDemo, a.size(), 17, a.data(), Device::Auto);
+  sample(kDemo, b.size(), 17, b.data(), picked);
+  EXPECT_TRUE(same_bytes(a, b));
+  // K above the GPU sampler's limit: the CPU.
+  MixtureParams many;
+  for (int j = 0; j < detail::kCudaSampleMaxK + 1; ++j) {
+    many.weights.push_back(1.0);
+    many.alpha.push_back(2.0 + j % 7);
+    many.beta.push_back(3.0 + j % 5);
+  }
+  sample(many, a.size(), 17, a.data(), Device::Auto);
+  sample(many, b.size(), 17, b.data(), Device::Cpu);
+  EXPECT_TRUE(same_bytes(a, b));
+}
+
 // Without a visible GPU (always so in a build without CUDA), drawing into device memory is a
 // DeviceError that says why, not a crash on the pointer.
 TEST(SamplerOnDevice, WithoutAGpuIsADeviceError) {

@@ -31,8 +31,10 @@ ModelSelection select_k(const double* x, std::size_t n, const std::vector<int>& 
                         const double* case_weights = nullptr);
 
 /// Draws `n` samples from the mixture with the counter-based Philox generator keyed by `seed`.
-/// The same seed gives the same values whatever the thread count. Every value lies strictly
-/// inside (0,1).
+/// The same seed gives the same values on the same device whatever the thread count (the GPU's
+/// agree with the CPU's up to rounding). Every value lies strictly inside (0,1). Device::Auto
+/// draws on the GPU when one is visible (and takes the mixture's K), else, or when the GPU
+/// fails with a DeviceError, on the CPU.
 std::vector<double> sample(const MixtureParams& params, std::size_t n, std::uint64_t seed,
                            Device device = Device::Cpu);
 
