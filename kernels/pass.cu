@@ -29,6 +29,7 @@
 // k <= 16 runs kernels with a compile-time k (loops unrolled, everything in registers);
 // 17 <= k <= 64 runs one kernel with a runtime k (arrays in local memory, slower).
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cub/block/block_reduce.cuh>
@@ -248,14 +249,22 @@ int pass_grid_size(std::size_t n, int k) {
   return static_cast<int>(grid < 1 ? 1 : grid);
 }
 
-std::size_t pass_local_memory_bytes() {
+std::size_t pass_local_bytes_per_thread() {
   cudaFuncAttributes attributes{};
   BETAMIX_CUDA_CHECK(cudaFuncGetAttributes(&attributes, pass_kernel_for(kPassMaxK, 1)));
+  return attributes.localSizeBytes;
+}
+
+std::size_t pass_local_memory_bytes() {
+  // The arrays a thread of the runtime-k kernel keeps: acc (double), part (float), r (float).
+  constexpr std::size_t kArrays =
+      (3 * kPassMaxK + 1) * (sizeof(double) + sizeof(float)) + kPassMaxK * sizeof(float);
   int device = 0, threads_per_sm = 0;
   BETAMIX_CUDA_CHECK(cudaGetDevice(&device));
   BETAMIX_CUDA_CHECK(
       cudaDeviceGetAttribute(&threads_per_sm, cudaDevAttrMaxThreadsPerMultiProcessor, device));
-  return attributes.localSizeBytes * static_cast<std::size_t>(threads_per_sm) *
+  return std::max(pass_local_bytes_per_thread(), kArrays) *
+         static_cast<std::size_t>(threads_per_sm) *
          static_cast<std::size_t>(current_device_sm_count());
 }
 

@@ -18,9 +18,13 @@ inline constexpr int kPassMaxK = 64;
 /// need. The totals depend on this number, so a fit computes it once and keeps it.
 int pass_grid_size(std::size_t n, int k);
 
-/// Bytes of local memory the pass kernel with the largest per-thread stack (the runtime-k kernel,
-/// about 2.6 kB a thread for its 3 x 64 + 1 accumulators) makes the driver set aside when it
-/// first runs: the stack times every thread the current device can hold at once. The moment
+/// Local memory a thread of the runtime-k pass kernel uses, as cudaFuncGetAttributes reports it
+/// (its stack: 2608 bytes for sm_90 in cuobjdump -res-usage, for its 3 x 64 + 1 accumulators).
+std::size_t pass_local_bytes_per_thread();
+
+/// Bytes of local memory the pass kernel with the largest per-thread stack (the runtime-k kernel)
+/// makes the driver set aside when it first runs: its stack, at least the size of its
+/// accumulator arrays, times every thread the current device can hold at once. The moment
 /// pass's kernel needs less (moment_pass.cu).
 std::size_t pass_local_memory_bytes();
 
