@@ -123,6 +123,7 @@ class CudaBackend final : public Backend {
         ordering_{CudaEvent(cudaEventDisableTiming), CudaEvent(cudaEventDisableTiming)} {
     BETAMIX_CUDA_CHECK(cudaGetDevice(&device_));
     device_name_ = current_device_name();
+    kernel_local_ = pass_local_memory_bytes();
   }
 
   // The CUDA objects are destroyed with the backend's device current (so that none creates a
@@ -172,7 +173,7 @@ class CudaBackend final : public Backend {
     MemoryInfo memory;
     BETAMIX_CUDA_CHECK(cudaMemGetInfo(&memory.device_free, &memory.device_total));
     memory.host_available = host_available_memory();
-    memory.kernel_local = pass_local_memory_bytes();
+    memory.kernel_local = kernel_local_;
     memory.gpu_name = device_name_;
     const bool forced = options_.force_stream && n > 0;
     // Decided before the input is read: even the smaller layout must fit somewhere.
@@ -578,8 +579,9 @@ class CudaBackend final : public Backend {
   CudaDataOptions options_;
   int device_ = 0;
   std::string device_name_;
-  CudaStream stream_;   // created on the current device, as is device_
-  CudaStream stream2_;  // streamed data: the second of the two chunk slots
+  std::size_t kernel_local_ = 0;  // pass_local_memory_bytes() of device_, for place_data()
+  CudaStream stream_;             // created on the current device, as is device_
+  CudaStream stream2_;            // streamed data: the second of the two chunk slots
   std::size_t n_ = 0;
   double total_weight_ = 0.0;
   DataLayout layout_ = DataLayout::X;

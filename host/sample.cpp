@@ -21,15 +21,12 @@ void sample_cpu(const MixtureParams& params, std::size_t n, std::uint64_t seed, 
                 int threads, std::uint64_t first) {
   const int k = static_cast<int>(params.k());
   const std::vector<Real> tables = detail::sample_tables<Real>(params);
-  const Real* cum = tables.data();
-  const Real* log_d_ratio = cum + k;
-  const Real* alpha = log_d_ratio + k;
-  const Real* beta = alpha + math::kGammaConstants * k;
+  const math::SampleTables<const Real*> t = math::sample_tables_at(tables.data(), k);
   const int nt = threads > 0 ? threads : omp_get_max_threads();
 #pragma omp parallel for num_threads(nt) schedule(static)
   for (std::size_t i = 0; i < n; ++i) {
     math::PhiloxStream rng(seed, first + i);
-    out[i] = math::sample_mixture<Real>(cum, log_d_ratio, alpha, beta, k, rng);
+    out[i] = math::sample_mixture<Real>(t, rng);
   }
 }
 

@@ -1,9 +1,8 @@
 #pragma once
 /// \file
 /// The component tables both samplers draw from (host code), in the working precision Real:
-/// [cum_w (k) | log(d_beta / d_alpha) (k) | alpha's gamma constants (3k) | beta's (3k)], the
-/// constants of math::sample_mixture (betamix/math/beta_sampler.hpp), computed once per
-/// component in double and then rounded, instead of per draw.
+/// math::SampleTables (betamix/math/beta_sampler.hpp), computed once per component in double
+/// and then rounded, instead of per draw.
 
 #include <cmath>
 #include <limits>
@@ -16,9 +15,6 @@
 #include "samples.hpp"
 
 namespace betamix::detail {
-
-/// Reals per component in the sample tables.
-inline constexpr int kSampleTableWidth = 2 + 2 * math::kGammaConstants;
 
 /// Marsaglia-Tsang's d of `shape` (a normal, finite Real), in double.
 template <class Real>
@@ -46,7 +42,8 @@ std::vector<Real> sample_tables(const MixtureParams& params) {
   params.validate();
   const MixtureParams p = params.normalized();
   const std::size_t k = p.k();
-  std::vector<Real> tables(kSampleTableWidth * k);
+  std::vector<Real> tables(math::kSampleTableWidth * k);
+  const math::SampleTables<Real*> t = math::sample_tables_at(tables.data(), static_cast<int>(k));
   std::size_t last = 0;
   for (std::size_t j = 0; j < k; ++j) {
     if (p.weights[j] > 0.0) last = j;
@@ -54,7 +51,7 @@ std::vector<Real> sample_tables(const MixtureParams& params) {
   double acc = 0.0;
   for (std::size_t j = 0; j < k; ++j) {
     acc += p.weights[j];
-    tables[j] = j >= last ? Real(1) : static_cast<Real>(acc);
+    t.cum_w[j] = j >= last ? Real(1) : static_cast<Real>(acc);
     const double shapes[2] = {p.alpha[j], p.beta[j]};
     Real rounded[2];
     for (int s = 0; s < 2; ++s) {
@@ -70,9 +67,9 @@ std::vector<Real> sample_tables(const MixtureParams& params) {
                          (f32 ? "; draw float64 samples" : ""));
       }
       rounded[s] = v;
-      gamma_constants(v, &tables[2 * k + (s * k + j) * math::kGammaConstants]);
+      gamma_constants(v, (s == 0 ? t.g_alpha : t.g_beta) + math::kGammaConstants * j);
     }
-    tables[k + j] = static_cast<Real>(std::log(gamma_d(rounded[1]) / gamma_d(rounded[0])));
+    t.log_d_ratio[j] = static_cast<Real>(std::log(gamma_d(rounded[1]) / gamma_d(rounded[0])));
   }
   return tables;
 }

@@ -1,6 +1,6 @@
 // The GPU sampler: sample i is
 //
-//   math::sample_mixture<Real>(cum_w, log_d_ratio, g_alpha, g_beta, k, stream_i),
+//   math::sample_mixture<Real>(tables, stream_i),
 //   stream_i = cuRAND Philox4x32-10, the words of curand_init(seed, subsequence = i,
 //              offset = 0) and curand(), each block computed when first read
 //
@@ -63,15 +63,12 @@ template <class Real>
 __global__ void __launch_bounds__(kSampleBlock)
     sample_kernel(std::size_t n, int k, std::uint64_t seed, std::uint64_t first_index,
                   const Real* __restrict__ tables, Real* __restrict__ out) {
-  const Real* cum_w = tables;
-  const Real* log_d_ratio = tables + k;
-  const Real* g_alpha = tables + 2 * k;
-  const Real* g_beta = g_alpha + math::kGammaConstants * k;
+  const math::SampleTables<const Real*> t = math::sample_tables_at(tables, k);
   const std::size_t stride = static_cast<std::size_t>(gridDim.x) * kSampleBlock;
   for (std::size_t i = static_cast<std::size_t>(blockIdx.x) * kSampleBlock + threadIdx.x; i < n;
        i += stride) {
     CurandPhiloxStream rng(seed, first_index + i);
-    out[i] = math::sample_mixture<Real>(cum_w, log_d_ratio, g_alpha, g_beta, k, rng);
+    out[i] = math::sample_mixture<Real>(t, rng);
   }
 }
 

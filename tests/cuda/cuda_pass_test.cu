@@ -7,7 +7,6 @@
 
 #include <cmath>
 #include <cstdlib>
-#include <cstring>
 #include <memory>
 #include <string>
 #include <tuple>
@@ -156,18 +155,14 @@ TEST(CudaPassDeterminism, RepeatedPassesAreBitIdentical) {
     for (int rep = 0; rep < 5; ++rep) {
       detail::PassStats again;
       gpu->pass(c, again);
-      EXPECT_EQ(std::memcmp(first.n.data(), again.n.data(), first.n.size() * sizeof(double)), 0);
-      EXPECT_EQ(std::memcmp(first.s.data(), again.s.data(), first.s.size() * sizeof(double)), 0);
-      EXPECT_EQ(std::memcmp(first.t.data(), again.t.data(), first.t.size() * sizeof(double)), 0);
-      EXPECT_EQ(std::memcmp(first.ll.data(), again.ll.data(), first.ll.size() * sizeof(double)), 0);
+      EXPECT_TRUE(test::same_bits(first, again)) << "pass " << rep + 2;
     }
     // A second backend over the same data (a fresh load) gives the same bits as well.
     auto other = detail::make_cuda_backend();
     other->load(x.data(), w.data(), x.size());
     detail::PassStats fresh;
     other->pass(c, fresh);
-    EXPECT_EQ(std::memcmp(first.ll.data(), fresh.ll.data(), first.ll.size() * sizeof(double)), 0);
-    EXPECT_EQ(std::memcmp(first.n.data(), fresh.n.data(), first.n.size() * sizeof(double)), 0);
+    EXPECT_TRUE(test::same_bits(first, fresh));
   }
 }
 
@@ -180,13 +175,6 @@ TEST(CudaPassGraph, ReplaysGiveTheBitsOfSeparateCalls) {
   auto plain = detail::make_cuda_backend();
   ASSERT_EQ(unsetenv("BETAMIX_CUDA_GRAPHS"), 0);
   auto graphed = detail::make_cuda_backend();
-  const auto same = [](const detail::PassStats& a, const detail::PassStats& b) {
-    return a.ll.size() == b.ll.size() && a.n.size() == b.n.size() &&
-           std::memcmp(a.n.data(), b.n.data(), a.n.size() * sizeof(double)) == 0 &&
-           std::memcmp(a.s.data(), b.s.data(), a.s.size() * sizeof(double)) == 0 &&
-           std::memcmp(a.t.data(), b.t.data(), a.t.size() * sizeof(double)) == 0 &&
-           std::memcmp(a.ll.data(), b.ll.data(), a.ll.size() * sizeof(double)) == 0;
-  };
   for (const std::size_t n : {std::size_t{100003}, std::size_t{257}}) {
     const std::vector<double> x = test_data(5, n, true);
     plain->load(x.data(), nullptr, n);
@@ -199,13 +187,13 @@ TEST(CudaPassGraph, ReplaysGiveTheBitsOfSeparateCalls) {
       detail::PassStats a, b;
       plain->pass(c, a);
       graphed->pass(c, b);
-      EXPECT_TRUE(same(a, b));
+      EXPECT_TRUE(test::same_bits(a, b));
       // New constants in the same shape: the replay reads the pinned buffer afresh.
       detail::PassConstants moved_c = c;
       for (double& v : moved_c.c) v -= 0.01;
       plain->pass(moved_c, a);
       graphed->pass(moved_c, b);
-      EXPECT_TRUE(same(a, b));
+      EXPECT_TRUE(test::same_bits(a, b));
     }
   }
 }

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,16 @@
 #include "betamix/math/beta_math.hpp"
 
 namespace betamix::test {
+
+/// The same doubles, bit for bit.
+inline bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
+}
+
+/// The same statistics, bit for bit (a deterministic pass run again, or another route to it).
+inline bool same_bits(const detail::PassStats& a, const detail::PassStats& b) {
+  return same_bits(a.n, b.n) && same_bits(a.s, b.s) && same_bits(a.t, b.t) && same_bits(a.ll, b.ll);
+}
 
 // Tolerance of one statistic, atol + rtol * M:
 //  - M = sum_i |term_i|: |reference| for N, S and T (terms of one sign), sum_i v_i |L_i| for LL

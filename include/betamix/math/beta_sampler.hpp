@@ -123,22 +123,37 @@ BETAMIX_HD_INLINE Real clamp_open_unit(Real x) {
   return !(x >= kLow) ? kLow : (x > kHigh ? kHigh : x);  // NaN, too, becomes kLow
 }
 
-/// One draw from the mixture with `k` components, strictly inside (0,1): cumulative weights
-/// `cum_w` (the last exactly 1), log(d_beta / d_alpha) of each component in `log_d_ratio`, and
-/// the gamma constants (kGammaConstants per component, above) of each component's alpha in
-/// `g_alpha` and beta in `g_beta`.
+/// Reals per component in the tables of sample_mixture (SampleTables).
+inline constexpr int kSampleTableWidth = 2 + 2 * kGammaConstants;
+
+/// The component tables of sample_mixture, one array of kSampleTableWidth * k Reals laid out
+/// [cum_w (k) | log_d_ratio (k) | g_alpha (kGammaConstants k) | g_beta (kGammaConstants k)]:
+/// cumulative weights (the last exactly 1), log(d_beta / d_alpha) of each component, and the
+/// gamma constants (above) of each component's alpha and beta. `P` is `Real*` where the host
+/// fills them (detail::sample_tables) and `const Real*` where they are read.
+template <class P>
+struct SampleTables {
+  P cum_w, log_d_ratio, g_alpha, g_beta;
+  int k;
+};
+
+template <class P>
+BETAMIX_HD_INLINE SampleTables<P> sample_tables_at(P base, int k) {
+  return {base, base + k, base + 2 * k, base + (2 + kGammaConstants) * k, k};
+}
+
+/// One draw from the mixture of the tables `t`, strictly inside (0,1).
 template <class Real, class Stream>
-BETAMIX_HD_INLINE Real sample_mixture(const Real* cum_w, const Real* log_d_ratio,
-                                      const Real* g_alpha, const Real* g_beta, int k, Stream& s) {
+BETAMIX_HD_INLINE Real sample_mixture(const SampleTables<const Real*>& t, Stream& s) {
   const Real u = uniform_open<Real>(s);
   int j = 0;
-  while (j < k - 1 && u > cum_w[j]) ++j;
-  const Real* ga = g_alpha + kGammaConstants * j;
-  const Real* gb = g_beta + kGammaConstants * j;
+  while (j < t.k - 1 && u > t.cum_w[j]) ++j;
+  const Real* ga = t.g_alpha + kGammaConstants * j;
+  const Real* gb = t.g_beta + kGammaConstants * j;
   NormalSpare<Real> spare;
   const Real r1 = log_gamma_over_d<Real>(ga, s, spare);
   const Real r2 = log_gamma_over_d<Real>(gb, s, spare);
-  const Real diff = log_d_ratio[j] + (r2 - r1);  // log G2 - log G1
+  const Real diff = t.log_d_ratio[j] + (r2 - r1);  // log G2 - log G1
   if (diff != diff) {
     // Both logs are -inf: shapes so small (below ~1e-37 in float) that log U / shape
     // overflows. Beta(a, b) tends to 1 with probability a / (a + b), else to 0, as a, b -> 0.
