@@ -7,7 +7,8 @@
 //
 // Precision: per-sample math in float32 (betamix/math/float_pass.hpp, which the CPU tests run
 // too), in base 2: the constants c_k log2(e), logs in base 2 (S, T, LL are converted back on the
-// host), so each exponential is one hardware exp2 (ex2.approx, about 2 ulp, as inside expf).
+// host), so each exponential is one exp2 (math::FloatPassExp2: the hardware's ex2.approx for
+// k <= 2, above it a software exp2 that is unbiased and gives the host's bits).
 // The logs and the reciprocal are those of betamix/math/float_math.hpp, within 2.5 ulp, without
 // the special cases of the general functions: the layout rule (data_layout.cuh) admits only normal
 // floats in (0, 1) as x, and the sum s of the shifted exponentials lies in [1, k]. Without case

@@ -1,4 +1,4 @@
-// The float32 logarithms and reciprocal of the GPU pass (betamix/math/float_math.hpp) against
+// The float32 logarithms, exp2 and reciprocal of the GPU pass (betamix/math/float_math.hpp) against
 // double precision, in ulps of the float32 result, over every float of their domain taken in a
 // stride (every float when BETAMIX_EXHAUSTIVE=1: a minute or two). The bounds are those of the
 // header; an exhaustive run measured 1.86 ulp (log2_normal) and 2.43 ulp (log2_1m).
@@ -82,12 +82,37 @@ TEST(FloatMath, Log2Of1mWithinTwoAndAHalfUlpOnNormalFloatsInTheUnitInterval) {
   EXPECT_LE(worst.ulps, 2.5) << "at x = " << worst.at;
 }
 
-// exp2 of the pass on the host (the device uses ex2.approx): exact at integers, and 2^d for
-// the non-positive arguments the pass gives it.
-TEST(FloatMath, Exp2NonPositive) {
-  EXPECT_EQ(math::exp2_nonpositive(0.0f), 1.0f);
-  EXPECT_EQ(math::exp2_nonpositive(-3.0f), 0.125f);
-  EXPECT_NEAR(math::exp2_nonpositive(-0.5f), 0.70710678118654752, 1e-7);
+// The software exp2 of the pass: exact at integers, within an ulp on every float in [-125, 0]
+// (0.952 ulp in an exhaustive run), 0 below, and unbiased: over the arguments that matter in a
+// sum s >= 1 (d in [-30, 0], evenly spaced) the mean relative error is 1/67 of 2^-24; the test
+// allows 1/20. An approximation off by its 2 ulp in one direction (2^-22) would be 80 times that.
+TEST(FloatMath, Exp2NonPositiveWithinAnUlpAndUnbiased) {
+  Worst worst;
+  const std::uint32_t step = stride();
+  for (std::uint32_t u = 0x80000000u; u <= 0xc2fa0000u; u += step) {  // -0 down to -125
+    const float d = from_bits(u);
+    worst.add(ulps(math::exp2_nonpositive(d), std::exp2(static_cast<double>(d))), d);
+  }
+  for (const float d : {-0.5f, std::nextafter(-0.5f, 0.0f), -1.5f, -124.5f, -125.0f}) {
+    worst.add(ulps(math::exp2_nonpositive(d), std::exp2(static_cast<double>(d))), d);
+  }
+  EXPECT_LE(worst.ulps, 1.0) << "at d = " << worst.at;
+  for (int i = 0; i >= -125; --i) {
+    EXPECT_EQ(math::exp2_nonpositive(static_cast<float>(i)), std::ldexp(1.0f, i)) << "d = " << i;
+  }
+  EXPECT_EQ(math::exp2_nonpositive(std::nextafter(-125.0f, -126.0f)), 0.0f);
+  EXPECT_EQ(math::exp2_nonpositive(-1000.0f), 0.0f);
+  EXPECT_EQ(math::exp2_nonpositive(-std::numeric_limits<float>::infinity()), 0.0f);
+
+  constexpr int kPoints = 3000000;
+  double bias = 0.0;
+  for (int i = 0; i < kPoints; ++i) {
+    const float d = static_cast<float>(-30.0 * (i + 0.5) / kPoints);
+    const double exact = std::exp2(static_cast<double>(d));
+    bias += (static_cast<double>(math::exp2_nonpositive(d)) - exact) / exact;
+  }
+  bias /= kPoints;
+  EXPECT_LE(std::abs(bias), std::ldexp(1.0, -24) / 20) << "mean relative error " << bias;
 }
 
 // The device starts the Newton step from the hardware approximation (about 1 ulp); from any

@@ -50,13 +50,19 @@ struct StdReciprocal {
 /// the responsibilities, and returns the shift m = max_k l_k and the sum s = sum_k exp(l_k - m),
 /// so that log p(x) = m + log s. Shifting by the maximum keeps every exponent <= 0 (nothing
 /// overflows) and makes s >= 1 (its log is finite); s <= K. Callers that pass a compile-time
-/// `k` get fully unrolled loops. `exp` is only ever called with arguments <= 0, `reciprocal`
-/// only with 1 <= s <= k.
+/// `k` get fully unrolled loops. `exp` is only ever called with arguments <= 0 (and not at
+/// all for k = 1), `reciprocal` only with 1 <= s <= k.
 template <class Real, class Exp = StdExp, class Reciprocal = StdReciprocal>
 BETAMIX_HD_INLINE void mixture_responsibilities_split(Real log_x, Real log1m_x,
                                                       ComponentView<Real> comp, int k, Real* r,
                                                       Real& m, Real& s, Exp exp = Exp{},
                                                       Reciprocal reciprocal = Reciprocal{}) {
+  if (k == 1) {
+    m = component_log_density(log_x, log1m_x, comp.am1[0], comp.bm1[0], comp.c[0]);
+    s = Real(1);
+    r[0] = Real(1);
+    return;
+  }
   if (k == 2) {
     // One exp instead of two: the larger term is exp(0) = 1.
     const Real l0 = component_log_density(log_x, log1m_x, comp.am1[0], comp.bm1[0], comp.c[0]);

@@ -7,15 +7,16 @@
 ///   log2_normal(y)       log2 y      for y a positive normal float (2^-126 <= y < inf)
 ///   log2_1m(x)           log2(1 - x) for x a normal float in (0, 1)
 ///   to_log2(l)           l log2(e)   (a stored natural log in base 2)
-///   exp2_nonpositive(d)  2^d         for d <= 0 (ex2.approx on the device)
+///   exp2_nonpositive(d)  2^d         for d <= 0, unbiased (exp2_approx: the hardware's)
 ///   reciprocal(s)        1 / s       for 1 <= s <= 2^16 (a sum of exponentials, one of them 1)
 ///
 /// Accuracy against double precision, over every float of the domain
 /// (BETAMIX_EXHAUSTIVE=1 build/tests/float_math_test; a stride of it by default): log2_normal
 /// within 1.86 ulp on [2^-126, 2^32], log2_1m within 2.43 ulp on every normal float in (0, 1),
-/// reciprocal within 1 ulp. The same code runs on the host, where the tests run it; only the
-/// hardware approximations (the start of reciprocal(), the tiny correction term of log2_1m(),
-/// and exp2_nonpositive()) are exact on the host, so host and device may differ by an ulp or two.
+/// exp2_nonpositive within 0.96 ulp on [-125, 0], reciprocal within 1 ulp. The same code runs
+/// on the host, where the tests run it; only the hardware approximations (exp2_approx, the
+/// start of reciprocal() and the tiny correction term of log2_1m()) are exact on the host, so
+/// host and device may differ by an ulp or two in those.
 
 #include <cmath>
 #include <cstdint>
@@ -148,10 +149,37 @@ BETAMIX_HD_INLINE float to_log2(float natural_log) {
   return d::fma(natural_log, d::kLog2eHi, natural_log * d::kLog2eLo);
 }
 
-/// 2^d for d <= 0: the hardware approximation on the device (ex2.approx, about 2 ulp; results
-/// below the smallest normal float flush to 0), exp2 on the host.
-BETAMIX_HD_INLINE float exp2_nonpositive(float d) {
+/// 2^d for d <= 0 by the device's ex2.approx (one instruction, within 2 ulp; results below the
+/// smallest normal float flush to 0); exp2 on the host.
+BETAMIX_HD_INLINE float exp2_approx(float d) {
   return float_math_detail::hardware<float_math_detail::Approx::Exp2>(d);
+}
+
+/// 2^d for d <= 0, the same bits on the host and the device: d = i + f with i = rint(d) (by
+/// adding and subtracting 1.5 * 2^23) and |f| <= 1/2, 2^f = 1 + f P(f) with P of degree 5
+/// (fitted by tests/data/make_float_math_coefficients.py), and i added to the exponent of the
+/// result. Within 0.96 ulp of 2^d for every float d in [-125, 0], and unbiased: the mean
+/// relative error over them is 3e-10, 1/200 of an ulp (tests/float_math_test.cpp). It costs
+/// about twelve instructions where exp2_approx() takes one, but that one is only bounded (by
+/// 2 ulp), not known to be unbiased. 0 for d < -125 (and -inf): against a sum of at least 1, a
+/// term below 2^-125 is nothing.
+BETAMIX_HD_INLINE float exp2_nonpositive(float d) {
+  namespace fm = float_math_detail;
+  constexpr float kRound = 12582912.0f;  // 1.5 * 2^23: d + kRound rounds d to an integer
+  const float t = d + kRound;
+  const float f = d - (t - kRound);
+  float q = 1.535336050e-04f;
+  q = fm::fma(q, f, 1.339887502e-03f);
+  q = fm::fma(q, f, 9.618436918e-03f);
+  q = fm::fma(q, f, 5.550332367e-02f);
+  q = fm::fma(q, f, 2.402264774e-01f);
+  q = fm::fma(q, f, 6.931471825e-01f);
+  const float p = fm::fma(q, f, 1.0f);  // 2^f in [2^-1/2, 2^1/2]
+  // The low bits of t hold i (two's complement): shifted into the exponent field.
+  const std::uint32_t scale = static_cast<std::uint32_t>(fm::bits(t)) << 23;
+  const float r =
+      fm::from_bits(static_cast<std::int32_t>(static_cast<std::uint32_t>(fm::bits(p)) + scale));
+  return d < -125.0f ? 0.0f : r;
 }
 
 /// One Newton step r0 + r0 (1 - s r0) toward 1 / s: from an r0 within a few ulp, a result

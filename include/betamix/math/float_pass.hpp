@@ -7,7 +7,7 @@
 ///   l2_k = c2_k + (a_k - 1) log2 x + (b_k - 1) log2(1 - x) = l_k log2(e),
 ///   r_k = 2^(l2_k - m2) / s,   s = sum_j 2^(l2_j - m2),   log2 p(x) = m2 + log2 s,
 ///
-/// so every exponential is one hardware exp2 of a non-positive argument. The sums S_k, T_k
+/// so every exponential is one exp2 of a non-positive argument (FloatPassExp2). The sums S_k, T_k
 /// and LL come out in base 2, and PassStats::assign_float_pass multiplies them by log(2).
 ///
 ///   float_sample_logs        log2 x and log2(1 - x) of a float32 sample (the X layout)
@@ -43,9 +43,20 @@ BETAMIX_HD_INLINE void lane_logs(bool valid, float a, float b, float& log2_x, fl
   }
 }
 
-/// The exponential of the pass, in base 2 (arguments <= 0).
+/// The exponential of the pass, in base 2 (arguments <= 0). With k <= 2 components, the
+/// hardware's exp2_approx (one instruction, within 2 ulp); above, the unbiased exp2_nonpositive
+/// (about twelve), the same bits on host and device. The hardware's error is bounded but not
+/// known to average out, and an error in the same direction in every exponential moves each
+/// sample's log2 p(x) = m2 + log2 s by up to that error. At k = 2, where s = 1 + one
+/// exponential, by at most half of it, which the CPU-versus-GPU tolerance absorbs even for a
+/// full 2-ulp bias (tests/float_pass_test.cpp, FloatPassHardwareExp2); at k = 16 it would not
+/// (1.7 times the tolerance in that test's set-up). k = 1 takes no exponential.
 struct FloatPassExp2 {
-  BETAMIX_HD_INLINE float operator()(float d) const { return exp2_nonpositive(d); }
+  bool hardware;  // k <= 2
+  BETAMIX_HD_INLINE static FloatPassExp2 for_k(int k) { return FloatPassExp2{k <= 2}; }
+  BETAMIX_HD_INLINE float operator()(float d) const {
+    return hardware ? exp2_approx(d) : exp2_nonpositive(d);
+  }
 };
 
 /// The reciprocal of the pass: s = sum of shifted exponentials, 1 <= s <= k.
@@ -56,15 +67,16 @@ struct FloatPassReciprocal {
 /// Adds one start's statistics of 4 samples (base-2 logs `lx`, `l1x`, weights `w`; weight 0 for
 /// lanes past the data) to acc = [N_0..N_k-1, S_0.., T_0.., LL], S, T and LL in base 2; `comp`
 /// holds am1, bm1 and c2. KCap >= k is the capacity
-/// of the arrays (k itself when known at compile time, for full unrolling).
+/// of the arrays (k itself when known at compile time, for full unrolling). `exp2` is the
+/// exponential (FloatPassExp2 in the pass; the tests also pass a deliberately biased one).
 ///
 /// LL adds m2 + log2 s per sample (1 <= s <= k). With UnitWeights
 /// (every weight 1, or 0 past the data) the four logs become one: sum_j log2 s_j =
 /// log2 prod_j s_j, the product at most k^4 (2^24 for k = 64), so one logarithm per group.
-template <int KCap, bool UnitWeights>
+template <int KCap, bool UnitWeights, class Exp2>
 BETAMIX_HD_INLINE void accumulate_float_group(int k, const float (&lx)[4], const float (&l1x)[4],
                                               const float (&w)[4], ComponentView<float> comp,
-                                              double (&acc)[3 * KCap + 1]) {
+                                              double (&acc)[3 * KCap + 1], Exp2 exp2) {
   float part[3 * KCap + 1];
   BETAMIX_UNROLL
   for (int t = 0; t < 3 * k + 1; ++t) part[t] = 0.0f;
@@ -72,7 +84,7 @@ BETAMIX_HD_INLINE void accumulate_float_group(int k, const float (&lx)[4], const
   BETAMIX_UNROLL
   for (int j = 0; j < 4; ++j) {
     float r[KCap], m, s;
-    mixture_responsibilities_split<float>(lx[j], l1x[j], comp, k, r, m, s, FloatPassExp2{},
+    mixture_responsibilities_split<float>(lx[j], l1x[j], comp, k, r, m, s, exp2,
                                           FloatPassReciprocal{});
     if constexpr (UnitWeights) {
       part[3 * k] += w[j] * m;
@@ -91,6 +103,14 @@ BETAMIX_HD_INLINE void accumulate_float_group(int k, const float (&lx)[4], const
   if constexpr (UnitWeights) part[3 * k] += log2_normal(product);
   BETAMIX_UNROLL
   for (int t = 0; t < 3 * k + 1; ++t) acc[t] += part[t];
+}
+
+/// As above, with the pass's exponential for k (FloatPassExp2::for_k), as the kernel runs it.
+template <int KCap, bool UnitWeights>
+BETAMIX_HD_INLINE void accumulate_float_group(int k, const float (&lx)[4], const float (&l1x)[4],
+                                              const float (&w)[4], ComponentView<float> comp,
+                                              double (&acc)[3 * KCap + 1]) {
+  accumulate_float_group<KCap, UnitWeights>(k, lx, l1x, w, comp, acc, FloatPassExp2::for_k(k));
 }
 
 }  // namespace betamix::math
