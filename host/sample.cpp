@@ -48,11 +48,9 @@ void sample_on(const MixtureParams& params, std::uint64_t first, std::size_t n, 
     sample_cuda(params, n, seed, out, first);
     return;
   }
-  // Auto takes the GPU when one is visible and its sampler takes this many components, and the
-  // CPU when the GPU cannot draw them after all (a DeviceError: out of device memory, a failed
-  // launch); the CPU then writes every value.
-  if (device == Device::Auto && cuda_device_visible() &&
-      static_cast<int>(params.k()) <= kCudaSampleMaxK) {
+  // Auto falls back to the CPU when the GPU cannot draw after all (a DeviceError: out of
+  // device memory, a failed launch); the CPU then writes every value.
+  if (sample_device(params, device) == Device::Cuda) {
     try {
       sample_cuda(params, n, seed, out, first);
       return;
@@ -63,6 +61,13 @@ void sample_on(const MixtureParams& params, std::uint64_t first, std::size_t n, 
 }
 }  // namespace
 }  // namespace detail
+
+Device sample_device(const MixtureParams& params, Device device) {
+  if (device != Device::Auto) return device;
+  return detail::cuda_device_visible() && static_cast<int>(params.k()) <= detail::kCudaSampleMaxK
+             ? Device::Cuda
+             : Device::Cpu;
+}
 
 void sample(const MixtureParams& params, std::size_t n, std::uint64_t seed, float* out,
             Device device) {

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "betamix/betamix.hpp"
+#include "support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 
@@ -26,18 +27,8 @@ struct CliRun {
   std::string out, err;
 };
 
-class CliTest : public ::testing::Test {
+class CliTest : public betamix::test::TempDirTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("betamix_cli_test_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-
   std::string write(const std::string& name, const std::string& bytes) const {
     std::ofstream(path(name), std::ios::binary) << bytes;
     return path(name);
@@ -72,8 +63,6 @@ class CliTest : public ::testing::Test {
       EXPECT_NE(r.err.find(f), std::string::npos) << "missing \"" << f << "\" in: " << r.err;
     }
   }
-
-  fs::path dir_;
 };
 
 std::string npy_header(const std::string& dict) {

@@ -21,6 +21,7 @@
 #include "betamix/error.hpp"
 #include "io/reader.hpp"
 #include "io/writer.hpp"
+#include "support/temp_dir.hpp"
 
 namespace betamix::io {
 namespace {
@@ -84,17 +85,8 @@ void with_redirected(int fd, const std::string& path, Fn&& fn) {
   fn();
 }
 
-class IoTest : public ::testing::Test {
+class IoTest : public betamix::test::TempDirTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("betamix_io_test_" + std::to_string(getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
   std::string write_file(const std::string& name, const std::string& bytes) const {
     std::ofstream(path(name), std::ios::binary) << bytes;
     return path(name);
@@ -122,8 +114,6 @@ class IoTest : public ::testing::Test {
       bytes += static_cast<char>((header.size() >> (8 * i)) & 0xff);
     return write_file(name, bytes + header + payload);
   }
-
-  fs::path dir_;
 };
 
 std::string f64_bytes(const std::vector<double>& x) {

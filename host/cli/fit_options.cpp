@@ -304,8 +304,11 @@ CountLine::CountLine(bool quiet, std::size_t total)
       total_(total),
       shown_(std::chrono::steady_clock::now()) {}
 
-CountLine::~CountLine() {
+CountLine::~CountLine() { clear(); }
+
+void CountLine::clear() {
   if (drawn_) std::fprintf(stderr, "\r%60s\r", "");
+  drawn_ = false;
 }
 
 void CountLine::update(std::size_t done) {

@@ -136,6 +136,8 @@ class CountLine {
   ~CountLine();
 
   void update(std::size_t done);
+  /// Erases the line if one is shown (before another message goes to the terminal).
+  void clear();
 
  private:
   bool on_;

@@ -8,6 +8,7 @@
 
 #include "betamix/betamix.hpp"
 #include "cli/command.hpp"
+#include "cli/draw_pieces.hpp"
 #include "cli/fit_options.hpp"
 #include "io/writer.hpp"
 
@@ -28,20 +29,28 @@ struct SampleArgs {
 // of float64); sample_range() makes the pieces the values of one draw.
 constexpr std::size_t kPiece = std::size_t{1} << 22;
 
+// Draws into the output on `requested` (auto resolved once, by sample_device(), so that one
+// file is one device's draw; a GPU failure under auto starts it again on the CPU). Returns
+// how many of the values came from the GPU.
 template <class Real>
-void draw_into(const SampleArgs& a, const MixtureParams& p, io::Dtype dtype, Device device) {
-  io::SampleWriter out(a.output, dtype, a.n);
-  std::vector<Real> piece(std::min(a.n, kPiece));
-  {
-    CountLine progress(a.quiet, a.n);  // on a terminal, how far a long draw has come
-    for (std::size_t first = 0; first < a.n; first += piece.size()) {
-      const std::size_t len = std::min(piece.size(), a.n - first);
-      sample_range(p, first, len, a.seed, piece.data(), device);
-      out.write(piece.data(), len);
-      progress.update(first + len);
-    }
-  }
-  out.finish();
+std::size_t draw_into(const SampleArgs& a, const MixtureParams& p, io::Dtype dtype,
+                      Device requested) {
+  const Device device = sample_device(p, requested);
+  CountLine progress(a.quiet, a.n);  // on a terminal, how far a long draw has come
+  const DrawnPieces drawn = draw_pieces<Real>(
+      a.output, dtype, a.n, kPiece, device, requested == Device::Auto,
+      [&](std::uint64_t first, std::size_t len, Device on, Real* out) {
+        sample_range(p, first, len, a.seed, out, on);
+      },
+      [&](const DeviceError& e, std::size_t first, bool restarted) {
+        progress.clear();
+        std::cerr << "betamix: note: the GPU sampler failed at sample " << first << " (" << e.what()
+                  << "); "
+                  << (restarted ? "drawing every sample on the CPU instead\n"
+                                : "the samples from there on come from the CPU\n");
+      },
+      [&](std::size_t done) { progress.update(done); });
+  return drawn.gpu_values;
 }
 
 int run_sample(const SampleArgs& a) {
@@ -57,14 +66,18 @@ int run_sample(const SampleArgs& a) {
   if (!a.dtype.empty()) requested = io::parse_dtype(a.dtype);
   const io::Dtype dtype = io::dtype_for_path(a.output, requested);
   const Device device = parse_device(a.device);
-  if (dtype == io::Dtype::Float32) {
-    draw_into<float>(a, p, dtype, device);
-  } else {
-    draw_into<double>(a, p, dtype, device);
-  }
+  const std::size_t gpu = dtype == io::Dtype::Float32 ? draw_into<float>(a, p, dtype, device)
+                                                      : draw_into<double>(a, p, dtype, device);
   if (!a.quiet) {
+    std::string where;
+    if (a.n > 0) {
+      where = gpu == a.n ? "; drawn on the GPU"
+              : gpu == 0
+                  ? "; drawn on the CPU"
+                  : "; the first " + std::to_string(gpu) + " drawn on the GPU, the rest on the CPU";
+    }
     std::cerr << "betamix: wrote " << a.n << (dtype == io::Dtype::Float32 ? " float32" : " float64")
-              << " samples to " << a.output << " (seed " << a.seed << ")\n";
+              << " samples to " << a.output << " (seed " << a.seed << where << ")\n";
   }
   return kExitOk;
 }

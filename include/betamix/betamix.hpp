@@ -38,6 +38,11 @@ ModelSelection select_k(const double* x, std::size_t n, const std::vector<int>& 
 std::vector<double> sample(const MixtureParams& params, std::size_t n, std::uint64_t seed,
                            Device device = Device::Cpu);
 
+/// The device that sample() and sample_range() start drawing on when asked for `device`: Cpu
+/// or Cuda as given; for Auto the GPU when one is visible and its sampler takes the mixture's
+/// K, else the CPU.
+Device sample_device(const MixtureParams& params, Device device);
+
 /// As sample(), writing float32 values (also strictly inside (0,1)) into `out[0..n)`.
 void sample(const MixtureParams& params, std::size_t n, std::uint64_t seed, float* out,
             Device device = Device::Cpu);
