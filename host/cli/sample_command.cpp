@@ -112,7 +112,8 @@ void add_sample_command(CLI::App& app, CommandList& commands) {
   sub->add_option("--dtype", args->dtype, "float32 or float64 (default float64; .f32/.f64 fix it)")
       ->check(CLI::IsMember({"float32", "float64"}));
   sub->add_option("--device", args->device,
-                  "where to draw: cpu, cuda or auto (the GPU when one is visible)")
+                  "where to draw: cpu, cuda or auto (the GPU when one is visible; if it fails "
+                  "part-way, the file is drawn again on the CPU)")
       ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
       ->capture_default_str();
   sub->add_flag("-q,--quiet", args->quiet, "print nothing but errors");
