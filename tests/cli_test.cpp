@@ -175,6 +175,19 @@ TEST_F(CliTest, CudaRequestWithoutDevice) {
   EXPECT_NE(a.err.find("running on the CPU"), std::string::npos) << a.err;
 }
 
+// The closing line says which device drew the values: auto resolves to the GPU only when one
+// is visible, and cpu is the CPU.
+TEST_F(CliTest, SampleSaysWhichDeviceDrew) {
+  const std::string gen = "sample --weights 0.5,0.5 --alpha 10,1.5 --beta 1.5,10 -n 1000 -o ";
+  const CliRun cpu = betamix(gen + path("cpu.f64") + " --device cpu");
+  ASSERT_EQ(cpu.code, 0) << cpu.err;
+  EXPECT_NE(cpu.err.find("drawn on the CPU"), std::string::npos) << cpu.err;
+  const CliRun any = betamix(gen + path("auto.f64") + " --device auto");
+  ASSERT_EQ(any.code, 0) << any.err;
+  const std::string want = betamix::cuda_available() ? "drawn on the GPU" : "drawn on the CPU";
+  EXPECT_NE(any.err.find(want), std::string::npos) << any.err;
+}
+
 TEST_F(CliTest, SampleThenFitEveryFormat) {
   for (const std::string ext : {"npy", "txt", "f32", "f64"}) {
     const std::string f = path("demo." + ext);
