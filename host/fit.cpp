@@ -174,6 +174,17 @@ double sum_r_log_r(const PassConstants& c, int a, const StartStats& st, double l
   return sum;
 }
 
+// "component j is dying: ...", j numbered as in the result (FitResult::params, sorted by mean).
+std::string dying(const MixtureParams& p, int j, const std::string& reason) {
+  const auto mean = [&](std::size_t i) { return p.alpha[i] / (p.alpha[i] + p.beta[i]); };
+  const std::size_t at = static_cast<std::size_t>(j);
+  int rank = 0;
+  for (std::size_t i = 0; i < p.k(); ++i) {
+    if (mean(i) < mean(at) || (i < at && mean(i) == mean(at))) ++rank;
+  }
+  return "component " + std::to_string(rank + 1) + " is dying: " + reason;
+}
+
 void adam_step(Start& s, const StartStats& st, double lr) {
   constexpr double kBeta1 = 0.9, kBeta2 = 0.999, kEps = 1e-8;
   const std::vector<double> g = mean_nll_gradient(s.params, st);
@@ -319,12 +330,21 @@ FitResult fit_loaded(Backend& backend, const FitOptions& o, const double* x, con
       const MixtureParams before = s.params;
       if (o.method == Method::Adam) {
         adam_step(s, st, o.learning_rate);
+        std::string reason;
+        const int runaway = runaway_component(s.params, reason);
+        if (runaway >= 0) {
+          s.done = true;
+          s.status = FitStatus::ComponentCollapsed;
+          s.detail = dying(s.evaluated, runaway, reason);
+          s.params = before;
+          continue;
+        }
       } else {
         MStep m = em_step(s.params, st);
         if (m.collapsed >= 0) {
           s.done = true;
           s.status = FitStatus::ComponentCollapsed;
-          s.detail = "component " + std::to_string(m.collapsed + 1) + " is dying: " + m.reason;
+          s.detail = dying(s.evaluated, m.collapsed, m.reason);
           continue;
         }
         if (o.method == Method::Squarem) {
@@ -417,6 +437,7 @@ Loaded load(const double* x, std::size_t n, const FitOptions& options, const dou
     l.x = l.clamped.data();
   }
   if (w) detail::check_case_weights(w, n, "case weights", detail::index_position);
+  detail::check_not_one_value(l.x, w, n, "data");
   l.backend = detail::make_backend(options.device, options.threads, &l.note);
   l.backend->load(l.x, w, n);
   return l;

@@ -41,13 +41,32 @@ MixtureParams group_moments(const double* x, const double* w, std::size_t n,
   return p.normalized();
 }
 
+// Cut points for k groups of about n / k samples each. The cut for group boundary g is the
+// sample v at position n g / k in sorted order, the lower group taking x <= v; where v is
+// repeated (rounded or tied data), the run of v's goes to whichever side leaves the lower
+// group's count nearer n g / k: cutting just below the run is cutting at the largest sample
+// below v. (Two values 0.3 and 0.7, 500 each: the cut is 0.3, not 0.7, which would put every
+// sample into the first group.)
 std::vector<double> quantile_cuts(const double* x, std::size_t n, int k) {
   std::vector<double> sorted(x, x + n);
   std::vector<double> cuts;
   for (int g = 1; g < k; ++g) {
-    const std::size_t pos = std::min(n - 1, static_cast<std::size_t>(double(n) * g / k));
+    const double target = double(n) * g / k;
+    const std::size_t pos = std::min(n - 1, static_cast<std::size_t>(target));
     std::nth_element(sorted.begin(), sorted.begin() + pos, sorted.end());
-    cuts.push_back(sorted[pos]);
+    const double v = sorted[pos];
+    std::size_t below = 0, through = 0;  // samples < v and <= v
+    double below_max = -1.0;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (x[i] < v) {
+        ++below;
+        below_max = std::max(below_max, x[i]);
+      }
+      if (x[i] <= v) ++through;
+    }
+    const bool under =
+        below > 0 && std::abs(double(below) - target) < std::abs(double(through) - target);
+    cuts.push_back(under ? below_max : v);
   }
   std::sort(cuts.begin(), cuts.end());
   return cuts;
@@ -57,7 +76,10 @@ std::vector<double> quantile_cuts(const double* x, std::size_t n, int k) {
 
 void moment_match(double m, double v, double& a, double& b) {
   m = std::clamp(m, 1e-6, 1.0 - 1e-6);
-  double common = v > 0.0 ? m * (1.0 - m) / v - 1.0 : kMaxShape;
+  // The concentration a + b, at most what keeps the larger shape within kMaxShape, so that a
+  // group too narrow for it (or of one repeated value, v = 0) keeps its mean.
+  const double most = kMaxShape / std::max(m, 1.0 - m);
+  double common = v > 0.0 ? std::min(m * (1.0 - m) / v - 1.0, most) : most;
   if (!(common > 0.0)) common = 1.0;  // more spread than any Beta with this mean allows
   a = std::clamp(m * common, kMinShape, kMaxShape);
   b = std::clamp((1.0 - m) * common, kMinShape, kMaxShape);

@@ -9,7 +9,9 @@
 
 namespace betamix::detail {
 
-/// Moment-matched Beta for a group with mean m and variance v, shapes kept in [0.05, 1e4].
+/// Moment-matched Beta for a group with mean m and variance v, shapes kept in [0.05, 1e4]: a
+/// group narrower than that allows (or of one value) gets the largest concentration that
+/// keeps its mean.
 void moment_match(double m, double v, double& a, double& b);
 
 /// K quantile groups of x (equal counts), a moment-matched Beta for each (case weights `w`,

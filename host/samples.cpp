@@ -108,4 +108,21 @@ void check_case_weights(const double* w, std::size_t n, const std::string& sourc
   check_weight_sum(scan_case_weights(w, n, source, position), source);
 }
 
+void check_not_one_value(const double* x, const double* w, std::size_t n,
+                         const std::string& source) {
+  std::size_t first = n;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (w && !(w[i] > 0.0)) continue;
+    if (first == n) {
+      first = i;
+    } else if (x[i] != x[first]) {
+      return;
+    }
+  }
+  if (first == n) return;  // no positive weight: check_case_weights() says so
+  throw InputError(source + ": every sample" + (w ? " with a positive case weight" : "") +
+                   " equals " + format_value(x[first]) +
+                   "; a Beta mixture has no maximum-likelihood fit to a single value");
+}
+
 }  // namespace betamix::detail

@@ -36,6 +36,12 @@ std::size_t check_samples(double* x, std::size_t n, BoundaryPolicy policy, doubl
 void check_case_weights(const double* w, std::size_t n, const std::string& source,
                         const PositionFn& position);
 
+/// Throws InputError when every sample (every one with a positive case weight, given `w`)
+/// has the same value: a Beta mixture has no maximum-likelihood fit to a single value (its
+/// shapes would grow without bound).
+void check_not_one_value(const double* x, const double* w, std::size_t n,
+                         const std::string& source);
+
 // The pieces of the checks above, for input that arrives in chunks (io::ChunkReader).
 
 /// Throws InputError under Clamp unless eps lies in (0, 0.5).

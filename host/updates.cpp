@@ -58,9 +58,6 @@ double shape_objective(double a, double b, double sbar, double tbar) {
   return -log_beta(a, b) + (a - 1.0) * sbar + (b - 1.0) * tbar;
 }
 
-// Shapes beyond this are "running away": the component is collapsing onto a point.
-constexpr double kMaxShape = 1e7;
-
 // Maximises shape_objective from (a, b) by Newton steps in (log a, log b) with backtracking.
 // Where the log-space Hessian is not negative definite (far from the optimum), the step is the
 // (a, b)-space Newton step, which is an ascent direction because f is concave in (a, b).
@@ -101,7 +98,7 @@ void newton_shapes(double& a, double& b, double sbar, double tbar) {
       }
     }
     if (!accepted || std::max(std::abs(du), std::abs(dv)) * step < 1e-13) return;
-    if (a > kMaxShape || b > kMaxShape) return;
+    if (a > kRunawayShape || b > kRunawayShape) return;
   }
 }
 
@@ -124,13 +121,21 @@ MStep em_step(const MixtureParams& p, const StartStats& st) {
     newton_shapes(a, b, st.s[j] / nk, st.t[j] / nk);
     out.params.alpha[j] = a;
     out.params.beta[j] = b;
-    if (!(a < kMaxShape && b < kMaxShape)) {
-      out.collapsed = j;
-      out.reason =
-          "its shapes ran away (alpha " + std::to_string(a) + ", beta " + std::to_string(b) + ")";
+  }
+  if (out.collapsed < 0) out.collapsed = runaway_component(out.params, out.reason);
+  return out;
+}
+
+int runaway_component(const MixtureParams& p, std::string& reason) {
+  for (std::size_t j = 0; j < p.k(); ++j) {
+    const double a = p.alpha[j], b = p.beta[j];
+    if (!(a < kRunawayShape && b < kRunawayShape)) {
+      reason = "its shapes ran away (alpha " + std::to_string(a) + ", beta " + std::to_string(b) +
+               "): its samples sit on one value, or nearly, where the likelihood has no maximum";
+      return static_cast<int>(j);
     }
   }
-  return out;
+  return -1;
 }
 
 }  // namespace betamix::detail

@@ -29,6 +29,15 @@ std::vector<double> to_unconstrained(const MixtureParams& p);
 /// Inverse of to_unconstrained (the softmax is max-shifted).
 MixtureParams from_unconstrained(const std::vector<double>& theta);
 
+/// Shapes beyond this are "running away": the component is collapsing onto a point (its
+/// samples sit on one value, or nearly, where the likelihood grows without bound). A Beta with
+/// alpha + beta = 1e7 has a standard deviation of at most 1.6e-4.
+inline constexpr double kRunawayShape = 1e7;
+
+/// The first component of `p` whose alpha or beta is not below kRunawayShape, and why it is
+/// dying (into `reason`); -1 when none is.
+int runaway_component(const MixtureParams& p, std::string& reason);
+
 /// Outcome of an M-step.
 struct MStep {
   MixtureParams params;

@@ -164,6 +164,13 @@ TEST_F(CliTest, SampleParameterErrors) {
   EXPECT_NE(r.err.find("normalised"), std::string::npos) << r.err;
 }
 
+// Data on a single value have no Beta fit: fit and crosscheck say so, naming the file.
+TEST_F(CliTest, DataOnOneValue) {
+  const std::string f = write("same.txt", "0.37\n0.37\n0.37\n0.37\n");
+  expect_bad_input("fit " + f + " -k 1", {"same.txt", "every sample equals 0.37", "single value"});
+  expect_bad_input("crosscheck " + f + " -k 1", {"same.txt", "every sample equals 0.37"});
+}
+
 TEST_F(CliTest, CudaRequestWithoutDevice) {
   if (betamix::cuda_available()) GTEST_SKIP() << "a CUDA device is visible";
   const std::string f = write("d.txt", "0.2\n0.5\n0.7\n");

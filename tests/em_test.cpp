@@ -224,13 +224,59 @@ TEST(EmDyingComponentTest, EmptyComponentCollapses) {
   o.start = MixtureParams{{0.5, 0.5}, {2.5, 200.0}, {6.0, 1.0}};
   const FitResult r = fit(x, o);
   EXPECT_EQ(r.status, FitStatus::ComponentCollapsed) << r.status_detail;
-  EXPECT_FALSE(r.status_detail.empty());
+  // Named as numbered in the result (by mean): the empty component has the larger mean.
+  EXPECT_NE(r.status_detail.find("component 2 is dying"), std::string::npos) << r.status_detail;
   expect_all_finite(r, "collapsed fit");
   // The reported LL is the LL of the reported parameters (1e-12 of sum |L_i|, as in pass_test).
   const test::RefStats ref = test::ref_stats(r.params, x);
   test::ToleranceCheck check(1e-12 * ref.ll_abs, 0.0);
   check.add("log_likelihood", r.log_likelihood, ref.ll);
   EXPECT_TRUE(check.result());
+}
+
+// Listed first in the start, the same component is still named by its place in the result.
+TEST(EmDyingComponentTest, NamedAsNumberedInTheResult) {
+  const std::vector<double> x = sample(MixtureParams{{1.0}, {2.5}, {6.0}}, 2000, 13);
+  FitOptions o = em_options(2);
+  o.start = MixtureParams{{0.5, 0.5}, {200.0, 2.5}, {1.0, 6.0}};
+  const FitResult r = fit(x, o);
+  EXPECT_EQ(r.status, FitStatus::ComponentCollapsed) << r.status_detail;
+  EXPECT_NE(r.status_detail.find("component 2 is dying"), std::string::npos) << r.status_detail;
+  EXPECT_GT(r.params.alpha[1] / (r.params.alpha[1] + r.params.beta[1]), 0.9);
+}
+
+// A component on a spike of equal values has no maximum-likelihood shapes: they grow without
+// bound. Half the samples at exactly 0.5 and half from Beta(2, 5): both methods stop once a
+// shape passes 1e7 and say why, long before the iteration limit, with the last finite
+// parameters, naming the component as numbered in the result (the spike's mean is the larger).
+// Adam starts on the spike (its shapes then stay equal and grow fast); EM from its default.
+TEST(RunawayShapesTest, ASpikeOfEqualValuesStopsTheFit) {
+  std::vector<double> x = sample(MixtureParams{{1.0}, {2.0}, {5.0}}, 500, 3);
+  x.insert(x.end(), 500, 0.5);
+  for (const Method method : {Method::Adam, Method::EM}) {
+    FitOptions o = em_options(2);
+    o.method = method;
+    if (method == Method::Adam) o.start = MixtureParams{{0.5, 0.5}, {4e6, 2.0}, {4e6, 5.0}};
+    const FitResult r = fit(x, o);
+    const std::string what = to_string(method);
+    EXPECT_EQ(r.status, FitStatus::ComponentCollapsed) << what << ": " << r.status_detail;
+    EXPECT_NE(r.status_detail.find("component 2 is dying: its shapes ran away"), std::string::npos)
+        << r.status_detail;
+    EXPECT_LT(r.iterations, 1000) << what;
+    expect_all_finite(r, what);
+  }
+}
+
+// Samples that all have one value (all with a positive case weight) are an InputError: no
+// Beta fits a single value.
+TEST(RunawayShapesTest, DataOnOneValueAreAnInputError) {
+  const std::vector<double> x(100, 0.37);
+  EXPECT_THROW(fit(x, em_options(1)), InputError);
+  std::vector<double> y = x, w(100, 1.0);
+  y[7] = 0.5;
+  EXPECT_NO_THROW(fit(y.data(), y.size(), em_options(1), w.data()));
+  w[7] = 0.0;  // the one other value weighs nothing
+  EXPECT_THROW(fit(y.data(), y.size(), em_options(1), w.data()), InputError);
 }
 
 }  // namespace

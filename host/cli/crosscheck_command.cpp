@@ -11,6 +11,7 @@
 #include "cli/command.hpp"
 #include "cli/fit_options.hpp"
 #include "io/reader.hpp"
+#include "samples.hpp"
 
 namespace betamix::cli {
 namespace {
@@ -41,6 +42,7 @@ int run_crosscheck(CrosscheckArgs a) {
   ro.on_boundary = first.on_boundary;
   ro.eps = first.boundary_eps;
   const io::Samples data = io::read_samples(a.file, ro);
+  detail::check_not_one_value(data.values.data(), nullptr, data.values.size(), data.source);
   const std::size_t n = data.values.size();
 
   // Both runs start from the same parameters: the first run's start, made explicit.

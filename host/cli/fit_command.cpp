@@ -11,6 +11,7 @@
 #include "cli/result_json.hpp"
 #include "io/reader.hpp"
 #include "plot_svg.hpp"
+#include "samples.hpp"
 
 namespace betamix::cli {
 namespace {
@@ -60,6 +61,7 @@ int run_fit(const FitArgs& a) {
   const InputData data = read_input(a.file, a.input, o.on_boundary, o.boundary_eps);
   const std::vector<double>& x = data.samples.values;
   const std::string& source = data.samples.source;
+  detail::check_not_one_value(x.data(), data.weights_or_null(), x.size(), source);
 
   o.progress = progress_line(a.quiet);
   nlohmann::json j;
