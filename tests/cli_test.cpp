@@ -171,6 +171,21 @@ TEST_F(CliTest, DataOnOneValue) {
   expect_bad_input("crosscheck " + f + " -k 1", {"same.txt", "every sample equals 0.37"});
 }
 
+// Adam stopped by its iteration limit points to the alternatives; EM stopped so does not.
+TEST_F(CliTest, UnconvergedAdamGetsAHint) {
+  const std::string f = path("d.f64");
+  ASSERT_EQ(betamix("sample --weights 0.5,0.5 --alpha 10,1.5 --beta 1.5,10 -n 2000 -o " + f).code,
+            0);
+  const CliRun adam = betamix("fit " + f + " -k 2 --device cpu --max-iter 5");
+  ASSERT_EQ(adam.code, 0) << adam.err;
+  EXPECT_NE(adam.err.find("max_iterations"), std::string::npos) << adam.err;
+  EXPECT_NE(adam.err.find("hint: Adam did not converge"), std::string::npos) << adam.err;
+  const CliRun em = betamix("fit " + f + " -k 2 --device cpu --max-iter 1 --method em");
+  ASSERT_EQ(em.code, 0) << em.err;
+  EXPECT_NE(em.err.find("max_iterations"), std::string::npos) << em.err;
+  EXPECT_EQ(em.err.find("hint:"), std::string::npos) << em.err;
+}
+
 TEST_F(CliTest, CudaRequestWithoutDevice) {
   if (betamix::cuda_available()) GTEST_SKIP() << "a CUDA device is visible";
   const std::string f = write("d.txt", "0.2\n0.5\n0.7\n");

@@ -233,6 +233,11 @@ std::string summary(const FitResult& r, const std::string& source, const Mixture
   os << line;
   if (!r.status_detail.empty()) os << ": " << r.status_detail;
   os << "\n";
+  if (r.status == FitStatus::MaxIterations && r.method == Method::Adam) {
+    os << "  hint: Adam did not converge; where components are concentrated (large shapes) or "
+          "well\n"
+          "  separated, --method squarem converges in far fewer passes; or raise --max-iter\n";
+  }
   std::snprintf(line, sizeof line, "  log-likelihood %.6f, mean NLL %.8f, AIC %.3f, BIC %.3f\n",
                 r.log_likelihood, r.mean_nll, r.aic, r.bic);
   os << line;
