@@ -34,8 +34,8 @@ MixtureParams from_unconstrained(const std::vector<double>& theta);
 /// alpha + beta = 1e7 has a standard deviation of at most 1.6e-4.
 inline constexpr double kRunawayShape = 1e7;
 
-/// The first component of `p` whose alpha or beta is not below kRunawayShape, and why it is
-/// dying (into `reason`); -1 when none is.
+/// The first component of `p` whose alpha or beta is at least kRunawayShape (infinity
+/// included, NaN not), and why it is dying (into `reason`); -1 when none is.
 int runaway_component(const MixtureParams& p, std::string& reason);
 
 /// Outcome of an M-step.

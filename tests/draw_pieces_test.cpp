@@ -120,8 +120,15 @@ TEST_F(DrawPieces, APipeKeepsTheGpuValuesAndGetsTheRestFromTheCpu) {
   ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0) << std::strerror(errno);
   std::vector<double> got;
   std::thread reader([&] { got = read_f64(fifo); });
-  const cli::DrawnPieces drawn = draw(fifo, Device::Cuda, true, 8);
-  reader.join();
+  struct Join {
+    std::thread& t;
+    ~Join() { t.join(); }  // also when draw() throws
+  };
+  cli::DrawnPieces drawn;
+  {
+    Join join{reader};
+    drawn = draw(fifo, Device::Cuda, true, 8);
+  }
   EXPECT_EQ(drawn.gpu_values, 8u);
   EXPECT_EQ(log_.calls, 1);
   EXPECT_FALSE(log_.restarted);
@@ -129,6 +136,39 @@ TEST_F(DrawPieces, APipeKeepsTheGpuValuesAndGetsTheRestFromTheCpu) {
   const std::vector<double> cpu = cpu_draw();
   want.insert(want.end(), cpu.begin() + 8, cpu.end());
   EXPECT_EQ(got, want);
+}
+
+// Failing on the first piece, a file is simply drawn on the CPU.
+TEST_F(DrawPieces, AFailureAtTheStartDrawsEverythingOnTheCpu) {
+  const std::string out = path("first.f64");
+  EXPECT_EQ(draw(out, Device::Cuda, true, 0).gpu_values, 0u);
+  EXPECT_EQ(read_f64(out), cpu_draw());
+  EXPECT_EQ(log_.calls, 1);
+  EXPECT_EQ(log_.first, 0u);
+}
+
+// A symbolic link is not rewound (its target would be removed and replaced by a file): like a
+// pipe it keeps the GPU's values, and both the link and its target stay.
+TEST_F(DrawPieces, ASymbolicLinkIsNotRewound) {
+  const std::string target = path("target.f64"), link = path("link.f64");
+  std::ofstream(target).put('x');
+  fs::create_symlink(target, link);
+  const cli::DrawnPieces drawn = draw(link, Device::Cuda, true, 8);
+  EXPECT_EQ(drawn.gpu_values, 8u);
+  EXPECT_FALSE(log_.restarted);
+  EXPECT_TRUE(fs::is_symlink(link));
+  std::vector<double> want(8, kGpuMarker);
+  const std::vector<double> cpu = cpu_draw();
+  want.insert(want.end(), cpu.begin() + 8, cpu.end());
+  EXPECT_EQ(read_f64(target), want);
+}
+
+TEST_F(DrawPieces, APieceOfZeroIsAnError) {
+  EXPECT_THROW(cli::draw_pieces<double>(
+                   path("zero.f64"), io::Dtype::Float64, kN, 0, Device::Cpu, false,
+                   StandInDraw{kN, &gpu_failures_}, [](const DeviceError&, std::size_t, bool) {},
+                   [](std::size_t) {}),
+               Error);
 }
 
 // Without the fall-back (--device cuda) the error reaches the caller and no partial file is

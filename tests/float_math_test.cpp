@@ -103,6 +103,7 @@ TEST(FloatMath, Exp2NonPositiveWithinAnUlpAndUnbiased) {
   EXPECT_EQ(math::exp2_nonpositive(std::nextafter(-125.0f, -126.0f)), 0.0f);
   EXPECT_EQ(math::exp2_nonpositive(-1000.0f), 0.0f);
   EXPECT_EQ(math::exp2_nonpositive(-std::numeric_limits<float>::infinity()), 0.0f);
+  EXPECT_TRUE(std::isnan(math::exp2_nonpositive(std::numeric_limits<float>::quiet_NaN())));
 
   constexpr int kPoints = 3000000;
   double bias = 0.0;

@@ -170,7 +170,7 @@ struct BiasedExp2 {
 
 TEST(FloatPassHardwareExp2, BiasedByTwoUlpStaysWithinTheTolerance) {
   const float up = 1.0f + std::ldexp(1.0f, -22), down = 1.0f - std::ldexp(1.0f, -22);
-  for (const int k : {1, 2}) {
+  for (const int k : {2}) {  // k = 1 takes no exponential
     ASSERT_TRUE(math::FloatPassExp2::for_k(k).hardware);
     for (const bool float_exact : {true, false}) {
       const std::vector<double> x = test::test_data(k, 1000000, float_exact);
@@ -182,6 +182,7 @@ TEST(FloatPassHardwareExp2, BiasedByTwoUlpStaysWithinTheTolerance) {
       }
     }
   }
+  EXPECT_TRUE(math::FloatPassExp2::for_k(1).hardware);
   EXPECT_FALSE(math::FloatPassExp2::for_k(3).hardware);
 }
 

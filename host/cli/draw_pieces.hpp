@@ -27,14 +27,15 @@ struct DrawnPieces {
 /// out[0 .. len) with values first .. first + len - 1 on `device` (Cpu or Cuda; sample_range()).
 /// With `fall_back`, a DeviceError from the GPU hands the draw to the CPU: a regular file is
 /// then written again from its start, so that it holds one device's values; an output that
-/// cannot be taken back (standard output, a pipe) keeps what it got and receives the rest from
-/// the CPU. on_fall_back(error, first, restarted) is told before the CPU goes on;
-/// progress(done) after each piece. Without `fall_back` the error propagates (and the writer
-/// removes a partial file).
+/// cannot be taken back (standard output, a pipe, or a symbolic link, whose target is not
+/// removed) keeps what it got and receives the rest from the CPU. on_fall_back(error, first,
+/// restarted) is told before the CPU goes on; progress(done) after each piece. Without `fall_back`
+/// the error propagates (and the writer removes a partial file).
 template <class Real, class Draw, class FallBack, class Progress>
 DrawnPieces draw_pieces(const std::string& path, io::Dtype dtype, std::size_t n, std::size_t piece,
                         Device device, bool fall_back, Draw draw, FallBack on_fall_back,
                         Progress progress) {
+  if (piece == 0) throw Error("draw_pieces: the piece size must be at least 1");
   std::optional<io::SampleWriter> out;
   out.emplace(path, dtype, n);
   std::vector<Real> values(std::min(n, piece));
@@ -46,8 +47,9 @@ DrawnPieces draw_pieces(const std::string& path, io::Dtype dtype, std::size_t n,
       draw(static_cast<std::uint64_t>(first), len, device, values.data());
     } catch (const DeviceError& e) {
       if (!fall_back || device != Device::Cuda) throw;
-      std::error_code ec;
-      const bool restart = path != "-" && std::filesystem::is_regular_file(path, ec);
+      std::error_code ec;  // a symbolic link (/dev/stdout, say) is not rewound: it goes on
+      const bool restart = path != "-" && std::filesystem::is_regular_file(
+                                              std::filesystem::symlink_status(path, ec));
       on_fall_back(e, first, restart);
       device = Device::Cpu;
       if (restart) {

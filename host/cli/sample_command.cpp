@@ -113,7 +113,7 @@ void add_sample_command(CLI::App& app, CommandList& commands) {
       ->check(CLI::IsMember({"float32", "float64"}));
   sub->add_option("--device", args->device,
                   "where to draw: cpu, cuda or auto (the GPU when one is visible; if it fails "
-                  "part-way, the file is drawn again on the CPU)")
+                  "part-way, a file is drawn again on the CPU, standard output goes on there)")
       ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
       ->capture_default_str();
   sub->add_flag("-q,--quiet", args->quiet, "print nothing but errors");

@@ -42,7 +42,8 @@ Target target_for(const std::string& path) {
 const char* dtype_name(Dtype dtype) { return dtype == Dtype::Float32 ? "float32" : "float64"; }
 
 /// An output file that is removed again unless commit() succeeds, so that a failed write never
-/// leaves a truncated file behind. Only regular files are removed (never /dev/..., never stdout).
+/// leaves a truncated file behind. Only regular files are removed (never /dev/..., never stdout,
+/// never a symbolic link or what it points to).
 class Output {
  public:
   explicit Output(const std::string& path)
@@ -73,7 +74,9 @@ class Output {
     if (file_ && file_ != stdout) std::fclose(file_);
     file_ = nullptr;
     std::error_code ec;
-    if (path_ != "-" && std::filesystem::is_regular_file(path_, ec))
+    // symlink_status: a link (/dev/stdout, a user's link) is never removed, only a file.
+    if (path_ != "-" &&
+        std::filesystem::is_regular_file(std::filesystem::symlink_status(path_, ec)))
       std::filesystem::remove(path_, ec);
   }
 

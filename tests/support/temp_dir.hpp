@@ -13,9 +13,12 @@ class TempDirTest : public ::testing::Test {
  protected:
   void SetUp() override {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = std::filesystem::temp_directory_path() /
-           ("betamix_" + std::string(info->test_suite_name()) + "_" + std::to_string(::getpid()) +
-            "_" + info->name());
+    std::string name = std::string(info->test_suite_name()) + "_" + std::to_string(::getpid()) +
+                       "_" + info->name();
+    for (char& c : name) {
+      if (c == '/') c = '_';  // parameterised tests: "Suite/Test/0"
+    }
+    dir_ = std::filesystem::temp_directory_path() / ("betamix_" + name);
     std::filesystem::create_directories(dir_);
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }

@@ -24,6 +24,12 @@
 
 #include "betamix/math/hd.hpp"
 
+// Fast2Sum and rounding by adding 1.5 * 2^23 need IEEE arithmetic as written; -ffast-math
+// would fold them away (d - ((d + c) - c) to 0).
+#if defined(__FAST_MATH__) && !defined(__CUDA_ARCH__)
+#error "betamix/math/float_math.hpp must not be compiled with -ffast-math"
+#endif
+
 namespace betamix::math {
 
 namespace float_math_detail {
@@ -158,11 +164,11 @@ BETAMIX_HD_INLINE float exp2_approx(float d) {
 /// 2^d for d <= 0, the same bits on the host and the device: d = i + f with i = rint(d) (by
 /// adding and subtracting 1.5 * 2^23) and |f| <= 1/2, 2^f = 1 + f P(f) with P of degree 5
 /// (fitted by tests/data/make_float_math_coefficients.py), and i added to the exponent of the
-/// result. Within 0.96 ulp of 2^d for every float d in [-125, 0], and unbiased: the mean
-/// relative error over them is 3e-10, 1/200 of an ulp (tests/float_math_test.cpp). It costs
-/// about twelve instructions where exp2_approx() takes one, but that one is only bounded (by
-/// 2 ulp), not known to be unbiased. 0 for d < -125 (and -inf): against a sum of at least 1, a
-/// term below 2^-125 is nothing.
+/// result (a multiplication by 2^i, exact, which also keeps a NaN d a NaN). Within 0.96 ulp of
+/// 2^d for every float d in [-125, 0], and unbiased: the mean relative error over them is
+/// 3e-10, 1/200 of an ulp (tests/float_math_test.cpp). It costs about twelve instructions where
+/// exp2_approx() takes one, but that one is only bounded (by 2 ulp), not known to be unbiased.
+/// 0 for d < -125 (and -inf): against a sum of at least 1, a term below 2^-125 is nothing.
 BETAMIX_HD_INLINE float exp2_nonpositive(float d) {
   namespace fm = float_math_detail;
   constexpr float kRound = 12582912.0f;  // 1.5 * 2^23: d + kRound rounds d to an integer
@@ -175,10 +181,10 @@ BETAMIX_HD_INLINE float exp2_nonpositive(float d) {
   q = fm::fma(q, f, 2.402264774e-01f);
   q = fm::fma(q, f, 6.931471825e-01f);
   const float p = fm::fma(q, f, 1.0f);  // 2^f in [2^-1/2, 2^1/2]
-  // The low bits of t hold i (two's complement): shifted into the exponent field.
-  const std::uint32_t scale = static_cast<std::uint32_t>(fm::bits(t)) << 23;
-  const float r =
-      fm::from_bits(static_cast<std::int32_t>(static_cast<std::uint32_t>(fm::bits(p)) + scale));
+  // The low bits of t hold i (two's complement); shifted into the exponent field and added to
+  // the exponent bias, they make 2^i, a normal float for i >= -125.
+  const std::uint32_t scale = (static_cast<std::uint32_t>(fm::bits(t)) << 23) + 0x3f800000u;
+  const float r = p * fm::from_bits(static_cast<std::int32_t>(scale));
   return d < -125.0f ? 0.0f : r;
 }
 
