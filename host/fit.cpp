@@ -328,30 +328,27 @@ FitResult fit_loaded(Backend& backend, const FitOptions& o, const double* x, con
         continue;
       }
       const MixtureParams before = s.params;
+      int collapsed = -1;  // a dying component: the start ends at the parameters evaluated
+      std::string reason;
       if (o.method == Method::Adam) {
         adam_step(s, st, o.learning_rate);
-        std::string reason;
-        const int runaway = runaway_component(s.params, reason);
-        if (runaway >= 0) {
-          s.done = true;
-          s.status = FitStatus::ComponentCollapsed;
-          s.detail = dying(s.evaluated, runaway, reason);
-          s.params = before;
-          continue;
-        }
+        collapsed = runaway_component(s.params, reason);
       } else {
         MStep m = em_step(s.params, st);
-        if (m.collapsed >= 0) {
-          s.done = true;
-          s.status = FitStatus::ComponentCollapsed;
-          s.detail = dying(s.evaluated, m.collapsed, m.reason);
-          continue;
-        }
-        if (o.method == Method::Squarem) {
+        collapsed = m.collapsed;
+        reason = std::move(m.reason);
+        if (collapsed < 0 && o.method == Method::Squarem) {
           squarem_step(s, std::move(m.params));
-        } else {
+        } else if (collapsed < 0) {
           s.params = std::move(m.params);
         }
+      }
+      if (collapsed >= 0) {
+        s.done = true;
+        s.status = FitStatus::ComponentCollapsed;
+        s.detail = dying(s.evaluated, collapsed, reason);
+        s.params = before;
+        continue;
       }
       if (!all_finite(s.params)) {
         s.done = true;

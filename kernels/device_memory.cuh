@@ -290,10 +290,9 @@ std::size_t device_reserve(std::size_t device_total, std::size_t kernel_local = 
 enum class Placement { Device, Host };
 
 /// The device when `device_needed` bytes fit into the free device memory less device_reserve()
-/// (of memory.device_total and memory.kernel_local)
-/// (and streaming is not `forced`); else host memory when `host_needed` fits there; else the
-/// device still when they fit into its free memory at all (eating into the reserve); else a
-/// DeviceError naming every size:
+/// (of memory.device_total and memory.kernel_local), and streaming is not `forced`; else host
+/// memory when `host_needed` fits there; else the device still when they fit into its free
+/// memory at all (eating into the reserve); else a DeviceError naming every size:
 ///   "device cuda: <what> need 4.0 GB on the GPU, but only 1.2 GB of 80.0 GB are free (<gpu>),
 ///    and streaming them from host memory needs 4.1 GB of it, but only 2.0 GB are available"
 /// Forced streaming that does not fit into host memory is an error too. A pure function, so

@@ -16,10 +16,9 @@ namespace betamix::detail {
 inline constexpr int kSampleMaxK = kCudaSampleMaxK;
 
 /// The sampler's tables [cumulative weights | log d ratios | alpha's and beta's gamma constants],
-/// 8k Reals, from
-/// normalised parameters, the CPU sampler's tables (detail::sample_tables,
-/// host/sample_tables.hpp). Throws
-/// InputError for invalid parameters or shapes Real cannot hold, DeviceError when k > kSampleMaxK.
+/// 8k Reals, from normalised parameters: the CPU sampler's tables (detail::sample_tables,
+/// host/sample_tables.hpp). Throws InputError for invalid parameters or shapes Real cannot
+/// hold, DeviceError when k > kSampleMaxK.
 template <class Real>
 std::vector<Real> make_sample_tables(const MixtureParams& params);
 

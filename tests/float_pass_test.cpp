@@ -14,7 +14,6 @@
 #include <limits>
 #include <string>
 #include <tuple>
-#include <type_traits>
 #include <vector>
 
 #include "backend.hpp"
@@ -49,12 +48,10 @@ FloatData to_device_layout(const std::vector<double>& x, bool float_x) {
   return d;
 }
 
-// The pass's own exponential, math::FloatPassExp2::for_k(k): the software exp2 for k > 2, the
-// same bits as on the device; for k <= 2 the device's ex2.approx, exact exp2 here.
-struct PassExp2 {};
-
-// pass_kernel for every start, on the host: KCap = kCap for k <= 16, kRuntimeCap above;
-// `exp2` the exponential (PassExp2: the pass's).
+// pass_kernel for every start, on the host: KCap = kCap for k <= 16, kRuntimeCap above.
+// `exp2` is the exponential: the pass's own, math::FloatPassExp2::for_k(k) (for k > 2 the
+// software exp2, the device's bits; for k <= 2 the device's ex2.approx, exact exp2 here), or a
+// test's.
 template <int KCap, class Exp2>
 detail::PassStats emulate_with_cap(const FloatData& d, const double* v,
                                    const detail::PassConstants& c, Exp2 exp2) {
@@ -82,13 +79,7 @@ detail::PassStats emulate_with_cap(const FloatData& d, const double* v,
         }
         w[j] = valid ? (v ? static_cast<float>(v[i]) : 1.0f) : 0.0f;
       }
-      if constexpr (std::is_same_v<Exp2, PassExp2>) {
-        if (v) {
-          math::accumulate_float_group<KCap, false>(k, lx, l1x, w, comp, acc);
-        } else {
-          math::accumulate_float_group<KCap, true>(k, lx, l1x, w, comp, acc);
-        }
-      } else if (v) {
+      if (v) {
         math::accumulate_float_group<KCap, false>(k, lx, l1x, w, comp, acc, exp2);
       } else {
         math::accumulate_float_group<KCap, true>(k, lx, l1x, w, comp, acc, exp2);
@@ -101,23 +92,32 @@ detail::PassStats emulate_with_cap(const FloatData& d, const double* v,
   return out;
 }
 
-template <class Exp2 = PassExp2>
+template <class Exp2>
 detail::PassStats emulate_pass(const FloatData& d, const double* v, const detail::PassConstants& c,
-                               Exp2 exp2 = Exp2{}) {
+                               Exp2 exp2) {
   return c.k <= kCap ? emulate_with_cap<kCap>(d, v, c, exp2)
                      : emulate_with_cap<kRuntimeCap>(d, v, c, exp2);
 }
 
-// Returns the worst error / tolerance of the statistics.
-template <class Exp2 = PassExp2>
-double compare(const std::vector<double>& x, const double* v, const detail::PassConstants& c,
-               bool float_x, Exp2 exp2 = Exp2{}) {
+detail::PassStats emulate_pass(const FloatData& d, const double* v,
+                               const detail::PassConstants& c) {
+  return emulate_pass(d, v, c, math::FloatPassExp2::for_k(c.k));
+}
+
+template <class Exp2>
+void compare(const std::vector<double>& x, const double* v, const detail::PassConstants& c,
+             bool float_x, Exp2 exp2) {
   auto cpu = detail::make_cpu_backend(0);
   cpu->load(x.data(), v, x.size());
   detail::PassStats reference;
   cpu->pass(c, reference);
   const detail::PassStats got = emulate_pass(to_device_layout(x, float_x), v, c, exp2);
-  return test::expect_close(x, v, c, got, reference);
+  test::expect_close(x, v, c, got, reference);
+}
+
+void compare(const std::vector<double>& x, const double* v, const detail::PassConstants& c,
+             bool float_x) {
+  compare(x, v, c, float_x, math::FloatPassExp2::for_k(c.k));
 }
 
 class FloatPass : public ::testing::TestWithParam<test::PassCase> {};
@@ -170,16 +170,15 @@ struct BiasedExp2 {
 
 TEST(FloatPassHardwareExp2, BiasedByTwoUlpStaysWithinTheTolerance) {
   const float up = 1.0f + std::ldexp(1.0f, -22), down = 1.0f - std::ldexp(1.0f, -22);
-  for (const int k : {2}) {  // k = 1 takes no exponential
-    ASSERT_TRUE(math::FloatPassExp2::for_k(k).hardware);
-    for (const bool float_exact : {true, false}) {
-      const std::vector<double> x = test::test_data(k, 1000000, float_exact);
-      const detail::PassConstants c = test::constants_for(k, 2);
-      for (const float factor : {up, down}) {
-        SCOPED_TRACE("k = " + std::to_string(k) + (float_exact ? ", x" : ", log pair") +
-                     (factor > 1.0f ? ", exp2 high" : ", exp2 low"));
-        compare(x, nullptr, c, float_exact, BiasedExp2{factor});
-      }
+  constexpr int k = 2;  // k = 1 takes no exponential
+  ASSERT_TRUE(math::FloatPassExp2::for_k(k).hardware);
+  for (const bool float_exact : {true, false}) {
+    const std::vector<double> x = test::test_data(k, 1000000, float_exact);
+    const detail::PassConstants c = test::constants_for(k, 2);
+    for (const float factor : {up, down}) {
+      SCOPED_TRACE(std::string(float_exact ? "x" : "log pair") +
+                   (factor > 1.0f ? ", exp2 high" : ", exp2 low"));
+      compare(x, nullptr, c, float_exact, BiasedExp2{factor});
     }
   }
   EXPECT_TRUE(math::FloatPassExp2::for_k(1).hardware);

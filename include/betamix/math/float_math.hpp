@@ -166,7 +166,7 @@ BETAMIX_HD_INLINE float exp2_approx(float d) {
 /// (fitted by tests/data/make_float_math_coefficients.py), and i added to the exponent of the
 /// result (a multiplication by 2^i, exact, which also keeps a NaN d a NaN). Within 0.96 ulp of
 /// 2^d for every float d in [-125, 0], and unbiased: the mean relative error over them is
-/// 3e-10, 1/200 of an ulp (tests/float_math_test.cpp). It costs about twelve instructions where
+/// 3.4e-10, 1/175 of 2^-24 (tests/float_math_test.cpp). It costs about twelve instructions where
 /// exp2_approx() takes one, but that one is only bounded (by 2 ulp), not known to be unbiased.
 /// 0 for d < -125 (and -inf): against a sum of at least 1, a term below 2^-125 is nothing.
 BETAMIX_HD_INLINE float exp2_nonpositive(float d) {

@@ -50,7 +50,7 @@ BETAMIX_HD_INLINE void lane_logs(bool valid, float a, float b, float& log2_x, fl
 /// sample's log2 p(x) = m2 + log2 s by up to that error. At k = 2, where s = 1 + one
 /// exponential, by at most half of it, which the CPU-versus-GPU tolerance absorbs even for a
 /// full 2-ulp bias (tests/float_pass_test.cpp, FloatPassHardwareExp2); at k = 16 it would not
-/// (1.7 times the tolerance in that test's set-up). k = 1 takes no exponential.
+/// (1.7 times the tolerance, bench/RESULTS.md section 4b). k = 1 takes no exponential.
 struct FloatPassExp2 {
   bool hardware;  // k <= 2
   BETAMIX_HD_INLINE static FloatPassExp2 for_k(int k) { return FloatPassExp2{k <= 2}; }
