@@ -164,6 +164,53 @@ TEST_F(CliTest, SampleParameterErrors) {
   EXPECT_NE(r.err.find("normalised"), std::string::npos) << r.err;
 }
 
+// `sample --model` draws from a fitted mixture: the same values as the mixture given by the
+// three lists, for the same seed; the lists and the model exclude each other.
+TEST_F(CliTest, SampleFromModel) {
+  const std::string model =
+      write("model.json", R"({"weights": [0.25, 0.75], "alpha": [2, 7], "beta": [9, 3]})");
+  const std::string tail = " -n 1000 --seed 11 --device cpu -o ";
+  const CliRun r = betamix("sample --model " + model + tail + path("m.f64"));
+  ASSERT_EQ(r.code, 0) << r.err;
+  ASSERT_EQ(
+      betamix("sample --weights 0.25,0.75 --alpha 2,7 --beta 9,3" + tail + path("l.f64")).code, 0);
+  const std::string bytes = slurp(path("m.f64"));
+  EXPECT_EQ(bytes, slurp(path("l.f64")));
+  std::vector<double> want(1000);
+  betamix::sample({{0.25, 0.75}, {2.0, 7.0}, {9.0, 3.0}}, want.size(), 11, want.data(),
+                  betamix::Device::Cpu);
+  ASSERT_EQ(bytes.size(), want.size() * sizeof(double));
+  EXPECT_EQ(std::memcmp(bytes.data(), want.data(), bytes.size()), 0);
+
+  const CliRun both = betamix("sample --model " + model + " --weights 1 -n 5 -o " + path("x.txt"));
+  EXPECT_EQ(both.code, 2);
+  EXPECT_NE(both.err.find("excludes"), std::string::npos) << both.err;
+  expect_bad_input("sample --alpha 2 --beta 3 -n 5 -o " + path("x.txt"),
+                   {"--weights, --alpha and --beta", "--model"});
+  expect_bad_input("sample --model " + path("none.json") + " -n 5 -o " + path("x.txt"),
+                   {"none.json", "cannot open"});
+}
+
+// A model file whose weights do not sum to 1 (up to a hand-written file's rounding) is refused
+// by every command that reads one, not silently rescaled.
+TEST_F(CliTest, ModelWeightsMustSumToOne) {
+  const std::string data = write("d.txt", "0.2\n0.4\n0.5\n0.9\n");
+  const std::string bad =
+      write("bad.json", R"({"weights": [0.5, 0.6], "alpha": [2, 7], "beta": [9, 3]})");
+  for (const std::string& cmd :
+       {"sample --model " + bad + " -n 5 -o " + path("x.txt"), "pdf --model " + bad,
+        "score --model " + bad + " " + data, "predict --model " + bad + " " + data,
+        "plot --model " + bad + " " + data + " -o " + path("p.svg"),
+        "fit " + data + " -k 2 --init-from " + bad}) {
+    expect_bad_input(cmd, {"bad.json", "the weights sum to 1.1, not 1"});
+  }
+  const std::string thirds =
+      write("thirds.json", R"({"weights": [0.33333, 0.33333, 0.33333], "alpha": [2, 5, 9],
+                         "beta": [9, 5, 2]})");
+  const CliRun pdf = betamix("pdf --model " + thirds + " --grid 3");
+  EXPECT_EQ(pdf.code, 0) << pdf.err;
+}
+
 // Data on a single value have no Beta fit: fit and crosscheck say so, naming the file.
 TEST_F(CliTest, DataOnOneValue) {
   const std::string f = write("same.txt", "0.37\n0.37\n0.37\n0.37\n");

@@ -1,6 +1,7 @@
 #include "cli/result_json.hpp"
 
 #include <charconv>
+#include <cmath>
 #include <fstream>
 #include <iostream>
 
@@ -91,6 +92,15 @@ ModelFile read_model_json(const std::string& path) {
     p.validate();
   } catch (const InputError& e) {
     throw InputError(path + ": " + e.what());
+  }
+  // A fitted model's weights sum to 1 up to rounding; any other sum is an edited or foreign
+  // file whose meaning is unclear, so it is refused rather than silently rescaled.
+  double sum = 0.0;
+  for (double w : p.weights) sum += w;
+  if (std::abs(sum - 1.0) > kModelWeightSumSlack) {
+    std::string text;
+    append_number(text, sum);
+    throw InputError(path + ": the weights sum to " + text + ", not 1");
   }
   ModelFile model{std::move(p), {}};
   if (j.contains("history") && j["history"].is_array()) {

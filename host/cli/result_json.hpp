@@ -20,12 +20,17 @@ struct ModelFile {
   std::vector<double> history;  ///< mean NLL per iteration; empty when the file has none
 };
 
+/// How far from 1 the weights of a model file may sum (a hand-written file's rounding, such as
+/// 0.33333 three times); beyond it the file is refused.
+constexpr double kModelWeightSumSlack = 1e-5;
+
 /// Reads a result file written by `fit`: the parameters as read_params_json() does, and the
 /// optional "history".
 ModelFile read_model_json(const std::string& path);
 
 /// Reads the mixture parameters (weights, alpha, beta) of a result file written by `fit`;
-/// throws InputError naming the file and the field on any problem.
+/// throws InputError naming the file and the field on any problem, weights summing to other
+/// than 1 included.
 MixtureParams read_params_json(const std::string& path);
 
 /// Appends `value` in the shortest text that reads back to the same double.

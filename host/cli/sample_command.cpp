@@ -1,6 +1,7 @@
 // `betamix sample`: draws samples of a mixture into a file.
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <optional>
@@ -10,6 +11,7 @@
 #include "cli/command.hpp"
 #include "cli/draw_pieces.hpp"
 #include "cli/fit_options.hpp"
+#include "cli/result_json.hpp"
 #include "io/writer.hpp"
 
 namespace betamix::cli {
@@ -17,6 +19,7 @@ namespace {
 
 struct SampleArgs {
   std::vector<double> weights, alpha, beta;
+  std::string model;  // a result file of `fit`, instead of the three lists
   std::size_t n = 0;
   std::uint64_t seed = 0;
   std::string output;
@@ -53,7 +56,14 @@ std::size_t draw_into(const SampleArgs& a, const MixtureParams& p, io::Dtype dty
   return drawn.gpu_values;
 }
 
-int run_sample(const SampleArgs& a) {
+// The mixture to draw from: the model file's, or the one given by the three lists.
+MixtureParams mixture(const SampleArgs& a) {
+  if (!a.model.empty()) return read_params_json(a.model).normalized();
+  if (a.weights.empty() || a.alpha.empty() || a.beta.empty()) {
+    throw InputError(
+        "sample: give the mixture as --weights, --alpha and --beta, or as --model "
+        "result.json");
+  }
   MixtureParams p{a.weights, a.alpha, a.beta};
   p.validate();
   double sum = 0.0;
@@ -61,7 +71,11 @@ int run_sample(const SampleArgs& a) {
   if (std::abs(sum - 1.0) > 1e-12 && !a.quiet) {
     std::cerr << "betamix: note: the weights sum to " << sum << "; normalised to sum to 1\n";
   }
-  p = p.normalized();
+  return p.normalized();
+}
+
+int run_sample(const SampleArgs& a) {
+  const MixtureParams p = mixture(a);
   std::optional<io::Dtype> requested;
   if (!a.dtype.empty()) requested = io::parse_dtype(a.dtype);
   const io::Dtype dtype = io::dtype_for_path(a.output, requested);
@@ -92,17 +106,23 @@ void add_sample_command(CLI::App& app, CommandList& commands) {
       "the same device (cpu by default); the GPU draws the same random streams, so its values\n"
       "agree with the CPU's up to rounding, not bit for bit.\n"
       "Example: betamix sample --weights 0.5,0.5 --alpha 10,1.5 --beta 1.5,10 -n 1000000 -o "
-      "data.npy");
-  sub->add_option("--weights", args->weights,
-                  "mixing weights, comma-separated (normalised to sum to 1)")
-      ->delimiter(',')
-      ->required();
-  sub->add_option("--alpha", args->alpha, "first shape of each component, comma-separated, > 0")
-      ->delimiter(',')
-      ->required();
-  sub->add_option("--beta", args->beta, "second shape of each component, comma-separated, > 0")
-      ->delimiter(',')
-      ->required();
+      "data.npy\n"
+      "         betamix sample --model result.json -n 1000000 -o simulated.npy  (from a fit)");
+  CLI::Option* weights = sub->add_option("--weights", args->weights,
+                                         "mixing weights, comma-separated (normalised to sum to 1)")
+                             ->delimiter(',');
+  CLI::Option* alpha =
+      sub->add_option("--alpha", args->alpha, "first shape of each component, comma-separated, > 0")
+          ->delimiter(',');
+  CLI::Option* beta =
+      sub->add_option("--beta", args->beta, "second shape of each component, comma-separated, > 0")
+          ->delimiter(',');
+  sub->add_option("--model", args->model,
+                  "draw from the mixture of a result file written by `fit` instead of --weights, "
+                  "--alpha and --beta")
+      ->excludes(weights)
+      ->excludes(alpha)
+      ->excludes(beta);
   sub->add_option("-n", args->n, "number of samples")->required();
   sub->add_option("--seed", args->seed, "seed of the Philox generator")->capture_default_str();
   sub->add_option("-o,--output", args->output,
