@@ -54,10 +54,11 @@ void check_options(const FitOptions& o, std::size_t n) {
   }
 }
 
+// Finite weights and shapes in (0, kMaxShape] (beyond it log B(alpha, beta) overflows).
 bool all_finite(const MixtureParams& p) {
   for (std::size_t j = 0; j < p.k(); ++j) {
-    if (!std::isfinite(p.weights[j]) || !std::isfinite(p.alpha[j]) || !std::isfinite(p.beta[j]) ||
-        !(p.alpha[j] > 0.0) || !(p.beta[j] > 0.0)) {
+    if (!std::isfinite(p.weights[j]) || !(p.alpha[j] > 0.0 && p.alpha[j] <= kMaxShape) ||
+        !(p.beta[j] > 0.0 && p.beta[j] <= kMaxShape)) {
       return false;
     }
   }
@@ -88,7 +89,7 @@ struct SquaremState {
 // One start's optimiser state.
 struct Start {
   MixtureParams params;     // parameters of the next pass
-  MixtureParams evaluated;  // parameters of the last pass with a finite likelihood
+  MixtureParams evaluated;  // parameters of the last pass with a finite likelihood (or the start)
   double ll = -std::numeric_limits<double>::infinity();
   double sum_r_log_r = 0.0;  // sum_i sum_k v_i r_ik log r_ik at the last pass
   std::vector<double> history;
@@ -274,7 +275,10 @@ FitResult fit_loaded(Backend& backend, const FitOptions& o, const double* x, con
           ? 0.0
           : std::max(o.tolerance, 4.0 * backend.roundoff() / std::sqrt(static_cast<double>(n)));
   std::vector<Start> starts(n_starts);
-  for (int r = 0; r < n_starts; ++r) starts[r].params = first_params(o, r, x, w, n);
+  for (int r = 0; r < n_starts; ++r) {
+    starts[r].params = first_params(o, r, x, w, n);
+    starts[r].evaluated = starts[r].params;  // the result of a start whose first pass fails
+  }
 
   PassConstants constants;
   PassStats stats;
@@ -450,6 +454,11 @@ FitResult fit_one(Loaded& l, const FitOptions& options, const double* w) {
 // Standard errors at the fit's optimum: one more pass on the fit's backend, or on the CPU
 // where that pass fails there (k above the GPU moment pass's 64, no device memory left).
 void add_standard_errors(Loaded& l, FitResult& res, const double* w) {
+  if (!std::isfinite(res.log_likelihood)) {
+    res.se = StandardErrors{};
+    res.se->reason = "the fit has no finite log-likelihood";
+    return;
+  }
   try {
     res.se = detail::standard_errors(*l.backend, res.params);
   } catch (const DeviceError&) {

@@ -2,6 +2,7 @@
 #include <cmath>
 #include <numeric>
 #include <string>
+#include <utility>
 
 #include "betamix/error.hpp"
 #include "betamix/params.hpp"
@@ -24,13 +25,11 @@ void MixtureParams::validate() const {
       throw InputError("mixture parameters: weight" + at + " must be finite and >= 0, got " +
                        detail::format_value(weights[j]));
     }
-    if (!std::isfinite(alpha[j]) || alpha[j] <= 0.0) {
-      throw InputError("mixture parameters: alpha" + at + " must be finite and > 0, got " +
-                       detail::format_value(alpha[j]));
-    }
-    if (!std::isfinite(beta[j]) || beta[j] <= 0.0) {
-      throw InputError("mixture parameters: beta" + at + " must be finite and > 0, got " +
-                       detail::format_value(beta[j]));
+    for (const auto& [name, shape] : {std::pair{"alpha", alpha[j]}, std::pair{"beta", beta[j]}}) {
+      if (!(shape > 0.0 && shape <= kMaxShape)) {
+        throw InputError(std::string("mixture parameters: ") + name + at +
+                         " must be > 0 and at most 1e300, got " + detail::format_value(shape));
+      }
     }
     sum += weights[j];
   }

@@ -101,6 +101,11 @@ double scan_case_weights(const double* w, std::size_t n, const std::string& sour
 
 void check_weight_sum(double sum, const std::string& source) {
   if (!(sum > 0.0)) throw InputError(source + ": the case weights sum to 0");
+  if (std::isinf(sum)) {
+    throw InputError(source +
+                     ": the case weights sum to more than 1.8e308, the largest double; divide "
+                     "them by a common factor");
+  }
 }
 
 void check_case_weights(const double* w, std::size_t n, const std::string& source,

@@ -246,14 +246,15 @@ TEST(EmDyingComponentTest, NamedAsNumberedInTheResult) {
 }
 
 // A component on a spike of equal values has no maximum-likelihood shapes: they grow without
-// bound. Half the samples at exactly 0.5 and half from Beta(2, 5): both methods stop once a
+// bound. Half the samples at exactly 0.5 and half from Beta(2, 5): each method stops once a
 // shape passes 1e7 and say why, long before the iteration limit, with the last finite
 // parameters, naming the component as numbered in the result (the spike's mean is the larger).
-// Adam starts on the spike (its shapes then stay equal and grow fast); EM from its default.
+// Adam starts on the spike (its shapes then stay equal and grow fast); EM and SQUAREM from
+// their default.
 TEST(RunawayShapesTest, ASpikeOfEqualValuesStopsTheFit) {
   std::vector<double> x = sample(MixtureParams{{1.0}, {2.0}, {5.0}}, 500, 3);
   x.insert(x.end(), 500, 0.5);
-  for (const Method method : {Method::Adam, Method::EM}) {
+  for (const Method method : {Method::Adam, Method::EM, Method::Squarem}) {
     FitOptions o = em_options(2);
     o.method = method;
     if (method == Method::Adam) o.start = MixtureParams{{0.5, 0.5}, {4e6, 2.0}, {4e6, 5.0}};

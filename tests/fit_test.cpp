@@ -314,6 +314,29 @@ TEST(FitTest, ZeroToleranceRunsAllIterations) {
   }
 }
 
+// A start whose very first pass has no finite log-likelihood ends as non_finite with the
+// start's parameters, k of them, and no standard errors, for each method; not as an empty
+// result. Here case weights of 1e305 (their sum, 5e307, is a double) times log-densities near
+// -1000 (Beta(1000, 1) and Beta(1500, 1) on samples around 0.3) overflow LL to -inf.
+TEST(FitTest, NonFiniteFirstPassKeepsTheStart) {
+  const std::vector<double> x = sample(MixtureParams{{1.0}, {3.0}, {7.0}}, 500, 6);
+  const std::vector<double> w(x.size(), 1e305);
+  for (const Method method : {Method::Adam, Method::EM, Method::Squarem}) {
+    FitOptions o = cpu_options(2);
+    o.method = method;
+    o.start = MixtureParams{{0.5, 0.5}, {1000.0, 1500.0}, {1.0, 1.0}};
+    const FitResult r = fit(x.data(), x.size(), o, w.data());
+    EXPECT_EQ(r.status, FitStatus::NonFinite) << to_string(method);
+    EXPECT_NE(r.status_detail.find("iteration 0"), std::string::npos) << r.status_detail;
+    ASSERT_EQ(r.params.k(), 2u) << to_string(method);
+    EXPECT_EQ(r.params.alpha[1], 1500.0);  // sorted by mean
+    EXPECT_FALSE(std::isfinite(r.log_likelihood));
+    ASSERT_TRUE(r.se.has_value());
+    EXPECT_FALSE(r.se->available);
+    EXPECT_NE(r.se->reason.find("no finite log-likelihood"), std::string::npos) << r.se->reason;
+  }
+}
+
 TEST(FitTest, BadInputThrows) {
   std::vector<double> x = sample(kDemo, 100, 6);
   FitOptions o = cpu_options(2);

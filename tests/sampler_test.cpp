@@ -103,6 +103,23 @@ TEST(SamplerBoundaryTest, ShapesOutsideTheOutputPrecisionAreAnInputError) {
   }
 }
 
+// Shapes above kMaxShape (1e300), where log B(alpha, beta) would overflow, are an InputError
+// naming the component; 1e300 itself draws in double.
+TEST(SamplerBoundaryTest, ShapesAboveTheLimitAreAnInputError) {
+  std::vector<double> x(10);
+  try {
+    sample(MixtureParams{{0.5, 0.5}, {2.0, 3.0}, {3.0, 1e301}}, x.size(), 1, x.data(), Device::Cpu);
+    ADD_FAILURE() << "no error for beta = 1e301";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("beta of component 2 must be > 0 and at most 1e300"),
+              std::string::npos)
+        << e.what();
+  }
+  sample(MixtureParams{{1.0}, {kMaxShape}, {kMaxShape}}, x.size(), 1, x.data(), Device::Cpu);
+  check_open_interval(x);
+  for (const double v : x) EXPECT_NEAR(v, 0.5, 1e-140);
+}
+
 // A component of weight 0 is never drawn, even where the cumulative weights before it round
 // below 1 (ten weights of 0.1 sum to 0.9999999999999999 in double).
 TEST(SamplerBoundaryTest, ZeroWeightComponentIsNeverDrawn) {

@@ -165,6 +165,8 @@ TEST(CaseWeights, BadWeightsAreInputErrors) {
   EXPECT_NE(message({1.0, 1.0, std::nan("")}).find("index 2: weight is NaN"), std::string::npos);
   EXPECT_NE(message({INFINITY, 1.0, 1.0}).find("index 0: weight is infinite"), std::string::npos);
   EXPECT_NE(message({0.0, 0.0, 0.0}).find("sum to 0"), std::string::npos);
+  // Each weight finite, their sum not: refused, not a fit on an infinite n.
+  EXPECT_NE(message({1.7e308, 1.7e308, 1.0}).find("sum to more than 1.8e308"), std::string::npos);
 }
 
 }  // namespace

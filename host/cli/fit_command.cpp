@@ -37,8 +37,9 @@ std::string selection_table(const ModelSelection& sel) {
   char line[200];
   for (std::size_t i = 0; i < sel.fits.size(); ++i) {
     const FitResult& r = sel.fits[i];
-    std::snprintf(line, sizeof line, "  %-2zu %15.4f %13.4f %13.4f %13.4f   %s%s\n", r.params.k(),
-                  r.log_likelihood, r.aic, r.bic, r.icl, to_string(r.status),
+    std::snprintf(line, sizeof line, "  %-2zu %15s %13s %13s %13s   %s%s\n", r.params.k(),
+                  fixed(r.log_likelihood, 4).c_str(), fixed(r.aic, 4).c_str(),
+                  fixed(r.bic, 4).c_str(), fixed(r.icl, 4).c_str(), to_string(r.status),
                   static_cast<int>(i) == sel.selected ? "   <- selected" : "");
     out += line;
   }

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <sstream>
 
@@ -222,6 +223,12 @@ std::vector<int> parse_k_list(const std::string& text) {
   return ks;
 }
 
+std::string fixed(double value, int decimals) {
+  char text[64];
+  std::snprintf(text, sizeof text, std::abs(value) < 1e9 ? "%.*f" : "%.*e", decimals, value);
+  return text;
+}
+
 std::string summary(const FitResult& r, const std::string& source, const MixtureParams* truth) {
   char line[256];
   std::ostringstream os;
@@ -238,9 +245,8 @@ std::string summary(const FitResult& r, const std::string& source, const Mixture
           "well\n"
           "  separated, --method squarem converges in far fewer passes; or raise --max-iter\n";
   }
-  std::snprintf(line, sizeof line, "  log-likelihood %.6f, mean NLL %.8f, AIC %.3f, BIC %.3f\n",
-                r.log_likelihood, r.mean_nll, r.aic, r.bic);
-  os << line;
+  os << "  log-likelihood " << fixed(r.log_likelihood, 6) << ", mean NLL " << fixed(r.mean_nll, 8)
+     << ", AIC " << fixed(r.aic, 3) << ", BIC " << fixed(r.bic, 3) << "\n";
   if (r.n_clamped > 0) os << "  " << r.n_clamped << " values clamped off 0 or 1\n";
   if (r.start_log_likelihoods.size() > 1) {
     os << "  restarts: " << r.start_log_likelihoods.size() << ", best start " << r.best_start + 1
@@ -254,12 +260,13 @@ std::string summary(const FitResult& r, const std::string& source, const Mixture
   for (std::size_t j = 0; j < r.params.k(); ++j) {
     const double a = r.params.alpha[j], b = r.params.beta[j];
     if (truth && j < truth->k()) {
-      std::snprintf(line, sizeof line, "  %-9zu %8.4f (%6.4f) %10.4f (%8.4f) %10.4f (%8.4f)\n",
-                    j + 1, r.params.weights[j], truth->weights[j], a, truth->alpha[j], b,
-                    truth->beta[j]);
+      std::snprintf(line, sizeof line, "  %-9zu %8.4f (%6.4f) %10s (%8s) %10s (%8s)\n", j + 1,
+                    r.params.weights[j], truth->weights[j], fixed(a, 4).c_str(),
+                    fixed(truth->alpha[j], 4).c_str(), fixed(b, 4).c_str(),
+                    fixed(truth->beta[j], 4).c_str());
     } else {
-      std::snprintf(line, sizeof line, "  %-9zu %9.4f %10.4f %10.4f %10.4f\n", j + 1,
-                    r.params.weights[j], a, b, a / (a + b));
+      std::snprintf(line, sizeof line, "  %-9zu %9.4f %10s %10s %10.4f\n", j + 1,
+                    r.params.weights[j], fixed(a, 4).c_str(), fixed(b, 4).c_str(), a / (a + b));
     }
     os << line;
   }

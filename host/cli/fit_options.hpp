@@ -114,6 +114,10 @@ Device parse_device(const std::string& name);
 /// `truth`, when given, adds the true parameters beside the estimates.
 std::string summary(const FitResult& r, const std::string& source, const MixtureParams* truth);
 
+/// `value` with `decimals` digits after the point; from 1e9 in magnitude on, where fixed point
+/// would run to hundreds of digits, in scientific notation with as many (also inf and nan).
+std::string fixed(double value, int decimals);
+
 /// The standard errors and 95 % intervals for humans (stderr), or why there are none.
 std::string standard_error_summary(const FitResult& r);
 

@@ -63,8 +63,8 @@ int run_score(const ScoreArgs& a) {
   j["n_clamped"] = input.n_clamped();
   j["device"] = backend->name();
   if (!a.quiet) {
-    char line[256];
-    std::snprintf(line, sizeof line, "  log-likelihood %.6f, mean NLL %.8f\n", ll, -ll / total);
+    const std::string line =
+        "  log-likelihood " + fixed(ll, 6) + ", mean NLL " + fixed(-ll / total, 8) + "\n";
     std::cerr << "betamix: " << n << " samples from " << input.source() << " under the model in "
               << a.model << ", on " << backend->name() << " (" << backend->device_name() << ")\n"
               << (note.empty() ? "" : "  note: " + note + "\n") << line;

@@ -7,6 +7,10 @@
 
 namespace betamix {
 
+/// The largest shape parameter accepted: up to it log B(alpha, beta) and the log-density of
+/// every sample stay within the range of a double.
+inline constexpr double kMaxShape = 1e300;
+
 /// p(x) = sum_k weights[k] * Beta(x; alpha[k], beta[k]) on (0,1).
 struct MixtureParams {
   std::vector<double> weights;  ///< mixing weights, positive, summing to 1
@@ -17,7 +21,8 @@ struct MixtureParams {
   std::size_t k() const { return weights.size(); }
 
   /// Throws InputError unless the three lists have one equal, non-zero length, every shape
-  /// is finite and positive and every weight is finite and non-negative with a positive sum.
+  /// is positive and at most kMaxShape and every weight is finite and non-negative with a
+  /// positive sum.
   void validate() const;
 
   /// Returns a copy whose weights are divided by their sum.
