@@ -71,8 +71,8 @@ void posteriors(const MixtureParams& params, const std::vector<double>& x, Devic
   detail::PassConstants c;
   c.resize(1, static_cast<int>(params.k()));
   c.set(0, params.normalized());
-  const std::unique_ptr<detail::Backend> backend = detail::make_backend(device, 0, nullptr);
-  backend->load(data.data(), nullptr, data.size());
+  const std::unique_ptr<detail::Backend> backend = detail::load_backend(
+      device, 0, nullptr, static_cast<int>(params.k()), data.data(), nullptr, data.size());
   post.resize(data.size() * params.k());
   best.resize(data.size());
   backend->posteriors(c, post.data(), best.data());

@@ -1,7 +1,10 @@
 #include "backend.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <string>
 
+#include "betamix/error.hpp"
 #include "betamix/math/moments.hpp"
 #include "special.hpp"
 
@@ -97,7 +100,18 @@ void MomentStats::assign(int n_components, const double* sums) {
   ll = sums[width - 1];
 }
 
-std::unique_ptr<Backend> make_backend(Device device, int threads, std::string* note) {
+double float_weight_scale(const double* case_weights, std::size_t n) {
+  double largest = 0.0;
+  for (std::size_t i = 0; i < n; ++i) largest = std::max(largest, case_weights[i]);
+  if (!(largest > 0.0) || (largest >= 0x1p-64 && largest <= 0x1p64)) return 1.0;
+  int e = 0;
+  std::frexp(largest, &e);  // largest = m 2^e, m in [1/2, 1)
+  // A subnormal largest (e < -1022) needs more than 2^1023, the largest power of two a double
+  // holds: 2^1023 brings it to at least 2^-51, still well inside float32's range.
+  return std::ldexp(1.0, std::min(-e, 1023));
+}
+
+std::unique_ptr<Backend> make_backend(Device device, int threads, std::string* note, int max_k) {
   switch (device) {
     case Device::Cpu:
       return make_cpu_backend(threads);
@@ -106,15 +120,47 @@ std::unique_ptr<Backend> make_backend(Device device, int threads, std::string* n
     case Device::Auto:
       break;
   }
-  if (cuda_device_visible()) return make_cuda_backend();
-  if (note) {
+  std::string why;
+  if (!cuda_device_visible()) {
 #ifdef BETAMIX_WITH_CUDA
-    *note = "device auto: no CUDA device visible, running on the CPU";
+    why = "no CUDA device visible";
 #else
-    *note = "device auto: this build has no CUDA support, running on the CPU";
+    why = "this build has no CUDA support";
 #endif
+  } else if (max_k > kCudaPassMaxK) {
+    why = "k = " + std::to_string(max_k) + " is above the " + std::to_string(kCudaPassMaxK) +
+          " components the GPU passes take";
+  } else {
+    try {
+      return make_cuda_backend();
+    } catch (const DeviceError& e) {
+      why = std::string("the GPU is visible but cannot be used (") + e.what() + ")";
+    }
   }
+  if (note) *note = "device auto: " + why + ", running on the CPU";
   return make_cpu_backend(threads);
+}
+
+std::unique_ptr<Backend> load_backend(Device device, int threads, std::string* note, int max_k,
+                                      const double* x, const double* case_weights, std::size_t n) {
+  std::unique_ptr<Backend> backend = make_backend(device, threads, note, max_k);
+  if (device != Device::Auto || std::string(backend->name()) == "cpu") {
+    backend->load(x, case_weights, n);
+    return backend;
+  }
+  try {
+    backend->load(x, case_weights, n);
+    return backend;
+  } catch (const DeviceError& e) {
+    backend.reset();  // its device memory back before the CPU takes over
+    if (note) {
+      *note = std::string("device auto: the GPU could not take the data (") + e.what() +
+              "), running on the CPU";
+    }
+  }
+  backend = make_cpu_backend(threads);
+  backend->load(x, case_weights, n);
+  return backend;
 }
 
 }  // namespace betamix::detail

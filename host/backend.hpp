@@ -132,9 +132,27 @@ std::unique_ptr<Backend> make_cuda_backend(const CudaDataOptions& options = {});
 /// True when the build has CUDA and a device is visible.
 bool cuda_device_visible();
 
-/// Resolves Device::Auto and builds the backend. `note` receives a line for the summary when
-/// `auto` falls back to the CPU.
-std::unique_ptr<Backend> make_backend(Device device, int threads, std::string* note);
+/// The power of two by which the CUDA backend multiplies case weights before it rounds them to
+/// float32 (and divides the sums after): 1 while the largest weight lies in [2^-64, 2^64], the
+/// usual case; otherwise the scale that brings it into [1/2, 1) (a subnormal largest: to at
+/// least 2^-51), so that float32 neither
+/// overflows (above 3.4e38) nor flushes (below 1.4e-45) weights that matter. Weights below
+/// 2^-126 of the largest may still round to 0: their part of every sum is below 2^-126 of it.
+double float_weight_scale(const double* case_weights, std::size_t n);
+
+/// Most components the GPU passes take (the fit's pass, the posteriors, the moment pass).
+inline constexpr int kCudaPassMaxK = 64;
+
+/// Resolves Device::Auto and builds the backend, for parameter sets of up to `max_k`
+/// components. Auto takes the GPU when one is visible, max_k <= kCudaPassMaxK and the CUDA
+/// backend can be built; otherwise the CPU, and `note` (when not null) receives a line for the
+/// summary saying why.
+std::unique_ptr<Backend> make_backend(Device device, int threads, std::string* note, int max_k);
+
+/// make_backend(), then Backend::load(x, case_weights, n); under Device::Auto a GPU that fails
+/// to take the data (DeviceError) gives way to the CPU, with a note.
+std::unique_ptr<Backend> load_backend(Device device, int threads, std::string* note, int max_k,
+                                      const double* x, const double* case_weights, std::size_t n);
 
 /// Fills out[0..n) with samples first .. first + n - 1 of the mixture's sequence for `seed` on
 /// the CPU (OpenMP, any thread count gives the same values).

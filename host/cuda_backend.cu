@@ -37,6 +37,10 @@
 #include "posteriors.cuh"
 #include "sampler.cuh"
 
+static_assert(betamix::detail::kPassMaxK == betamix::detail::kCudaPassMaxK &&
+                  betamix::detail::kMomentMaxK == betamix::detail::kCudaPassMaxK,
+              "make_backend() sends Device::Auto to the CPU above kCudaPassMaxK components");
+
 namespace betamix::detail {
 namespace {
 
@@ -154,6 +158,15 @@ class CudaBackend final : public Backend {
   void load(const double* x, const double* case_weights, std::size_t n) override {
     const DeviceScope on_device(device_);
     release_data();
+    // Weights far outside float32's comfortable range are scaled by a power of two (exact)
+    // before they are rounded to float, and every weighted sum is scaled back.
+    std::vector<double> scaled_weights;
+    weight_scale_ = case_weights ? float_weight_scale(case_weights, n) : 1.0;
+    if (weight_scale_ != 1.0) {
+      scaled_weights.assign(case_weights, case_weights + n);
+      for (double& v : scaled_weights) v *= weight_scale_;
+      case_weights = scaled_weights.data();
+    }
     const std::size_t padded = round_up4(n);  // whole float4 groups
     const std::size_t weight_bytes = case_weights ? padded * sizeof(float) : 0;
     const std::size_t partials_bytes =
@@ -198,6 +211,7 @@ class CudaBackend final : public Backend {
       // The sum of the weights as the pass sees them (float32), so that sum_k N_k = total.
       total_weight_ = 0.0;
       for (std::size_t i = 0; i < n; ++i) total_weight_ += static_cast<float>(case_weights[i]);
+      total_weight_ /= weight_scale_;
     } else {
       total_weight_ = static_cast<double>(n);
     }
@@ -223,6 +237,7 @@ class CudaBackend final : public Backend {
     float_pass_constants(constants, h);
     if (streamed_) {
       pass_streamed(starts, k, grid, h);
+      unscale_weighted_sums(h_totals_.data(), starts * width);
       out.assign_float_pass(constants, h, h_totals_.data());
       return;
     }
@@ -249,9 +264,20 @@ class CudaBackend final : public Backend {
       graph_.launch(stream);
     } else if (use_graphs_ && key == warm_key_) {
       graph_ = CudaGraph();
-      graph_ = CudaGraph::capture(stream, enqueue);
-      graph_key_ = key;
-      graph_.launch(stream);
+      try {
+        graph_ = CudaGraph::capture(stream, enqueue);
+      } catch (const DeviceError&) {
+        // A capture that fails (the stream is left usable) costs the saving, not the pass:
+        // from here on this backend issues its passes call by call. A real fault shows in
+        // the plain pass below.
+        use_graphs_ = false;
+      }
+      if (graph_) {
+        graph_key_ = key;
+        graph_.launch(stream);
+      } else {
+        enqueue();
+      }
     } else {
       enqueue();
       warm_key_ = key;
@@ -259,6 +285,7 @@ class CudaBackend final : public Backend {
     // Also keeps h_constants_ from being rewritten while the copy above may still read it.
     BETAMIX_CUDA_CHECK(cudaStreamSynchronize(stream));
 
+    unscale_weighted_sums(h_totals_.data(), starts * width);
     out.assign_float_pass(constants, h, h_totals_.data());
   }
 
@@ -299,6 +326,7 @@ class CudaBackend final : public Backend {
     BETAMIX_CUDA_CHECK(cudaStreamSynchronize(stream));
     std::vector<double> totals(width, 0.0);
     sum_chunks(chunk_totals.data(), chunks, width, totals.data());
+    unscale_weighted_sums(totals.data(), width);
     out.assign(k, totals.data());
   }
 
@@ -358,6 +386,13 @@ class CudaBackend final : public Backend {
   }
 
  private:
+  // Undoes weight_scale_ on sums that are linear in the case weights (every sum of the pass
+  // and of the moment pass): a division by a power of two, exact.
+  void unscale_weighted_sums(double* sums, std::size_t count) const {
+    if (weight_scale_ == 1.0) return;
+    for (std::size_t i = 0; i < count; ++i) sums[i] /= weight_scale_;
+  }
+
   // [am1 | bm1 | c] of the first start, in double: the layout of the double-precision kernels.
   static std::vector<double> first_start_constants(const PassConstants& constants) {
     const std::size_t k = static_cast<std::size_t>(constants.k);
@@ -558,6 +593,7 @@ class CudaBackend final : public Backend {
     chunk_ = 0;
     streamed_ = false;
     total_weight_ = 0.0;
+    weight_scale_ = 1.0;
   }
 
   // The pass grid for k over the loaded data (or one streamed chunk), computed once per load
@@ -584,6 +620,7 @@ class CudaBackend final : public Backend {
   CudaStream stream2_;            // streamed data: the second of the two chunk slots
   std::size_t n_ = 0;
   double total_weight_ = 0.0;
+  double weight_scale_ = 1.0;  // float_weight_scale() of the loaded case weights
   DataLayout layout_ = DataLayout::X;
   DeviceBuffer<float> a_, b_, v_;  // resident: the samples (DataLayout) and the case weights
   bool streamed_ = false;

@@ -424,7 +424,8 @@ struct Loaded {
   std::unique_ptr<detail::Backend> backend;
 };
 
-Loaded load(const double* x, std::size_t n, const FitOptions& options, const double* w) {
+// `max_k`: the most components of the fits to come (Device::Auto takes the CPU above the GPU's).
+Loaded load(const double* x, std::size_t n, const FitOptions& options, const double* w, int max_k) {
   if (n == 0) throw InputError("fit: no samples");
   Loaded l;
   l.x = x;
@@ -439,8 +440,7 @@ Loaded load(const double* x, std::size_t n, const FitOptions& options, const dou
   }
   if (w) detail::check_case_weights(w, n, "case weights", detail::index_position);
   detail::check_not_one_value(l.x, w, n, "data");
-  l.backend = detail::make_backend(options.device, options.threads, &l.note);
-  l.backend->load(l.x, w, n);
+  l.backend = detail::load_backend(options.device, options.threads, &l.note, max_k, l.x, w, n);
   return l;
 }
 
@@ -472,7 +472,7 @@ FitResult fit(const double* x, std::size_t n, const FitOptions& options,
               const double* case_weights) {
   const auto t0 = std::chrono::steady_clock::now();
   detail::check_options(options, n);
-  Loaded l = load(x, n, options, case_weights);
+  Loaded l = load(x, n, options, case_weights, options.k);
   FitResult res = fit_one(l, options, case_weights);
   if (options.standard_errors) add_standard_errors(l, res, case_weights);
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -488,7 +488,7 @@ ModelSelection select_k(const double* x, std::size_t n, const std::vector<int>& 
     o.k = k;
     detail::check_options(o, n);
   }
-  Loaded l = load(x, n, options, case_weights);
+  Loaded l = load(x, n, options, case_weights, *std::max_element(ks.begin(), ks.end()));
   ModelSelection sel;
   sel.criterion = criterion;
   const auto value = [&](const FitResult& r) {

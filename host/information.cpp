@@ -201,8 +201,8 @@ StandardErrors standard_errors(const MixtureParams& params, const double* x, std
   if (case_weights) {
     detail::check_case_weights(case_weights, n, "case weights", detail::index_position);
   }
-  std::unique_ptr<detail::Backend> backend = detail::make_backend(device, 0, nullptr);
-  backend->load(x, case_weights, n);
+  std::unique_ptr<detail::Backend> backend =
+      detail::load_backend(device, 0, nullptr, static_cast<int>(p.k()), x, case_weights, n);
   try {
     return detail::standard_errors(*backend, p);
   } catch (const DeviceError&) {

@@ -72,6 +72,15 @@ void device_malloc(void** ptr, std::size_t bytes) {
   cuda_check(status, "cudaMalloc(ptr, bytes)", __FILE__, __LINE__);
 }
 
+void pinned_malloc(void** ptr, std::size_t bytes) {
+  const cudaError_t status = cudaMallocHost(ptr, bytes);
+  if (status != cudaSuccess) {
+    static_cast<void>(cudaGetLastError());  // an allocation failure is not sticky: clear it
+    throw DeviceError("device cuda: allocating " + format_bytes(bytes) +
+                      " of page-locked host memory failed: " + cudaGetErrorString(status));
+  }
+}
+
 std::string current_device_name() {
   int device = 0;
   BETAMIX_CUDA_CHECK(cudaGetDevice(&device));

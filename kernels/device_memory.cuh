@@ -19,6 +19,9 @@ namespace betamix::detail {
 /// for and how much is free (other failures as BETAMIX_CUDA_CHECK).
 void device_malloc(void** ptr, std::size_t bytes);
 
+/// cudaMallocHost() that throws DeviceError naming the size (and the CUDA error) on failure.
+void pinned_malloc(void** ptr, std::size_t bytes);
+
 /// malloc() that throws DeviceError naming the size instead of returning nullptr; host_free()
 /// releases it.
 void* host_malloc(std::size_t bytes);
@@ -72,7 +75,7 @@ class PinnedBuffer {
   explicit PinnedBuffer(std::size_t count) : size_(count) {
     if (count > 0) {
       void* p = nullptr;
-      BETAMIX_CUDA_CHECK(cudaMallocHost(&p, count * sizeof(T)));
+      pinned_malloc(&p, count * sizeof(T));
       data_ = static_cast<T*>(p);
     }
   }

@@ -66,6 +66,10 @@ TEST(FloatMath, Log2NormalWithinTwoUlpOnNormalFloatsUpTo2To32) {
   EXPECT_EQ(math::log2_normal(1.0f), 0.0f);
   EXPECT_EQ(math::log2_normal(0.5f), -1.0f);
   EXPECT_EQ(math::log2_normal(1024.0f), 10.0f);
+  // Not in the domain, but passed through so that the pass's LL cannot hide them.
+  EXPECT_TRUE(std::isnan(math::log2_normal(std::numeric_limits<float>::quiet_NaN())));
+  EXPECT_EQ(math::log2_normal(std::numeric_limits<float>::infinity()),
+            std::numeric_limits<float>::infinity());
 }
 
 TEST(FloatMath, Log2Of1mWithinTwoAndAHalfUlpOnNormalFloatsInTheUnitInterval) {

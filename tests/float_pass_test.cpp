@@ -216,6 +216,31 @@ TEST(FloatPassZeroWeight, ComponentOfWeightZeroContributesNothing) {
   }
 }
 
+// A NaN among the constants (a diverging fit's parameters) makes the group's LL NaN, whichever
+// component holds it, with and without case weights: the totals never hide it as a finite LL.
+TEST(FloatPassNonFinite, NaNConstantGivesNaNLogLikelihood) {
+  const float lx[4] = {-1.5f, -0.2f, -3.0f, -0.7f}, l1x[4] = {-0.4f, -2.5f, -0.1f, -1.1f};
+  const float ones[4] = {1.0f, 1.0f, 1.0f, 1.0f}, weights[4] = {0.5f, 2.0f, 1.0f, 3.0f};
+  for (const int k : {1, 2, 3, 5}) {
+    for (int bad = 0; bad < k; ++bad) {
+      for (const bool weighted : {false, true}) {
+        std::vector<float> am1(k, 1.0f), bm1(k, 2.0f), c(k, 3.0f);
+        c[bad] = std::numeric_limits<float>::quiet_NaN();
+        const math::ComponentView<float> comp{am1.data(), bm1.data(), c.data()};
+        double acc[3 * kCap + 1] = {};
+        if (weighted) {
+          math::accumulate_float_group<kCap, false>(k, lx, l1x, weights, comp, acc);
+        } else {
+          math::accumulate_float_group<kCap, true>(k, lx, l1x, ones, comp, acc);
+        }
+        EXPECT_TRUE(std::isnan(acc[3 * k]))
+            << "k = " << k << ", NaN in component " << bad << (weighted ? ", weighted" : "")
+            << ": LL " << acc[3 * k];
+      }
+    }
+  }
+}
+
 // The first-order correction of LL for the rounding of the constants to float32
 // (PassStats::assign_float_pass). Without it every sample's log-density is shifted the same
 // way, by ~|c_k| 2^-24, and at n = 100003, k = 1 or 2 the LL error is ~1e-5 sqrt(n); with it

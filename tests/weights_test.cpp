@@ -148,6 +148,31 @@ TEST(CaseWeights, StandardErrorsEqualRepeatedRows) {
 }
 
 // Negative, NaN and infinite weights and an all-zero set name themselves.
+// The CUDA backend's scale for float32 weights: 1 for ordinary weights, else the power of two
+// that brings the largest into [1/2, 1), where float32 holds it and everything within 2^-126
+// of it.
+TEST(CaseWeights, FloatWeightScale) {
+  const auto scale = [](std::vector<double> w) {
+    return detail::float_weight_scale(w.data(), w.size());
+  };
+  EXPECT_EQ(scale({1.0, 5.0, 0.0}), 1.0);
+  EXPECT_EQ(scale({0x1p64, 3.0}), 1.0);
+  EXPECT_EQ(scale({0x1p-64}), 1.0);
+  EXPECT_EQ(scale({0.0, 0.0}), 1.0);
+  for (const double largest : {1.7e308, 1e300, 3.5e38, 0x1.8p65, 1e-50, 0x1p-65, 0x1p-1022}) {
+    const double s = scale({largest / 4, largest, 0.0});
+    int e = 0;
+    EXPECT_EQ(std::frexp(s, &e), 0.5) << "a power of two for " << largest;
+    EXPECT_GE(largest * s, 0.5) << largest;
+    EXPECT_LT(largest * s, 1.0) << largest;
+    EXPECT_EQ(static_cast<float>(largest / 4 * s), static_cast<float>(largest * s) / 4) << largest;
+  }
+  // A subnormal largest weight: scaled by 2^1023, the most a double holds, into float range.
+  const double s = scale({1e-320});
+  EXPECT_EQ(s, 0x1p1023);
+  EXPECT_GE(static_cast<float>(1e-320 * s), 0x1p-51f);
+}
+
 TEST(CaseWeights, BadWeightsAreInputErrors) {
   const std::vector<double> x{0.2, 0.5, 0.7};
   FitOptions o;

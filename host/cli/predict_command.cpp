@@ -149,7 +149,7 @@ int run_predict(const PredictArgs& a) {
   RowWriter out(a.output, k);
   std::string note;
   const std::unique_ptr<detail::Backend> backend =
-      detail::make_backend(parse_device(a.device), a.threads, &note);
+      detail::make_backend(parse_device(a.device), a.threads, &note, static_cast<int>(k));
   detail::PassConstants constants;
   constants.resize(1, static_cast<int>(k));
   constants.set(0, params);

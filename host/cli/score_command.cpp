@@ -33,7 +33,7 @@ int run_score(const ScoreArgs& a) {
   InputStream input(a.file, a.input, parse_boundary(a.on_boundary), a.eps);
   std::string note;
   const std::unique_ptr<detail::Backend> backend =
-      detail::make_backend(parse_device(a.device), a.threads, &note);
+      detail::make_backend(parse_device(a.device), a.threads, &note, static_cast<int>(params.k()));
   detail::PassConstants constants;
   constants.resize(1, static_cast<int>(params.k()));
   constants.set(0, params);

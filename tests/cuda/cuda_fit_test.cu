@@ -109,5 +109,31 @@ TEST(CudaFit, AutoChoosesTheGpu) {
   EXPECT_TRUE(res.note.empty()) << res.note;
 }
 
+// Above the GPU passes' 64 components auto fits on the CPU and says why, where the same
+// request on a machine without a GPU works too; at 64 it stays on the GPU.
+TEST(CudaFit, AutoTakesTheCpuAboveTheGpusComponents) {
+  if (!cuda_available()) GTEST_SKIP() << "no CUDA device";
+  const std::vector<double> x = sample(MixtureParams{{1.0}, {2.0}, {5.0}}, 5000, 3, Device::Cpu);
+  FitOptions o;
+  o.device = Device::Auto;
+  o.max_iterations = 2;
+  o.standard_errors = false;
+  o.k = 65;
+  const FitResult above = fit(x, o);
+  EXPECT_EQ(above.device, "cpu");
+  EXPECT_NE(above.note.find("k = 65 is above the 64 components"), std::string::npos) << above.note;
+  o.k = 64;
+  const FitResult at = fit(x, o);
+  EXPECT_EQ(at.device, "cuda");
+  EXPECT_TRUE(at.note.empty()) << at.note;
+  const ModelSelection sel = select_k(x.data(), x.size(), {2, 65}, Criterion::BIC, o);
+  for (const FitResult& r : sel.fits) EXPECT_EQ(r.device, "cpu") << "k = " << r.params.k();
+  const std::vector<double> post =
+      responsibilities(MixtureParams{std::vector<double>(65, 1.0 / 65),
+                                     std::vector<double>(65, 2.0), std::vector<double>(65, 5.0)},
+                       x, Device::Auto);
+  EXPECT_NEAR(post[0], 1.0 / 65, 1e-12);
+}
+
 }  // namespace
 }  // namespace betamix

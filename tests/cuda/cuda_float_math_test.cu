@@ -69,6 +69,7 @@ TEST(CudaFloatMath, Exp2NonPositiveHasTheHostsBits) {
 TEST(CudaFloatMath, Log2NormalHasTheHostsBits) {
   if (!cuda_available()) GTEST_SKIP() << "no CUDA device";
   expect_same_bits(Fn::Log2Normal, 0x00800000u, 0x4f800000u);  // 2^-126 up to 2^32
+  expect_same_bits(Fn::Log2Normal, 0x7f800000u, 0x7fffffffu);  // +inf and NaNs pass through
 }
 
 }  // namespace

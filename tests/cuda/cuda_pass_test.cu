@@ -74,6 +74,41 @@ TEST(CudaPassWeights, MatchCpu) {
   }
 }
 
+// Weights that float32 could not hold (2^1000 times the usual: above its 3.4e38) or would
+// flush to 0 (2^-1000 times) match the CPU's double pass: the backend scales them by a power
+// of two before rounding (detail::float_weight_scale) and the sums back. Powers of two keep
+// the weights float-exact after scaling, so the total weights agree exactly too.
+TEST(CudaPassWeights, WeightsBeyondFloatRangeMatchCpu) {
+  if (!cuda_available()) GTEST_SKIP() << "no CUDA device";
+  for (const double scale : {0x1p1000, 0x1p-1000}) {
+    for (const bool float_exact : {true, false}) {
+      SCOPED_TRACE("scale 2^" + std::to_string(std::ilogb(scale)) +
+                   (float_exact ? ", x" : ", log pair"));
+      const std::vector<double> x = test_data(5, 100003, float_exact);
+      std::vector<double> w = test_weights(x.size());
+      for (double& v : w) v *= scale;
+      compare(x, w.data(), constants_for(5, 2));
+    }
+  }
+}
+
+// Several passes of each thread's grid-stride loop (n = 3e6 is a few waves of the grid on an
+// H100 or H200) with case weights, several starts per block and the runtime-k kernel, both
+// layouts: the configurations the n = 10^7 cases above run without weights and with one start.
+TEST(CudaPassGridStride, WeightedStartsAndLargeKMatchCpu) {
+  if (!cuda_available()) GTEST_SKIP() << "no CUDA device";
+  const std::size_t n = 3000017;
+  for (const auto& [k, starts, float_exact] :
+       {std::tuple{2, 3, true}, std::tuple{4, 2, false}, std::tuple{7, 1, false},
+        std::tuple{20, 2, false}, std::tuple{20, 1, true}}) {
+    SCOPED_TRACE("k = " + std::to_string(k) + ", starts = " + std::to_string(starts) +
+                 (float_exact ? ", x" : ", log pair"));
+    const std::vector<double> x = test_data(k, n, float_exact);
+    const std::vector<double> w = test_weights(n);
+    compare(x, w.data(), constants_for(k, starts));
+  }
+}
+
 TEST(CudaPassStarts, SeveralStartsMatchCpu) {
   if (!cuda_available()) GTEST_SKIP() << "no CUDA device";
   // Start counts around the per-block start tiles (7, 4, 2 and 1 starts for k = 1, 2, 4, 7).

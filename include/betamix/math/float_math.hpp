@@ -4,7 +4,8 @@
 /// pass gives them, so that none of the special-case handling of the general log2f, log1pf,
 /// exp2f and division (zero, subnormals, infinities, NaN, negative values) runs per sample:
 ///
-///   log2_normal(y)       log2 y      for y a positive normal float (2^-126 <= y < inf)
+///   log2_normal(y)       log2 y      for y a positive normal float (2^-126 <= y < inf);
+///                                    NaN and +inf pass through
 ///   log2_1m(x)           log2(1 - x) for x a normal float in (0, 1)
 ///   to_log2(l)           l log2(e)   (a stored natural log in base 2)
 ///   exp2_nonpositive(d)  2^d         for d <= 0, unbiased (exp2_approx: the hardware's)
@@ -135,11 +136,13 @@ BETAMIX_HD_INLINE OneMinus one_minus(float x) {
 
 }  // namespace float_math_detail
 
-/// log2 y for a positive normal float y: e + log1p(f) log2(e).
+/// log2 y for a positive normal float y: e + log1p(f) log2(e). NaN and +inf come back as
+/// they are (one select), so that a NaN sum of exponentials leaves the pass's LL NaN.
 BETAMIX_HD_INLINE float log2_normal(float y) {
   namespace d = float_math_detail;
   const d::LogParts p = d::log_parts(y);
-  return d::fma(p.log1p_f, d::kLog2eLo, d::fma(p.log1p_f, d::kLog2eHi, p.e));
+  const float l = d::fma(p.log1p_f, d::kLog2eLo, d::fma(p.log1p_f, d::kLog2eHi, p.e));
+  return y <= 3.40282347e+38f ? l : y;  // false for NaN and +inf
 }
 
 /// log2(1 - x) for a normal float x in (0, 1) (float_math_detail::one_minus).
