@@ -5,7 +5,10 @@
 // kernel's grouping (one thread's order; the GPU's split of the groups over threads only
 // reorders double additions), and holds the result to the GPU-versus-CPU tolerance of
 // tests/cuda/cuda_pass_test.cu at the sizes and K that test uses, both layouts, case weights
-// and a component of weight 0. It runs without a GPU.
+// and a component of weight 0. It runs without a GPU. It is not bit for bit the device's
+// arithmetic: nvcc contracts a * b + c into fused multiply-adds (the log-density, the
+// weighted sums) where the host compiler may round twice, an ulp or so per operation, far
+// inside the tolerance; the special functions with explicit fma give the same bits.
 
 #include <gtest/gtest.h>
 
