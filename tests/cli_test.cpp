@@ -191,6 +191,31 @@ TEST_F(CliTest, SampleFromModel) {
                    {"none.json", "cannot open"});
 }
 
+// An output that cannot be written is an error before the fit (or the scan of the data), not
+// after it: nothing is computed only to be lost. Nothing is created either.
+TEST_F(CliTest, UnwritableOutputFailsBeforeTheWork) {
+  const std::string data = write("d.txt", "0.2\n0.4\n0.5\n0.9\n");
+  const std::string model =
+      write("model.json", R"({"weights": [0.25, 0.75], "alpha": [2, 7], "beta": [9, 3]})");
+  const std::string nodir = path("none") + "/r.json";
+  expect_bad_input("fit " + data + " -k 1 -o " + nodir, {"-o", "none/r.json", "no directory"});
+  expect_bad_input("fit " + data + " -k 1 --plot " + path("none") + "/p.svg",
+                   {"--plot", "none/p.svg", "no directory"});
+  expect_bad_input("fit " + data + " -k 1 -o " + path(""), {"it is a directory"});
+  expect_bad_input("score --model " + model + " " + data + " -o " + nodir, {"no directory"});
+  expect_bad_input("plot --model " + model + " " + data + " -o " + path("none") + "/p.svg",
+                   {"no directory"});
+  EXPECT_FALSE(fs::exists(path("none")));
+  const std::string locked = write("locked.json", "");
+  fs::permissions(locked, fs::perms::owner_read);
+  if (::access(locked.c_str(), W_OK) != 0) {  // root may write to it anyway
+    expect_bad_input("fit " + data + " -k 1 -o " + locked, {"locked.json", "Permission denied"});
+  }
+  const CliRun ok = betamix("fit " + data + " -k 1 -q -o " + path("r.json"));
+  EXPECT_EQ(ok.code, 0) << ok.err;
+  EXPECT_TRUE(fs::exists(path("r.json")));
+}
+
 // A model file whose weights do not sum to 1 (up to a hand-written file's rounding) is refused
 // by every command that reads one, not silently rescaled.
 TEST_F(CliTest, ModelWeightsMustSumToOne) {

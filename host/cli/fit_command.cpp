@@ -57,6 +57,8 @@ std::string weights_line(const InputData& data) {
 
 int run_fit(const FitArgs& a) {
   const std::vector<int> ks = parse_k_list(a.k);
+  check_writable(a.output, "-o");
+  check_writable(a.plot, "--plot");
   FitOptions o = a.fit.options(ks.front());
   o.standard_errors = !a.no_se;
   const InputData data = read_input(a.file, a.input, o.on_boundary, o.boundary_eps);
@@ -111,6 +113,7 @@ int run_fit(const FitArgs& a) {
     j["total_weight"] = data.total_weight();
   }
   j["source"] = source;
+  write_text(a.output, j.dump(2) + "\n");  // the result first: the more costly to lose
   if (!a.plot.empty()) {
     detail::PlotData plot;
     plot.x = x.data();
@@ -121,7 +124,6 @@ int run_fit(const FitArgs& a) {
     plot.title = source;
     write_text(a.plot, detail::plot_svg(plot));
   }
-  write_text(a.output, j.dump(2) + "\n");
   return kExitOk;
 }
 

@@ -1,7 +1,12 @@
 #include "cli/result_json.hpp"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
@@ -117,6 +122,25 @@ void append_number(std::string& out, double value) {
   out.append(buf, std::to_chars(buf, buf + sizeof buf, value).ptr);
 }
 
+void check_writable(const std::string& path, const std::string& option) {
+  if (path.empty() || path == "-") return;
+  namespace fs = std::filesystem;
+  const auto fail = [&](const std::string& why) {
+    throw InputError(option + " " + path + ": cannot write: " + why);
+  };
+  std::error_code ec;
+  const fs::file_status st = fs::status(path, ec);
+  if (fs::is_directory(st)) fail("it is a directory");
+  if (fs::exists(st)) {
+    if (::access(path.c_str(), W_OK) != 0) fail(std::strerror(errno));
+    return;
+  }
+  const fs::path parent = fs::path(path).parent_path();
+  const std::string dir = parent.empty() ? "." : parent.string();
+  if (!fs::is_directory(fs::status(dir, ec))) fail("no directory " + dir);
+  if (::access(dir.c_str(), W_OK) != 0) fail("directory " + dir + ": " + std::strerror(errno));
+}
+
 void write_text(const std::string& path, const std::string& text) {
   if (path.empty() || path == "-") {
     std::cout << text;
@@ -126,7 +150,7 @@ void write_text(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary);
   out << text;
   out.close();
-  if (!out) throw Error(path + ": cannot write the file");
+  if (!out) throw Error(path + ": cannot write the file: " + std::strerror(errno));
 }
 
 }  // namespace betamix::cli

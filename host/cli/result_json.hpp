@@ -39,4 +39,10 @@ void append_number(std::string& out, double value);
 /// Writes `text` to `path`, or to stdout when path is empty or "-"; throws Error on failure.
 void write_text(const std::string& path, const std::string& text);
 
+/// Throws InputError (naming `option` and the reason) unless a file could be written at `path`
+/// (empty or "-": stdout): its directory exists and is writable, and the path is not a
+/// directory or a read-only file. Commands call it before long work, so that a result is not
+/// computed only to be lost. Creates nothing.
+void check_writable(const std::string& path, const std::string& option);
+
 }  // namespace betamix::cli

@@ -29,6 +29,7 @@ struct ScoreArgs {
 };
 
 int run_score(const ScoreArgs& a) {
+  check_writable(a.output, "-o");
   const MixtureParams params = read_params_json(a.model).normalized();
   InputStream input(a.file, a.input, parse_boundary(a.on_boundary), a.eps);
   std::string note;
