@@ -144,14 +144,11 @@ std::unique_ptr<Backend> make_backend(Device device, int threads, std::string* n
 std::unique_ptr<Backend> load_backend(Device device, int threads, std::string* note, int max_k,
                                       const double* x, const double* case_weights, std::size_t n) {
   std::unique_ptr<Backend> backend = make_backend(device, threads, note, max_k);
-  if (device != Device::Auto || std::string(backend->name()) == "cpu") {
-    backend->load(x, case_weights, n);
-    return backend;
-  }
   try {
     backend->load(x, case_weights, n);
     return backend;
   } catch (const DeviceError& e) {
+    if (device != Device::Auto || std::string(backend->name()) == "cpu") throw;
     backend.reset();  // its device memory back before the CPU takes over
     if (note) {
       *note = std::string("device auto: the GPU could not take the data (") + e.what() +

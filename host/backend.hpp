@@ -135,9 +135,9 @@ bool cuda_device_visible();
 /// The power of two by which the CUDA backend multiplies case weights before it rounds them to
 /// float32 (and divides the sums after): 1 while the largest weight lies in [2^-64, 2^64], the
 /// usual case; otherwise the scale that brings it into [1/2, 1) (a subnormal largest: to at
-/// least 2^-51), so that float32 neither
-/// overflows (above 3.4e38) nor flushes (below 1.4e-45) weights that matter. Weights below
-/// 2^-126 of the largest may still round to 0: their part of every sum is below 2^-126 of it.
+/// least 2^-51), so that float32 neither overflows (above 3.4e38) nor flushes (below 1.4e-45)
+/// weights that matter. Weights below 2^-126 of the largest may still round to 0: their part
+/// of every sum is below 2^-126 of it.
 double float_weight_scale(const double* case_weights, std::size_t n);
 
 /// Most components the GPU passes take (the fit's pass, the posteriors, the moment pass).

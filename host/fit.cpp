@@ -55,7 +55,7 @@ void check_options(const FitOptions& o, std::size_t n) {
 }
 
 // Finite weights and shapes in (0, kMaxShape] (beyond it log B(alpha, beta) overflows).
-bool all_finite(const MixtureParams& p) {
+bool all_in_domain(const MixtureParams& p) {
   for (std::size_t j = 0; j < p.k(); ++j) {
     if (!std::isfinite(p.weights[j]) || !(p.alpha[j] > 0.0 && p.alpha[j] <= kMaxShape) ||
         !(p.beta[j] > 0.0 && p.beta[j] <= kMaxShape)) {
@@ -230,7 +230,7 @@ void squarem_step(Start& s, MixtureParams em) {
         t[i] = q.theta0[i] + 2.0 * q.alpha * r[i] + q.alpha * q.alpha * v[i];
       }
       MixtureParams extrapolated = from_unconstrained(t);
-      if (!all_finite(extrapolated)) {
+      if (!all_in_domain(extrapolated)) {
         s.params = std::move(em);  // nothing to try: theta2 starts the next cycle
         q.phase = SquaremState::Phase::AtTheta0;
         return;
@@ -354,7 +354,7 @@ FitResult fit_loaded(Backend& backend, const FitOptions& o, const double* x, con
         s.params = before;
         continue;
       }
-      if (!all_finite(s.params)) {
+      if (!all_in_domain(s.params)) {
         s.done = true;
         s.status = FitStatus::NonFinite;
         s.detail = "a parameter became non-finite at iteration " + std::to_string(iteration);

@@ -28,7 +28,8 @@ void MixtureParams::validate() const {
     for (const auto& [name, shape] : {std::pair{"alpha", alpha[j]}, std::pair{"beta", beta[j]}}) {
       if (!(shape > 0.0 && shape <= kMaxShape)) {
         throw InputError(std::string("mixture parameters: ") + name + at +
-                         " must be > 0 and at most 1e300, got " + detail::format_value(shape));
+                         " must be > 0 and at most " + detail::format_value(kMaxShape) + ", got " +
+                         detail::format_value(shape));
       }
     }
     sum += weights[j];

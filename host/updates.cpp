@@ -129,7 +129,8 @@ MStep em_step(const MixtureParams& p, const StartStats& st) {
 int runaway_component(const MixtureParams& p, std::string& reason) {
   for (std::size_t j = 0; j < p.k(); ++j) {
     const double a = p.alpha[j], b = p.beta[j];
-    if (a >= kRunawayShape || b >= kRunawayShape) {  // NaN is not: all_finite() reports it
+    // NaN is not a runaway: all_in_domain() in fit.cpp reports it.
+    if (a >= kRunawayShape || b >= kRunawayShape) {
       reason = "its shapes ran away (alpha " + std::to_string(a) + ", beta " + std::to_string(b) +
                "): its samples sit on one value, or nearly, where the likelihood has no maximum";
       return static_cast<int>(j);

@@ -111,7 +111,7 @@ TEST(SamplerBoundaryTest, ShapesAboveTheLimitAreAnInputError) {
     sample(MixtureParams{{0.5, 0.5}, {2.0, 3.0}, {3.0, 1e301}}, x.size(), 1, x.data(), Device::Cpu);
     ADD_FAILURE() << "no error for beta = 1e301";
   } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("beta of component 2 must be > 0 and at most 1e300"),
+    EXPECT_NE(std::string(e.what()).find("beta of component 2 must be > 0 and at most 1e+300"),
               std::string::npos)
         << e.what();
   }
