@@ -141,12 +141,12 @@ std::unique_ptr<Backend> make_backend(Device device, int threads, std::string* n
   return make_cpu_backend(threads);
 }
 
-std::unique_ptr<Backend> load_backend(Device device, int threads, std::string* note, int max_k,
-                                      const double* x, const double* case_weights, std::size_t n) {
-  std::unique_ptr<Backend> backend = make_backend(device, threads, note, max_k);
+void load_or_fall_back(std::unique_ptr<Backend>& backend, Device device, int threads,
+                       std::string* note, const double* x, const double* case_weights,
+                       std::size_t n) {
   try {
     backend->load(x, case_weights, n);
-    return backend;
+    return;
   } catch (const DeviceError& e) {
     if (device != Device::Auto || std::string(backend->name()) == "cpu") throw;
     backend.reset();  // its device memory back before the CPU takes over
@@ -157,6 +157,12 @@ std::unique_ptr<Backend> load_backend(Device device, int threads, std::string* n
   }
   backend = make_cpu_backend(threads);
   backend->load(x, case_weights, n);
+}
+
+std::unique_ptr<Backend> load_backend(Device device, int threads, std::string* note, int max_k,
+                                      const double* x, const double* case_weights, std::size_t n) {
+  std::unique_ptr<Backend> backend = make_backend(device, threads, note, max_k);
+  load_or_fall_back(backend, device, threads, note, x, case_weights, n);
   return backend;
 }
 

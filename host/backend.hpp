@@ -149,8 +149,15 @@ inline constexpr int kCudaPassMaxK = 64;
 /// summary saying why.
 std::unique_ptr<Backend> make_backend(Device device, int threads, std::string* note, int max_k);
 
-/// make_backend(), then Backend::load(x, case_weights, n); under Device::Auto a GPU that fails
-/// to take the data (DeviceError) gives way to the CPU, with a note.
+/// backend->load(x, case_weights, n), where `backend` came from make_backend(device, ...).
+/// Under Device::Auto a GPU backend that fails to take the data (DeviceError) is replaced by
+/// the CPU backend, which then loads them, and `note` (when not null) says why; otherwise the
+/// error propagates. Commands that load chunk after chunk call it for every chunk.
+void load_or_fall_back(std::unique_ptr<Backend>& backend, Device device, int threads,
+                       std::string* note, const double* x, const double* case_weights,
+                       std::size_t n);
+
+/// make_backend(), then load_or_fall_back().
 std::unique_ptr<Backend> load_backend(Device device, int threads, std::string* note, int max_k,
                                       const double* x, const double* case_weights, std::size_t n);
 

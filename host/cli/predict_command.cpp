@@ -148,8 +148,9 @@ int run_predict(const PredictArgs& a) {
   const std::size_t k = params.k();
   RowWriter out(a.output, k);
   std::string note;
-  const std::unique_ptr<detail::Backend> backend =
-      detail::make_backend(parse_device(a.device), a.threads, &note, static_cast<int>(k));
+  const Device device = parse_device(a.device);
+  std::unique_ptr<detail::Backend> backend =
+      detail::make_backend(device, a.threads, &note, static_cast<int>(k));
   detail::PassConstants constants;
   constants.resize(1, static_cast<int>(k));
   constants.set(0, params);
@@ -161,7 +162,7 @@ int run_predict(const PredictArgs& a) {
         (a.output.empty() || a.output == "-") && isatty(STDOUT_FILENO) != 0;
     CountLine progress(a.quiet || rows_to_terminal);
     while (input.next(kReadChunk, x, none) > 0) {
-      backend->load(x.data(), nullptr, x.size());
+      detail::load_or_fall_back(backend, device, a.threads, &note, x.data(), nullptr, x.size());
       post.resize(x.size() * k);
       best.resize(x.size());
       backend->posteriors(constants, post.data(), best.data());

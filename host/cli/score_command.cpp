@@ -33,8 +33,9 @@ int run_score(const ScoreArgs& a) {
   const MixtureParams params = read_params_json(a.model).normalized();
   InputStream input(a.file, a.input, parse_boundary(a.on_boundary), a.eps);
   std::string note;
-  const std::unique_ptr<detail::Backend> backend =
-      detail::make_backend(parse_device(a.device), a.threads, &note, static_cast<int>(params.k()));
+  const Device device = parse_device(a.device);
+  std::unique_ptr<detail::Backend> backend =
+      detail::make_backend(device, a.threads, &note, static_cast<int>(params.k()));
   detail::PassConstants constants;
   constants.resize(1, static_cast<int>(params.k()));
   constants.set(0, params);
@@ -44,7 +45,8 @@ int run_score(const ScoreArgs& a) {
   {
     CountLine progress(a.quiet);
     while (input.next(kReadChunk, x, w) > 0) {
-      backend->load(x.data(), input.weighted() ? w.data() : nullptr, x.size());
+      detail::load_or_fall_back(backend, device, a.threads, &note, x.data(),
+                                input.weighted() ? w.data() : nullptr, x.size());
       backend->pass(constants, stats);
       ll += stats.ll[0];
       total += backend->total_weight();
