@@ -40,7 +40,7 @@ struct Worst {
   double ulps = 0.0;
   float at = 0.0f;
   void add(double u, float x) {
-    if (!(u <= ulps)) {  // NaN counts as worse than anything
+    if (!(u <= ulps) && !std::isnan(ulps)) {  // NaN counts as worse than anything, and stays
       ulps = u;
       at = x;
     }

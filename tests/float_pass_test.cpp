@@ -10,6 +10,7 @@
 // weighted sums) where the host compiler may round twice, an ulp or so per operation, far
 // inside the tolerance; the special functions with explicit fma give the same bits.
 
+#include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -262,6 +263,25 @@ TEST(FloatPassCorrection, RemovesTheRoundingOfTheConstantsFromLL) {
       EXPECT_NEAR(got.ll[0], reference.ll[0], 3e-6 * std::sqrt(static_cast<double>(x.size())))
           << "k = " << k << (float_exact ? ", x" : ", log pair");
     }
+  }
+}
+
+// The comparison itself: a NaN statistic fails it wherever it sits, also when statistics
+// after it are close (a NaN is the worst error, and no finite error replaces it).
+TEST(PassTolerance, ANaNStatisticFailsTheComparison) {
+  const std::vector<double> x = test::test_data(2, 1003, true);
+  const detail::PassConstants c = test::constants_for(2, 1);
+  auto cpu = detail::make_cpu_backend(0);
+  cpu->load(x.data(), nullptr, x.size());
+  detail::PassStats reference;
+  cpu->pass(c, reference);
+  test::expect_close(x, nullptr, c, reference, reference);  // itself: passes
+  for (const int which : {0, 1, 2}) {
+    detail::PassStats bad = reference;
+    (which == 0   ? bad.ll[0]
+     : which == 1 ? bad.n[0]
+                  : bad.t[1]) = std::numeric_limits<double>::quiet_NaN();
+    EXPECT_NONFATAL_FAILURE(test::expect_close(x, nullptr, c, bad, reference), "worst");
   }
 }
 

@@ -156,14 +156,12 @@ TEST(CudaDataPlacement, ReserveCoversTheKernelsLocalMemory) {
 }
 
 // With a GPU: the driver reports the runtime-k kernel's stack (2608 bytes a thread for sm_90 in
-// cuobjdump -res-usage), and the figure the backend reserves is at least its accumulator arrays
-// (2572 bytes) for each of at least 1024 threads per SM.
+// cuobjdump -res-usage), the figure pass_local_memory_bytes() reserves for every resident
+// thread.
 TEST(CudaDataPlacement, KernelLocalMemoryOfThisDevice) {
   if (!cuda_available()) GTEST_SKIP() << "no CUDA device";
   EXPECT_GE(detail::pass_local_bytes_per_thread(), std::size_t{2048})
       << "cudaFuncGetAttributes' localSizeBytes of the runtime-k pass kernel";
-  EXPECT_GE(detail::pass_local_memory_bytes(),
-            std::size_t{2572} * 1024 * detail::current_device_sm_count());
 }
 
 // Chunks of 1000 samples (a multiple of 4) and of 1001 (rounded up to 1004: the chunks then
@@ -290,7 +288,8 @@ TEST(CudaStream, PosteriorsInSeveralLaunchesMatchCpu) {
   const Posteriors want = posteriors_of(*cpu, c), got = posteriors_of(*resident, c);
   double worst = 0.0;
   for (std::size_t i = 0; i < want.post.size(); ++i) {
-    worst = std::max(worst, std::abs(got.post[i] - want.post[i]));
+    const double err = std::abs(got.post[i] - want.post[i]);
+    if (!(err <= worst) && !std::isnan(worst)) worst = err;  // a NaN is the worst, and stays
   }
   EXPECT_LE(worst, 1e-12);
   std::size_t mismatches = 0;

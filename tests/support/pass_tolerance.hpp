@@ -67,7 +67,7 @@ inline void expect_close(const std::vector<double>& x, const double* v,
                    double q) {
     const double tol = kAtol * std::sqrt(q) + kRtol * magnitude;
     const double ratio = std::abs(got - ref) / tol;
-    if (!(ratio <= worst)) {
+    if (!(ratio <= worst) && !std::isnan(worst)) {  // a NaN is the worst, and stays
       worst = ratio;
       where = std::string(name) + "[start " + std::to_string(r) + "][" + std::to_string(j) +
               "]: float32 pass " + std::to_string(got) + " cpu " + std::to_string(ref) + " tol " +
