@@ -65,6 +65,10 @@ void require_visible_device() {
 
 std::size_t round_up4(std::size_t n) { return (n + 3) / 4 * 4; }
 
+// Most samples one load takes: 2^58, so that no byte count of the data (at most 16 bytes a
+// sample with its padding) wraps.
+constexpr std::size_t kMaxSamples = std::size_t{1} << 58;
+
 // Grows `buffer` to at least `count` elements (contents are not kept).
 template <class Buffer>
 void ensure_size(Buffer& buffer, std::size_t count) {
@@ -156,6 +160,12 @@ class CudaBackend final : public Backend {
   double roundoff() const override { return 0x1p-24; }
 
   void load(const double* x, const double* case_weights, std::size_t n) override {
+    // Far above any memory, and low enough that no byte count below wraps.
+    if (n > kMaxSamples) {
+      throw DeviceError("device cuda: " + std::to_string(n) +
+                        " samples are more than the GPU backend can address (at most " +
+                        std::to_string(kMaxSamples) + ")");
+    }
     const DeviceScope on_device(device_);
     release_data();
     // Weights far outside float32's comfortable range are scaled by a power of two (exact)
@@ -533,8 +543,22 @@ class CudaBackend final : public Backend {
   // chunk's copy overlaps the other's kernels; work queued on a slot's stream must use that
   // slot's scratch. stream2_ first waits for what is queued on stream_ so far, and stream_
   // ends waiting for stream2_: what the caller queues on stream_ afterwards sees every chunk.
+  // When a call throws, both streams are drained before the error goes on, so that no copy
+  // or kernel queued so far still runs on buffers (the caller's output among them) that the
+  // unwinding frees.
   template <class Work>
   void for_each_chunk(bool with_weights, Work&& work) {
+    try {
+      enqueue_chunks(with_weights, work);
+    } catch (...) {
+      discard(cudaStreamSynchronize(stream2_.get()));
+      discard(cudaStreamSynchronize(stream_.get()));
+      throw;
+    }
+  }
+
+  template <class Work>
+  void enqueue_chunks(bool with_weights, Work& work) {
     const cudaStream_t s0 = stream_.get();
     if (!streamed_) {
       work(Chunk{0, 0, n_, a_.data(), b_.data(), with_weights ? v_.data() : nullptr, s0, 0});
@@ -608,7 +632,7 @@ class CudaBackend final : public Backend {
   struct DeviceRestore {
     int device = -1;
     ~DeviceRestore() {
-      if (device >= 0) static_cast<void>(cudaSetDevice(device));
+      if (device >= 0) discard(cudaSetDevice(device));
     }
   };
   DeviceRestore restore_;

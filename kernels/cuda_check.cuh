@@ -9,6 +9,7 @@
 
 #include <cuda_runtime.h>
 
+#include <cstddef>
 #include <string>
 
 #include "betamix/error.hpp"
@@ -23,6 +24,22 @@ inline void cuda_check(cudaError_t status, const char* call, const char* file, i
   static_cast<void>(cudaGetLastError());
   throw DeviceError(std::string("device cuda: ") + call + " failed: " + cudaGetErrorString(status) +
                     " (" + file + ":" + std::to_string(line) + ")");
+}
+
+/// Takes the result of a call whose failure must not throw (destructors, clean-up after an
+/// error) and drops it, clearing the error it may leave, so that the next launch check does
+/// not blame an innocent kernel for it. A sticky error (the context is lost) stays and shows
+/// in the next checked call.
+inline void discard(cudaError_t) noexcept { static_cast<void>(cudaGetLastError()); }
+
+/// count * sizeof(T) in bytes; a count so large that the product wraps is a DeviceError.
+template <class T>
+std::size_t array_bytes(std::size_t count) {
+  if (count > static_cast<std::size_t>(-1) / sizeof(T)) {
+    throw DeviceError("device cuda: an array of " + std::to_string(count) + " elements of " +
+                      std::to_string(sizeof(T)) + " bytes is larger than memory can address");
+  }
+  return count * sizeof(T);
 }
 
 }  // namespace betamix::detail

@@ -6,7 +6,9 @@
 
 #include <cuda_runtime.h>
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <utility>
 
@@ -35,7 +37,7 @@ class DeviceBuffer {
   explicit DeviceBuffer(std::size_t count) : size_(count) {
     if (count > 0) {
       void* p = nullptr;
-      device_malloc(&p, count * sizeof(T));
+      device_malloc(&p, array_bytes<T>(count));
       data_ = static_cast<T*>(p);
     }
   }
@@ -59,7 +61,7 @@ class DeviceBuffer {
 
  private:
   void release() noexcept {
-    if (data_) static_cast<void>(cudaFree(data_));
+    if (data_) discard(cudaFree(data_));
     data_ = nullptr;
     size_ = 0;
   }
@@ -75,7 +77,7 @@ class PinnedBuffer {
   explicit PinnedBuffer(std::size_t count) : size_(count) {
     if (count > 0) {
       void* p = nullptr;
-      pinned_malloc(&p, count * sizeof(T));
+      pinned_malloc(&p, array_bytes<T>(count));
       data_ = static_cast<T*>(p);
     }
   }
@@ -98,7 +100,7 @@ class PinnedBuffer {
 
  private:
   void release() noexcept {
-    if (data_) static_cast<void>(cudaFreeHost(data_));
+    if (data_) discard(cudaFreeHost(data_));
     data_ = nullptr;
     size_ = 0;
   }
@@ -117,11 +119,12 @@ class HostArray {
   explicit HostArray(std::size_t count) : size_(count) {
     if (count == 0) return;
     void* p = nullptr;
-    if (cudaMallocHost(&p, count * sizeof(T)) == cudaSuccess) {
+    const std::size_t bytes = array_bytes<T>(count);
+    if (cudaMallocHost(&p, bytes) == cudaSuccess) {
       pinned_ = true;
     } else {
       static_cast<void>(cudaGetLastError());  // an allocation failure is not sticky
-      p = host_malloc(count * sizeof(T));
+      p = host_malloc(bytes);
     }
     data_ = static_cast<T*>(p);
   }
@@ -150,7 +153,7 @@ class HostArray {
   void release() noexcept {
     if (data_) {
       if (pinned_) {
-        static_cast<void>(cudaFreeHost(data_));
+        discard(cudaFreeHost(data_));
       } else {
         host_free(data_);
       }
@@ -174,7 +177,7 @@ class DeviceScope {
   DeviceScope(const DeviceScope&) = delete;
   DeviceScope& operator=(const DeviceScope&) = delete;
   ~DeviceScope() {
-    if (previous_ != device_) static_cast<void>(cudaSetDevice(previous_));
+    if (previous_ != device_) discard(cudaSetDevice(previous_));
   }
 
  private:
@@ -188,7 +191,7 @@ class CudaStream {
   CudaStream() { BETAMIX_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking)); }
   CudaStream(const CudaStream&) = delete;
   CudaStream& operator=(const CudaStream&) = delete;
-  ~CudaStream() { static_cast<void>(cudaStreamDestroy(stream_)); }
+  ~CudaStream() { discard(cudaStreamDestroy(stream_)); }
   cudaStream_t get() const { return stream_; }
 
  private:
@@ -204,7 +207,7 @@ class CudaEvent {
   }
   CudaEvent(const CudaEvent&) = delete;
   CudaEvent& operator=(const CudaEvent&) = delete;
-  ~CudaEvent() { static_cast<void>(cudaEventDestroy(event_)); }
+  ~CudaEvent() { discard(cudaEventDestroy(event_)); }
   cudaEvent_t get() const { return event_; }
 
  private:
@@ -255,17 +258,25 @@ class CudaGraph {
   explicit operator bool() const { return exec_ != nullptr; }
 
   /// Runs the captured work on `stream`.
-  void launch(cudaStream_t stream) const { BETAMIX_CUDA_CHECK(cudaGraphLaunch(exec_, stream)); }
+  void launch(cudaStream_t stream) const {
+    BETAMIX_CUDA_CHECK(cudaGraphLaunch(exec_, stream));
+    launches_.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  /// Graph launches in this process so far: lets a test see that replays happen at all (a
+  /// capture that fails falls back to plain calls, which give the same bits).
+  static std::uint64_t launch_count() { return launches_.load(std::memory_order_relaxed); }
 
  private:
   void release() noexcept {
-    if (exec_) static_cast<void>(cudaGraphExecDestroy(exec_));
-    if (graph_) static_cast<void>(cudaGraphDestroy(graph_));
+    if (exec_) discard(cudaGraphExecDestroy(exec_));
+    if (graph_) discard(cudaGraphDestroy(graph_));
     exec_ = nullptr;
     graph_ = nullptr;
   }
   cudaGraph_t graph_ = nullptr;
   cudaGraphExec_t exec_ = nullptr;
+  static inline std::atomic<std::uint64_t> launches_{0};
 };
 
 /// Throws DeviceError unless `needed` bytes fit into `free`:

@@ -34,6 +34,22 @@ TEST(CudaAllocMessage, NamesNeededFreeAndTotal) {
   EXPECT_NO_THROW(detail::check_device_memory("the data", 100, 100, 200, "gpu"));
 }
 
+// Host-only: a byte count that would wrap is an error, not a small allocation.
+TEST(CudaAllocMessage, ByteCountsThatWouldWrapAreErrors) {
+  EXPECT_EQ(detail::array_bytes<double>(1000), 8000u);
+  const std::size_t most = static_cast<std::size_t>(-1) / sizeof(double);
+  EXPECT_EQ(detail::array_bytes<double>(most), most * sizeof(double));
+  try {
+    static_cast<void>(detail::array_bytes<double>(most + 1));
+    FAIL() << "expected a DeviceError";
+  } catch (const DeviceError& e) {
+    EXPECT_TRUE(contains(e.what(), std::to_string(most + 1) + " elements of 8 bytes")) << e.what();
+  }
+  EXPECT_THROW(detail::DeviceBuffer<double>(most + 1), DeviceError);
+  EXPECT_THROW(detail::PinnedBuffer<float>(static_cast<std::size_t>(-1)), DeviceError);
+  EXPECT_THROW(detail::HostArray<float>(static_cast<std::size_t>(-1)), DeviceError);
+}
+
 TEST(CudaAlloc, ImpossibleLoadIsADeviceErrorNamingTheSizes) {
   if (!cuda_available()) GTEST_SKIP() << "no CUDA device";
   // 10^12 samples need 4 TB as float32: more than the GPU holds, and more than host memory
@@ -52,6 +68,13 @@ TEST(CudaAlloc, ImpossibleLoadIsADeviceErrorNamingTheSizes) {
     EXPECT_TRUE(contains(what, "are free (")) << what;
     EXPECT_TRUE(contains(what, "and streaming them from host memory needs 4000.")) << what;
     EXPECT_TRUE(contains(what, " GB are available")) << what;
+  }
+  // A count whose byte counts would wrap is refused before anything else.
+  try {
+    gpu->load(one.data(), nullptr, static_cast<std::size_t>(-1) / 2);
+    FAIL() << "expected a DeviceError";
+  } catch (const DeviceError& e) {
+    EXPECT_TRUE(contains(e.what(), "more than the GPU backend can address")) << e.what();
   }
   // The backend is still usable afterwards.
   const std::vector<double> x{0.2, 0.4, 0.6};

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -17,6 +18,7 @@
 #include "betamix/betamix.hpp"
 #include "betamix/math/beta_math.hpp"
 #include "data_layout.cuh"
+#include "device_memory.cuh"
 #include "support/pass_cases.hpp"
 #include "support/pass_tolerance.hpp"
 
@@ -203,13 +205,18 @@ TEST(CudaPassDeterminism, RepeatedPassesAreBitIdentical) {
 
 // The pass replayed from a captured CUDA graph gives the bits of the pass issued call by call
 // (BETAMIX_CUDA_GRAPHS=0), through changes of the number of starts and of k (each a new
-// capture), a return to an earlier shape, and a reload of other data.
+// capture), a return to an earlier shape, and a reload of other data. And graphs do run: a new
+// shape runs call by call once, is captured and launched on its second pass and replayed after;
+// the ten passes of the five shapes below are per data set 6 graph launches (shape 1: 1, its
+// repeat: 2, the next three: 1 each), 12 in all. A capture that failed on this device would
+// give the same bits call by call and show here as fewer launches.
 TEST(CudaPassGraph, ReplaysGiveTheBitsOfSeparateCalls) {
   if (!cuda_available()) GTEST_SKIP() << "no CUDA device";
   ASSERT_EQ(setenv("BETAMIX_CUDA_GRAPHS", "0", 1), 0);
   auto plain = detail::make_cuda_backend();
   ASSERT_EQ(unsetenv("BETAMIX_CUDA_GRAPHS"), 0);
   auto graphed = detail::make_cuda_backend();
+  const std::uint64_t launches_before = detail::CudaGraph::launch_count();
   for (const std::size_t n : {std::size_t{100003}, std::size_t{257}}) {
     const std::vector<double> x = test_data(5, n, true);
     plain->load(x.data(), nullptr, n);
@@ -231,6 +238,8 @@ TEST(CudaPassGraph, ReplaysGiveTheBitsOfSeparateCalls) {
       EXPECT_TRUE(test::same_bits(a, b));
     }
   }
+  EXPECT_EQ(detail::CudaGraph::launch_count() - launches_before, std::uint64_t{12})
+      << "graph launches of the pass";
 }
 
 }  // namespace
