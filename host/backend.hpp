@@ -110,7 +110,10 @@ class Backend {
   virtual void posteriors(const PassConstants& constants, double* post, int* best) = 0;
 };
 
-/// The CPU backend; `threads` = 0 uses OpenMP's default.
+/// Throws InputError unless 0 <= threads <= kMaxThreads (betamix/options.hpp).
+void check_threads(int threads);
+
+/// The CPU backend; `threads` = 0 uses OpenMP's default; checked by check_threads().
 std::unique_ptr<Backend> make_cpu_backend(int threads);
 
 /// Where the CUDA backend keeps the data. By default they stay on the GPU when they fit (with

@@ -142,7 +142,15 @@ class CpuBackend final : public Backend {
 
 }  // namespace
 
+void check_threads(int threads) {
+  if (threads < 0 || threads > kMaxThreads) {
+    throw InputError("threads must be from 0 (all cores) to " + std::to_string(kMaxThreads) +
+                     ", got " + std::to_string(threads));
+  }
+}
+
 std::unique_ptr<Backend> make_cpu_backend(int threads) {
+  check_threads(threads);
   return std::make_unique<CpuBackend>(threads);
 }
 

@@ -45,6 +45,7 @@ void check_options(const FitOptions& o, std::size_t n) {
   if (o.max_iterations < 0) throw InputError("max iterations must be >= 0");
   if (!(o.tolerance >= 0.0)) throw InputError("tolerance must be >= 0");
   if (o.restarts < 1) throw InputError("restarts must be at least 1");
+  detail::check_threads(o.threads);
   if (o.start) {
     o.start->validate();
     if (static_cast<int>(o.start->k()) != o.k) {

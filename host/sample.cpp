@@ -22,6 +22,7 @@ void sample_cpu(const MixtureParams& params, std::size_t n, std::uint64_t seed, 
   const int k = static_cast<int>(params.k());
   const std::vector<Real> tables = detail::sample_tables<Real>(params);
   const math::SampleTables<const Real*> t = math::sample_tables_at(tables.data(), k);
+  check_threads(threads);
   const int nt = threads > 0 ? threads : omp_get_max_threads();
 #pragma omp parallel for num_threads(nt) schedule(static)
   for (std::size_t i = 0; i < n; ++i) {

@@ -25,8 +25,12 @@ std::string format_value(double v) {
 std::string index_position(std::size_t i) { return "index " + std::to_string(i); }
 
 void check_boundary_eps(BoundaryPolicy policy, double eps) {
-  if (policy == BoundaryPolicy::Clamp && !(eps > 0.0 && eps < 0.5)) {
-    throw InputError("boundary eps must lie in (0, 0.5), got " + format_value(eps));
+  // Below 2^-53, 1 - eps rounds to 1 in double: a clamped 1 would stay 1.
+  if (policy == BoundaryPolicy::Clamp && !(eps >= 0x1p-53 && eps < 0.5)) {
+    throw InputError(
+        "boundary eps must lie in [2^-53, 0.5) (about 1.1e-16 or more, so that 1 - "
+        "eps is below 1 in double), got " +
+        format_value(eps));
   }
 }
 

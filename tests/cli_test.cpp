@@ -216,6 +216,109 @@ TEST_F(CliTest, UnwritableOutputFailsBeforeTheWork) {
   EXPECT_TRUE(fs::exists(path("r.json")));
 }
 
+// An output that is one of the command's inputs (by name, another name or a link) is refused
+// before anything is opened for writing: the input survives, byte for byte.
+TEST_F(CliTest, OutputThatIsAnInputIsRefused) {
+  const std::string data = write("d.txt", "0.2\n0.4\n0.5\n0.9\n0.35\n");
+  const std::string model =
+      write("model.json", R"({"weights": [0.25, 0.75], "alpha": [2, 7], "beta": [9, 3]})");
+  const std::string link = path("link.txt");
+  fs::create_symlink(data, link);
+  const std::string before = slurp(data), model_before = slurp(model);
+  expect_bad_input("predict --model " + model + " " + data + " -o " + data,
+                   {"-o", "it is the input", "d.txt"});
+  expect_bad_input("predict --model " + model + " " + data + " -o " + link, {"it is the input"});
+  expect_bad_input("predict --model " + model + " " + data + " -o " + model, {"it is the input"});
+  expect_bad_input("score --model " + model + " " + data + " -o " + data, {"it is the input"});
+  expect_bad_input("fit " + data + " -k 1 -o " + data, {"it is the input"});
+  expect_bad_input("fit " + data + " -k 1 --weights-file " + link + " -o " + data,
+                   {"it is the input"});
+  const std::string csv_named =  // a model file may have any name
+      write("model.csv", R"({"weights": [1], "alpha": [2], "beta": [3]})");
+  expect_bad_input("pdf --model " + csv_named + " -o " + path("./model.csv"), {"it is the input"});
+  expect_bad_input("sample --model " + model + " -n 5 -o " + model, {"it is the input"});
+  EXPECT_EQ(slurp(data), before);
+  EXPECT_EQ(slurp(model), model_before);
+  EXPECT_TRUE(fs::is_symlink(link));
+}
+
+// Options out of their range are exit 2 with a plain message: a thread count OpenMP cannot
+// start, a negative count or seed (which would otherwise wrap to 2^64 - 1), an eps so small
+// that 1 - eps is 1, a K listed twice.
+TEST_F(CliTest, OptionRanges) {
+  const std::string data = write("d.txt", "0.2\n0.4\n0.5\n0.9\n0.35\n");
+  expect_bad_input("fit " + data + " -k 1 --threads 100000", {"--threads", "0 to 1024"});
+  expect_bad_input("fit " + data + " -k 1 --threads -1", {"--threads"});
+  expect_bad_input("sample --weights 1 --alpha 2 --beta 2 -n -1 -o " + path("x.npy"),
+                   {"-n", "whole number", "\"-1\""});
+  expect_bad_input("sample --weights 1 --alpha 2 --beta 2 -n 3 --seed -5 -o " + path("x.npy"),
+                   {"--seed", "whole number"});
+  expect_bad_input(
+      "sample --weights 1 --alpha 2 --beta 2 -n 3 --seed 18446744073709551616 -o " + path("x.npy"),
+      {"--seed", "whole number"});
+  EXPECT_FALSE(fs::exists(path("x.npy")));
+  expect_bad_input("demo -n -1", {"-n", "whole number"});
+  expect_bad_input("fit " + data + " -k 1 --restarts 0", {"--restarts", "above 0", "\"0\""});
+  expect_bad_input("fit " + data + " -k 1 --lr abc", {"--lr", "above 0", "\"abc\""});
+  expect_bad_input("fit " + data + " -k 1 --tol -1", {"--tol", "0 or more"});
+  expect_bad_input("fit " + data + " -k 1 --on-boundary clamp --eps 1e-17",
+                   {"boundary eps", "2^-53"});
+  expect_bad_input("fit " + data + " -k 2,2", {"-k", "twice"});
+  const CliRun ok = betamix("fit " + data + " -k 1 -q --threads 1 --seed 18446744073709551615");
+  EXPECT_EQ(ok.code, 0) << ok.err;
+  EXPECT_EQ(nlohmann::json::parse(ok.out)["seed"].get<std::uint64_t>(),
+            std::uint64_t{18446744073709551615u});
+}
+
+// Model files that cannot be read as a model name the file: a directory, a number beyond a
+// double.
+TEST_F(CliTest, UnreadableModelFiles) {
+  const std::string data = write("d.txt", "0.2\n0.4\n0.5\n0.9\n");
+  const std::string huge = write("huge.json", R"({"weights": [1], "alpha": [1e999], "beta": [2]})");
+  expect_bad_input("score --model " + huge + " " + data, {"huge.json", "range of a double"});
+  fs::create_directory(path("adir"));
+  expect_bad_input("score --model " + path("adir") + " " + data, {"adir", "is a directory"});
+  expect_bad_input("fit " + data + " -k 1 --init-from " + path("adir"), {"is a directory"});
+}
+
+// A result that cannot be delivered is an error: standard output on a full device (the
+// result lost) is exit 1, as is a file on one (a write that fails midway, unlike an output
+// refused before the work, is not bad input); a file name that is not UTF-8 does not stop the
+// JSON.
+TEST_F(CliTest, LostOutputIsAnError) {
+  const std::string data = write("d.txt", "0.2\n0.4\n0.5\n0.9\n0.35\n");
+  if (fs::exists("/dev/full")) {
+    // Standard output to /dev/full (betamix() would send it to a file).
+    const auto to_full = [&](const std::string& args) {
+      const std::string err = path("full_stderr");
+      const int status = std::system(
+          (std::string(BETAMIX_CLI_PATH) + " " + args + " >/dev/full 2>" + err + " </dev/null")
+              .c_str());
+      CliRun r;
+      r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      r.err = slurp(err);
+      return r;
+    };
+    const std::string model = write("m.json", R"({"weights": [1], "alpha": [2], "beta": [3]})");
+    for (const std::string& args :
+         {"fit " + data + " -k 1 -q", "pdf --model " + model, "score --model " + model + " " + data,
+          std::string("demo -n 1000")}) {
+      const CliRun r = to_full(args);
+      EXPECT_EQ(r.code, 1) << args << ": " << r.err;
+      EXPECT_NE(r.err.find("stdout: write failed"), std::string::npos) << args << ": " << r.err;
+    }
+    const CliRun file = betamix("fit " + data + " -k 1 -q -o /dev/full");
+    EXPECT_EQ(file.code, 1) << file.err;
+    EXPECT_NE(file.err.find("/dev/full"), std::string::npos) << file.err;
+  }
+  const std::string odd = path("odd\xff.txt");
+  fs::copy_file(data, odd);
+  const CliRun r = betamix("fit '" + odd + "' -k 1 -q");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(nlohmann::json::parse(r.out)["source"].get<std::string>().find("\xEF\xBF\xBD"),
+            std::string::npos);
+}
+
 // A model file whose weights do not sum to 1 (up to a hand-written file's rounding) is refused
 // by every command that reads one, not silently rescaled.
 TEST_F(CliTest, ModelWeightsMustSumToOne) {
@@ -294,7 +397,7 @@ TEST_F(CliTest, SampleThenFitEveryFormat) {
     const auto j = nlohmann::json::parse(r.out);
     for (const char* key : {"k", "n", "weights", "alpha", "beta", "log_likelihood", "mean_nll",
                             "iterations", "converged", "status", "method", "device", "seed",
-                            "seconds", "n_clamped", "aic", "bic", "history"}) {
+                            "seconds", "n_clamped", "aic", "bic", "icl", "history"}) {
       EXPECT_TRUE(j.contains(key)) << key;
     }
     EXPECT_EQ(j["n"], 20000);

@@ -367,6 +367,25 @@ TEST(FitTest, BadInputThrows) {
   clamped[4] = 1.0 - 1e-6;
   o.on_boundary = BoundaryPolicy::Reject;
   EXPECT_EQ(fit(clamped, o).log_likelihood, r.log_likelihood);
+
+  // An eps so small that 1 - eps is 1 in double would leave a clamped 1 at 1: refused, as are
+  // 0, negative, NaN and eps >= 0.5; the smallest eps taken, 2^-53, moves 1 below 1.
+  o.on_boundary = BoundaryPolicy::Clamp;
+  for (const double bad : {1e-17, 0x1p-54, 0.0, -1e-6, 0.5, std::nan("")}) {
+    o.boundary_eps = bad;
+    try {
+      static_cast<void>(fit(y, o));
+      ADD_FAILURE() << "eps " << bad << " was taken";
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find("boundary eps must lie in [2^-53, 0.5)"),
+                std::string::npos)
+          << e.what();
+    }
+  }
+  o.boundary_eps = 0x1p-53;
+  const FitResult smallest = fit(y, o);
+  EXPECT_EQ(smallest.n_clamped, 3u);
+  EXPECT_TRUE(std::isfinite(smallest.log_likelihood));
 }
 
 }  // namespace

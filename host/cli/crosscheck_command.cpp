@@ -122,7 +122,7 @@ void add_crosscheck_command(CLI::App& app, CommandList& commands) {
       "Example: betamix crosscheck data.npy -k 2");
   sub->add_option("FILE", args->file, "samples, as for `betamix fit`")->required();
   sub->add_option("-k", args->k, "number of components")
-      ->check(CLI::PositiveNumber)
+      ->check(positive_number())
       ->capture_default_str();
   sub->add_option("--format", args->format, "input format: auto, npy, txt, csv, f32 or f64")
       ->check(CLI::IsMember({"auto", "npy", "txt", "csv", "f32", "f64"}))

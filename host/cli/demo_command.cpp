@@ -46,8 +46,10 @@ void add_demo_command(CLI::App& app, CommandList& commands) {
       "Sample the classic two-peak mixture 0.5 Beta(10, 1.5) + 0.5 Beta(1.5, 10) and fit K = 2,\n"
       "printing the estimates beside the truth.\n"
       "Example: betamix demo -n 100000 --device cpu");
-  sub->add_option("-n", args->n, "number of samples")->capture_default_str();
-  sub->add_option("--sample-seed", args->seed, "seed of the sample")->capture_default_str();
+  sub->add_option("-n", args->n, "number of samples")->check(whole_number())->capture_default_str();
+  sub->add_option("--sample-seed", args->seed, "seed of the sample")
+      ->check(whole_number())
+      ->capture_default_str();
   sub->add_option("--device", args->device, "auto (the GPU when one is visible), cpu or cuda")
       ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
       ->capture_default_str();

@@ -57,8 +57,9 @@ std::string weights_line(const InputData& data) {
 
 int run_fit(const FitArgs& a) {
   const std::vector<int> ks = parse_k_list(a.k);
-  check_writable(a.output, "-o");
-  check_writable(a.plot, "--plot");
+  const std::vector<std::string> inputs = {a.file, a.input.weights_file, a.fit.init_from};
+  check_writable(a.output, "-o", inputs);
+  check_writable(a.plot, "--plot", inputs);
   FitOptions o = a.fit.options(ks.front());
   o.standard_errors = !a.no_se;
   const InputData data = read_input(a.file, a.input, o.on_boundary, o.boundary_eps);
@@ -113,7 +114,7 @@ int run_fit(const FitArgs& a) {
     j["total_weight"] = data.total_weight();
   }
   j["source"] = source;
-  write_text(a.output, j.dump(2) + "\n");  // the result first: the more costly to lose
+  write_text(a.output, dump_json(j) + "\n");  // the result first: the more costly to lose
   if (!a.plot.empty()) {
     detail::PlotData plot;
     plot.x = x.data();

@@ -2,9 +2,14 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <optional>
 #include <sstream>
+#include <string>
 
 #include "betamix/error.hpp"
 #include "cli/result_json.hpp"
@@ -19,11 +24,11 @@ void FitCli::add(CLI::App* app, bool with_device) {
       ->check(CLI::IsMember({"adam", "em", "squarem"}))
       ->capture_default_str();
   app->add_option("--lr", lr, "Adam step size on log alpha, log beta and the weight logits")
-      ->check(CLI::PositiveNumber)
+      ->check(positive_number())
       ->capture_default_str();
   app->add_option("--max-iter", max_iter,
                   "iteration limit; a fit that reaches it has status max_iterations")
-      ->check(CLI::NonNegativeNumber)
+      ->check(non_negative_number())
       ->capture_default_str();
   app->add_option(
          "--tol", tol,
@@ -31,9 +36,10 @@ void FitCli::add(CLI::App* app, bool with_device) {
          "of the last 10 iterations; EM when its last change and the Aitken estimate of the "
          "gain still to come are below that (SQUAREM: the same, from cycle to cycle); 0 runs "
          "exactly --max-iter iterations")
-      ->check(CLI::NonNegativeNumber)
+      ->check(non_negative_number())
       ->capture_default_str();
   app->add_option("--seed", seed, "seed of the random starts (recorded in the result)")
+      ->check(whole_number())
       ->capture_default_str();
   app->add_option("--init", init,
                   "first parameters: quantile (moment-matched Betas on K quantile groups), kmeans "
@@ -45,7 +51,7 @@ void FitCli::add(CLI::App* app, bool with_device) {
   app->add_option("--restarts", restarts,
                   "independent starts evaluated together in one pass per iteration; the first uses "
                   "--init, the others are seeded random starts")
-      ->check(CLI::PositiveNumber)
+      ->check(positive_number())
       ->capture_default_str();
   if (with_device) add_device_option(app, device);
   add_boundary_options(app, on_boundary, eps);
@@ -61,8 +67,9 @@ void add_device_option(CLI::App* app, std::string& device) {
 }
 
 void add_threads_option(CLI::App* app, int& threads) {
-  app->add_option("--threads", threads, "CPU threads (0: all cores)")
-      ->check(CLI::NonNegativeNumber)
+  app->add_option("--threads", threads,
+                  "CPU threads (0: all cores; at most " + std::to_string(kMaxThreads) + ")")
+      ->check(CLI::Range(0, kMaxThreads))
       ->capture_default_str();
 }
 
@@ -72,8 +79,60 @@ void add_boundary_options(CLI::App* app, std::string& on_boundary, double& eps) 
                   "counted in n_clamped)")
       ->check(CLI::IsMember({"reject", "clamp"}))
       ->capture_default_str();
-  app->add_option("--eps", eps, "distance from 0 and 1 that --on-boundary clamp moves values to")
+  app->add_option("--eps", eps,
+                  "distance from 0 and 1 that --on-boundary clamp moves values to, in [2^-53, 0.5)")
+      ->check(positive_number())
       ->capture_default_str();
+}
+
+namespace {
+// The value of `text` when all of it is a finite number.
+std::optional<double> finite_number(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  char* end = nullptr;
+  errno = 0;
+  const double v = std::strtod(text.c_str(), &end);
+  if (end != text.c_str() + text.size() || !std::isfinite(v) || errno == ERANGE) {
+    return std::nullopt;
+  }
+  return v;
+}
+}  // namespace
+
+CLI::Validator positive_number() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        const std::optional<double> v = finite_number(text);
+        if (v && *v > 0.0) return {};
+        return "must be a number above 0, got \"" + text + "\"";
+      },
+      "NUMBER > 0");
+}
+
+CLI::Validator non_negative_number() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        const std::optional<double> v = finite_number(text);
+        if (v && *v >= 0.0) return {};
+        return "must be a number, 0 or more, got \"" + text + "\"";
+      },
+      "NUMBER >= 0");
+}
+
+CLI::Validator whole_number() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        const auto fail = [&] {
+          return "must be a whole number from 0 to 18446744073709551615, got \"" + text + "\"";
+        };
+        if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos) {
+          return fail();
+        }
+        errno = 0;
+        static_cast<void>(std::strtoull(text.c_str(), nullptr, 10));
+        return errno == ERANGE ? fail() : std::string();
+      },
+      "UINT");
 }
 
 BoundaryPolicy parse_boundary(const std::string& name) {
@@ -218,7 +277,13 @@ std::vector<int> parse_k_list(const std::string& text) {
   }
   std::stringstream ss(text);
   std::string item;
-  while (std::getline(ss, item, ',')) ks.push_back(number(item));
+  while (std::getline(ss, item, ',')) {
+    const int k = number(item);
+    if (std::find(ks.begin(), ks.end(), k) != ks.end()) {
+      throw InputError("-k \"" + text + "\": lists K = " + item + " twice");
+    }
+    ks.push_back(k);
+  }
   if (ks.empty()) throw bad();
   return ks;
 }

@@ -102,6 +102,13 @@ void add_device_option(CLI::App* app, std::string& device);
 void add_threads_option(CLI::App* app, int& threads);
 
 /// Parses --on-boundary.
+/// Option checks with plain messages (CLI11's own print the range of a double in 309 digits,
+/// and read "-5" into an unsigned option as 2^64 - 5): a finite number above 0; a finite
+/// number, 0 or more; a whole number from 0 to 2^64 - 1, digits only.
+CLI::Validator positive_number();
+CLI::Validator non_negative_number();
+CLI::Validator whole_number();
+
 BoundaryPolicy parse_boundary(const std::string& name);
 
 /// Parses "-k": a number, a range "1:6" or a list "2,3,5" (InputError otherwise).

@@ -2,6 +2,9 @@
 // line on stderr and an exit code: 2 for bad input or options, 3 for device errors and
 // exhausted memory, 1 for a failed check.
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <iostream>
 
 #include "betamix/error.hpp"
@@ -37,7 +40,16 @@ int main(int argc, char** argv) {
   }
   try {
     for (const Command& c : commands) {
-      if (c.app->parsed()) return c.run();
+      if (!c.app->parsed()) continue;
+      const int status = c.run();
+      // What went to standard output (a result, a table, a summary) is only delivered once it
+      // is flushed: a full disk or a closed pipe is an error, not a silent success.
+      std::cout.flush();
+      if (!std::cout || std::fflush(stdout) != 0 || std::ferror(stdout)) {
+        std::cerr << "betamix: error: stdout: write failed: " << std::strerror(errno) << "\n";
+        return kExitFailure;
+      }
+      return status;
     }
   } catch (const betamix::InputError& e) {
     std::cerr << "betamix: error: " << e.what() << "\n";

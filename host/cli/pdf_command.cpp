@@ -25,6 +25,7 @@ int run_pdf(const PdfArgs& a) {
       throw InputError(a.output + ": pdf writes CSV; use a .csv or .txt file, or - for stdout");
     }
   }
+  check_writable(a.output, "-o", {a.model});
   const MixtureParams p = read_params_json(a.model).normalized();
   std::vector<double> x(a.grid);
   for (int g = 0; g < a.grid; ++g) x[g] = (g + 0.5) / a.grid;

@@ -26,7 +26,7 @@ int run_plot(const PlotArgs& a) {
   if (io::file_extension(a.output) != ".svg") {
     throw InputError(a.output + ": plot writes SVG; use a file name ending in .svg");
   }
-  check_writable(a.output, "-o");
+  check_writable(a.output, "-o", {a.model, a.file, a.input.weights_file});
   const ModelFile model = read_model_json(a.model);
   const InputData data = read_input(a.file, a.input, parse_boundary(a.on_boundary), a.eps);
   detail::PlotData plot;

@@ -67,8 +67,12 @@ class RowWriter {
   ~RowWriter() {
     if (file_ && file_ != stdout) {
       std::fclose(file_);
+      // Not committed: a failure left it incomplete. Only a file is removed, never a link
+      // (/dev/stdout, a user's link) in its place.
       std::error_code ec;
-      std::filesystem::remove(path_, ec);  // not committed: a failure left it incomplete
+      if (std::filesystem::is_regular_file(std::filesystem::symlink_status(path_, ec))) {
+        std::filesystem::remove(path_, ec);
+      }
     }
   }
 
@@ -110,7 +114,10 @@ class RowWriter {
     file_ = nullptr;
     if ((f == stdout ? std::fflush(f) : std::fclose(f)) != 0) {
       std::error_code ec;
-      if (f != stdout) std::filesystem::remove(path_, ec);
+      if (f != stdout &&
+          std::filesystem::is_regular_file(std::filesystem::symlink_status(path_, ec))) {
+        std::filesystem::remove(path_, ec);
+      }
       throw Error(path_ + ": write failed: " + std::generic_category().message(errno));
     }
   }
@@ -143,6 +150,7 @@ class RowWriter {
 };
 
 int run_predict(const PredictArgs& a) {
+  check_writable(a.output, "-o", {a.model, a.file});
   const MixtureParams params = read_params_json(a.model).normalized();
   InputStream input(a.file, a.input, parse_boundary(a.on_boundary), a.eps);
   const std::size_t k = params.k();

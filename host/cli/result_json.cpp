@@ -36,6 +36,7 @@ nlohmann::json to_json(const FitResult& r) {
   j["n_parameters"] = r.n_parameters();
   j["aic"] = r.aic;
   j["bic"] = r.bic;
+  j["icl"] = r.icl;
   j["restarts"] = {{"count", r.start_log_likelihoods.size()},
                    {"best_start", r.best_start},
                    {"log_likelihoods", r.start_log_likelihoods},
@@ -72,6 +73,10 @@ nlohmann::json to_json(const FitResult& r) {
 MixtureParams read_params_json(const std::string& path) { return read_model_json(path).params; }
 
 ModelFile read_model_json(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    throw InputError(path + ": is a directory, not a model file");
+  }
   std::ifstream in(path);
   if (!in) throw InputError(path + ": cannot open the model file");
   nlohmann::json j;
@@ -79,6 +84,12 @@ ModelFile read_model_json(const std::string& path) {
     j = nlohmann::json::parse(in);
   } catch (const nlohmann::json::parse_error& e) {
     throw InputError(path + ": not valid JSON (byte " + std::to_string(e.byte) + ")");
+  } catch (const nlohmann::json::out_of_range&) {
+    throw InputError(path + ": holds a number beyond the range of a double (such as 1e999)");
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError(path + ": not a readable JSON model (" + e.what() + ")");
+  } catch (const std::ios_base::failure& e) {
+    throw InputError(path + ": cannot read the model file (" + e.what() + ")");
   }
   // A result with a K selection table stores the selected fit at the top level too.
   MixtureParams p;
@@ -122,7 +133,8 @@ void append_number(std::string& out, double value) {
   out.append(buf, std::to_chars(buf, buf + sizeof buf, value).ptr);
 }
 
-void check_writable(const std::string& path, const std::string& option) {
+void check_writable(const std::string& path, const std::string& option,
+                    const std::vector<std::string>& inputs) {
   if (path.empty() || path == "-") return;
   namespace fs = std::filesystem;
   const auto fail = [&](const std::string& why) {
@@ -132,6 +144,11 @@ void check_writable(const std::string& path, const std::string& option) {
   const fs::file_status st = fs::status(path, ec);
   if (fs::is_directory(st)) fail("it is a directory");
   if (fs::exists(st)) {
+    for (const std::string& input : inputs) {
+      if (input.empty() || input == "-") continue;
+      std::error_code same_ec;
+      if (fs::equivalent(path, input, same_ec)) fail("it is the input " + input);
+    }
     if (::access(path.c_str(), W_OK) != 0) fail(std::strerror(errno));
     return;
   }
@@ -141,10 +158,15 @@ void check_writable(const std::string& path, const std::string& option) {
   if (::access(dir.c_str(), W_OK) != 0) fail("directory " + dir + ": " + std::strerror(errno));
 }
 
+std::string dump_json(const nlohmann::json& j) {
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 void write_text(const std::string& path, const std::string& text) {
   if (path.empty() || path == "-") {
     std::cout << text;
     std::cout.flush();
+    if (!std::cout) throw Error("stdout: write failed: " + std::string(std::strerror(errno)));
     return;
   }
   std::ofstream out(path, std::ios::binary);

@@ -39,10 +39,17 @@ void append_number(std::string& out, double value);
 /// Writes `text` to `path`, or to stdout when path is empty or "-"; throws Error on failure.
 void write_text(const std::string& path, const std::string& text);
 
+/// `j` as indented JSON text. Strings that are not valid UTF-8 (a file name in another
+/// encoding) have each bad byte replaced by U+FFFD rather than failing the output.
+std::string dump_json(const nlohmann::json& j);
+
 /// Throws InputError (naming `option` and the reason) unless a file could be written at `path`
 /// (empty or "-": stdout): its directory exists and is writable, and the path is not a
-/// directory or a read-only file. Commands call it before long work, so that a result is not
-/// computed only to be lost. Creates nothing.
-void check_writable(const std::string& path, const std::string& option);
+/// directory or a read-only file, nor one of the command's `inputs` (the same file, also through
+/// a link or another name: writing it would destroy what the output is computed from).
+/// Commands call it before long work, so that a result is not computed only to be lost.
+/// Creates nothing.
+void check_writable(const std::string& path, const std::string& option,
+                    const std::vector<std::string>& inputs = {});
 
 }  // namespace betamix::cli

@@ -75,6 +75,7 @@ MixtureParams mixture(const SampleArgs& a) {
 }
 
 int run_sample(const SampleArgs& a) {
+  check_writable(a.output, "-o", {a.model});
   const MixtureParams p = mixture(a);
   std::optional<io::Dtype> requested;
   if (!a.dtype.empty()) requested = io::parse_dtype(a.dtype);
@@ -123,8 +124,10 @@ void add_sample_command(CLI::App& app, CommandList& commands) {
       ->excludes(weights)
       ->excludes(alpha)
       ->excludes(beta);
-  sub->add_option("-n", args->n, "number of samples")->required();
-  sub->add_option("--seed", args->seed, "seed of the Philox generator")->capture_default_str();
+  sub->add_option("-n", args->n, "number of samples")->check(whole_number())->required();
+  sub->add_option("--seed", args->seed, "seed of the Philox generator")
+      ->check(whole_number())
+      ->capture_default_str();
   sub->add_option("-o,--output", args->output,
                   "output file; the extension picks the format: .npy, .txt (one value per line, "
                   "round-trip precision), .f32 or .f64 (raw little-endian)")

@@ -29,7 +29,7 @@ struct ScoreArgs {
 };
 
 int run_score(const ScoreArgs& a) {
-  check_writable(a.output, "-o");
+  check_writable(a.output, "-o", {a.model, a.file, a.input.weights_file});
   const MixtureParams params = read_params_json(a.model).normalized();
   InputStream input(a.file, a.input, parse_boundary(a.on_boundary), a.eps);
   std::string note;
@@ -75,7 +75,7 @@ int run_score(const ScoreArgs& a) {
       std::cerr << "  case weights from " << input.weights_source() << ", total " << total << "\n";
     }
   }
-  write_text(a.output, j.dump(2) + "\n");
+  write_text(a.output, dump_json(j) + "\n");
   return kExitOk;
 }
 

@@ -47,6 +47,10 @@ struct Progress {
   double iterations_per_second = 0.0;
 };
 
+/// Most CPU threads an option may ask for (more than any machine has cores; far more fail to
+/// start, or exhaust memory, inside the OpenMP runtime).
+inline constexpr int kMaxThreads = 1024;
+
 /// Everything a fit can be told. The defaults fit ordinary data well.
 struct FitOptions {
   int k = 2;                     ///< number of components
@@ -59,9 +63,9 @@ struct FitOptions {
   std::optional<MixtureParams> start;      ///< warm start; overrides `init` when set
   Device device = Device::Auto;            ///< where the pass runs
   BoundaryPolicy on_boundary = BoundaryPolicy::Reject;
-  double boundary_eps = 1e-6;                     ///< clamp target distance from 0 and 1
-  int restarts = 1;                               ///< independent starts evaluated in one pass
-  int threads = 0;                                ///< CPU threads; 0 = OpenMP's default
+  double boundary_eps = 1e-6;  ///< clamp target distance from 0 and 1
+  int restarts = 1;            ///< independent starts evaluated in one pass
+  int threads = 0;             ///< CPU threads, 0 to kMaxThreads; 0 = OpenMP's default
   std::function<void(const Progress&)> progress;  ///< called about once per second
   bool standard_errors = true;  ///< standard errors from the observed information (one more pass)
 };
