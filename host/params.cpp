@@ -39,7 +39,13 @@ void MixtureParams::validate() const {
 
 MixtureParams MixtureParams::normalized() const {
   MixtureParams p = *this;
-  const double sum = std::accumulate(weights.begin(), weights.end(), 0.0);
+  double sum = std::accumulate(weights.begin(), weights.end(), 0.0);
+  if (std::isinf(sum)) {
+    // Finite weights whose sum overflows (1e308, 1e308): relative to the largest first.
+    const double largest = *std::max_element(weights.begin(), weights.end());
+    for (double& w : p.weights) w /= largest;
+    sum = std::accumulate(p.weights.begin(), p.weights.end(), 0.0);
+  }
   for (double& w : p.weights) w /= sum;
   return p;
 }

@@ -479,6 +479,7 @@ TEST_F(CliTest, HelpExplainsEveryCommand) {
   }
   EXPECT_EQ(betamix("").code, 2);
   EXPECT_EQ(betamix("fit").code, 2);
+  expect_bad_input("bogus", {"unknown command \"bogus\"", "fit, sample"});
 }
 
 TEST_F(CliTest, CrosscheckPassesAndCatchesAPerturbedRun) {

@@ -405,9 +405,9 @@ TEST_F(IoTest, CsvQuotedCommasAndQuotesInHeader) {
 
 TEST_F(IoTest, CsvBadInput) {
   const std::string short_row = write_file("short.csv", "x,y\n0.5,0.5\n0.25\n");
-  EXPECT_TRUE(
-      throws_input_error([&] { read(short_row, Format::Auto, "y"); },
-                         {short_row, "line 3: the row has 1 field, so column 2 is missing"}));
+  EXPECT_TRUE(throws_input_error(
+      [&] { read(short_row, Format::Auto, "y"); },
+      {short_row, "line 3: the row has 1 field, so column 2 (index 1 counted from 0) is missing"}));
   const std::string abc = write_file("abc.csv", "x,y\n0.5,0.5\n0.5,abc\n");
   EXPECT_TRUE(throws_input_error([&] { read(abc, Format::Auto, "y"); },
                                  {abc, "line 3, column 2: \"abc\" is not a number"}));
@@ -420,6 +420,12 @@ TEST_F(IoTest, CsvBadInput) {
   const std::string open = write_file("open.csv", "x\n\"0.5\n");
   EXPECT_TRUE(
       throws_input_error([&] { read(open); }, {open, "line 2: a quoted field is not closed"}));
+  // Also in a field after the one read: the row is not what it seems.
+  const std::string open_after = write_file("open_after.csv", "x,y\n0.5,0.5\n0.25,\"abc\n");
+  EXPECT_TRUE(throws_input_error([&] { read(open_after); },
+                                 {open_after, "line 3: a quoted field is not closed"}));
+  const std::string closed_after = write_file("closed_after.csv", "x,y\n0.5,\"a,b\"\n");
+  EXPECT_EQ(read(closed_after), std::vector<double>{0.5});
   const std::string named = write_file("named.csv", "x,y\n0.5,0.5\n");
   EXPECT_TRUE(
       throws_input_error([&] { read(named, Format::Auto, "z"); },
@@ -729,8 +735,9 @@ TEST_F(IoTest, ChunkErrorsNameTheirPositionInTheWholeInput) {
   const std::string csv = write_file("x.csv", "a,b\n1,0.5\n2,0.5\n3,0.5\n4\n");
   ReadOptions by_name;
   by_name.column = "b";
-  EXPECT_TRUE(throws_input_error([&] { read_chunked(csv, 2, by_name); },
-                                 {csv + ": line 5: the row has 1 field, so column 2 is missing"}));
+  EXPECT_TRUE(throws_input_error(
+      [&] { read_chunked(csv, 2, by_name); },
+      {csv + ": line 5: the row has 1 field, so column 2 (index 1 counted from 0) is missing"}));
   std::vector<double> x = grid(10);
   x[8] = 1.5;
   write_samples(path("x.f64"), x.data(), x.size());

@@ -142,6 +142,17 @@ TEST(SamplerBoundaryTest, ZeroWeightComponentIsNeverDrawn) {
   EXPECT_LT(*std::max_element(x.begin(), x.end()), 0.5);
 }
 
+// Weights are relative: finite ones whose sum overflows a double draw what their ratios say.
+TEST(SamplerBoundaryTest, WeightsWhoseSumOverflowsAreRelative) {
+  const MixtureParams huge{{1.5e308, 1.5e308}, {2.0, 9.0}, {9.0, 2.0}};
+  const MixtureParams p = huge.normalized();
+  EXPECT_EQ(p.weights, (std::vector<double>{0.5, 0.5}));
+  std::vector<double> a(1000), b(1000);
+  sample(huge, a.size(), 5, a.data(), Device::Cpu);
+  sample(MixtureParams{{1.0, 1.0}, {2.0, 9.0}, {9.0, 2.0}}, b.size(), 5, b.data(), Device::Cpu);
+  EXPECT_EQ(a, b);
+}
+
 const MixtureParams kDemo{{0.5, 0.5}, {10.0, 1.5}, {1.5, 10.0}};
 
 template <class Real>

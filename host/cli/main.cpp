@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <string>
 
 #include "betamix/error.hpp"
 #include "cli/command.hpp"
@@ -28,6 +29,21 @@ int main(int argc, char** argv) {
   add_score_command(app, commands);
   add_pdf_command(app, commands);
   add_plot_command(app, commands);
+  // A first word that names no command: say so (CLI11 would only ask for a command).
+  if (argc > 1 && argv[1][0] != '-') {
+    const std::string word = argv[1];
+    std::string names;
+    bool known = false;
+    for (const Command& c : commands) {
+      known = known || c.app->get_name() == word;
+      names += (names.empty() ? "" : ", ") + c.app->get_name();
+    }
+    if (!known) {
+      std::cerr << "betamix: error: unknown command \"" << word << "\" (the commands: " << names
+                << "; see betamix --help)\n";
+      return kExitBadInput;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -264,13 +264,14 @@ class TextReader final : public ValueReader {
 // ---- CSV ----------------------------------------------------------------------------------------
 
 /// Splits a CSV row at the commas outside double quotes into its first `max_fields` raw fields
-/// (quotes and blanks kept). Returns false when a quote is left open.
+/// (quotes and blanks kept). Returns false when a quote is left open anywhere in the row, also
+/// after the fields taken.
 bool split_row(std::string_view row, std::size_t max_fields,
                std::vector<std::string_view>& fields) {
   fields.clear();
   bool quoted = false;
-  std::size_t begin = 0;
-  for (std::size_t i = 0;; ++i) {
+  std::size_t begin = 0, i = 0;
+  for (;; ++i) {
     if (i == row.size() || (row[i] == ',' && !quoted)) {
       fields.push_back(row.substr(begin, i - begin));
       if (i == row.size() || fields.size() == max_fields) break;
@@ -279,6 +280,7 @@ bool split_row(std::string_view row, std::size_t max_fields,
       quoted = !quoted;  // "" inside quotes toggles twice
     }
   }
+  for (; i < row.size(); ++i) quoted ^= row[i] == '"';
   return !quoted;
 }
 
@@ -347,7 +349,8 @@ class CsvReader final : public ValueReader {
     while (got < max && lines_.next(line, row)) {
       const bool by_name = first_row_ && choice_.name;
       if (!split_row(row, by_name ? kNoLimit : choice_.index + 1, fields_))
-        fail(source, line_position(line) + ": a quoted field is not closed");
+        fail(source, line_position(line) +
+                         ": a quoted field is not closed (fields that span lines are not read)");
       if (std::exchange(first_row_, false)) {
         if (by_name) {
           const auto found = std::find_if(fields_.begin(), fields_.end(), [&](std::string_view f) {
@@ -366,7 +369,8 @@ class CsvReader final : public ValueReader {
       if (fields_.size() <= choice_.index) {
         fail(source, line_position(line) + ": the row has " + std::to_string(fields_.size()) +
                          (fields_.size() == 1 ? " field" : " fields") + ", so column " +
-                         std::to_string(choice_.index + 1) + " is missing");
+                         std::to_string(choice_.index + 1) + " (index " +
+                         std::to_string(choice_.index) + " counted from 0) is missing");
       }
       out.push_back(parse_number(field_text(fields_[choice_.index]), source,
                                  [&] { return csv_position(line, choice_.index); }));
