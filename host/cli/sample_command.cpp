@@ -105,7 +105,8 @@ void add_sample_command(CLI::App& app, CommandList& commands) {
       "sample",
       "Draw samples from a Beta mixture into a file. The same seed gives the same values on\n"
       "the same device (cpu by default); the GPU draws the same random streams, so its values\n"
-      "agree with the CPU's up to rounding, not bit for bit.\n"
+      "agree with the CPU's up to rounding, not bit for bit. float32 output is drawn in float32\n"
+      "arithmetic: its own sequence, not the float64 values rounded.\n"
       "Example: betamix sample --weights 0.5,0.5 --alpha 10,1.5 --beta 1.5,10 -n 1000000 -o "
       "data.npy\n"
       "         betamix sample --model result.json -n 1000000 -o simulated.npy  (from a fit)");
