@@ -242,6 +242,32 @@ TEST_F(CliTest, OutputThatIsAnInputIsRefused) {
   EXPECT_TRUE(fs::is_symlink(link));
 }
 
+// A command that fails leaves an earlier output of the same name as it was (outputs are
+// written under a temporary name and put in place at the end), through a link too.
+TEST_F(CliTest, AFailedRunKeepsTheEarlierOutput) {
+  const std::string model =
+      write("model.json", R"({"weights": [0.25, 0.75], "alpha": [2, 7], "beta": [9, 3]})");
+  const std::string bad = write("bad.txt", "0.2\n0.4\n1.5\n");
+  const std::string out = write("out.csv", "earlier\n");
+  fs::create_symlink(out, path("link.csv"));
+  expect_bad_input("predict --model " + model + " " + bad + " -o " + out, {"bad.txt", "1.5"});
+  EXPECT_EQ(slurp(out), "earlier\n");
+  expect_bad_input("predict --model " + model + " " + bad + " -o " + path("link.csv"), {"bad.txt"});
+  EXPECT_EQ(slurp(out), "earlier\n");
+  EXPECT_TRUE(fs::is_symlink(path("link.csv")));
+  const CliRun ok = betamix("predict --model " + model + " " + write("good.txt", "0.2\n0.9\n") +
+                            " -o " + path("link.csv") + " -q");
+  ASSERT_EQ(ok.code, 0) << ok.err;
+  EXPECT_EQ(slurp(out).substr(0, 16), "p1,p2,component\n");
+  EXPECT_TRUE(fs::is_symlink(path("link.csv")));
+  std::size_t entries = 0;
+  for (const auto& entry : fs::directory_iterator(path(""))) {
+    ++entries;
+    EXPECT_EQ(entry.path().filename().string().find(".betamix-"), std::string::npos);
+  }
+  EXPECT_GT(entries, 0u);
+}
+
 // Options out of their range are exit 2 with a plain message: a thread count OpenMP cannot
 // start, a negative count or seed (which would otherwise wrap to 2^64 - 1), an eps so small
 // that 1 - eps is 1, a K listed twice.

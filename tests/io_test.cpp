@@ -629,9 +629,22 @@ TEST_F(IoTest, SampleWriterChecksCountAndTypeAndRemovesUnfinishedOutput) {
   {
     SampleWriter out(path("unfinished.txt"), Dtype::Float32, 10);
     out.write(f.data(), 10);
-    EXPECT_TRUE(fs::exists(path("unfinished.txt")));
+    EXPECT_TRUE(out.staged());
+    EXPECT_FALSE(fs::exists(path("unfinished.txt")));  // a temporary file until finish()
   }
   EXPECT_FALSE(fs::exists(path("unfinished.txt")));
+  // An earlier file of that name keeps its contents when the new output fails; none of the
+  // temporary files stays behind.
+  write_file("kept.f64", "earlier");
+  {
+    SampleWriter out(path("kept.f64"), Dtype::Float64, 10);
+    out.write(d.data(), 4);
+  }
+  EXPECT_EQ(read_file(path("kept.f64")), "earlier");
+  for (const auto& entry : fs::directory_iterator(dir_)) {
+    EXPECT_EQ(entry.path().filename().string().find(".betamix-"), std::string::npos)
+        << entry.path();
+  }
   EXPECT_TRUE(throws_input_error([&] { SampleWriter(path("x.f32"), Dtype::Float64, 1); },
                                  {path("x.f32"), "cannot hold float64"}));
   SampleWriter done(path("done.f32"), Dtype::Float32, 1);

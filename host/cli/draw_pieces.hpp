@@ -25,10 +25,11 @@ struct DrawnPieces {
 /// Writes values 0 .. n - 1 of one draw to `path` (as io::SampleWriter takes it: "-" is standard
 /// output) in pieces of at most `piece` values: draw(first, len, device, out) fills
 /// out[0 .. len) with values first .. first + len - 1 on `device` (Cpu or Cuda; sample_range()).
-/// With `fall_back`, a DeviceError from the GPU hands the draw to the CPU: a regular file is
-/// then written again from its start, so that it holds one device's values; an output that
-/// cannot be taken back (standard output, a pipe, or a symbolic link, whose target is not
-/// removed) keeps what it got and receives the rest from the CPU. on_fall_back(error, first,
+/// With `fall_back`, a DeviceError from the GPU hands the draw to the CPU: a file (or a link to
+/// one), written under a temporary name until the end (io::OutputFile), is then written again
+/// from its start, so that it holds one device's values; an output that cannot be taken back
+/// (standard output, a pipe, a device) keeps what it got and receives the rest from the CPU.
+/// on_fall_back(error, first,
 /// restarted) is told before the CPU goes on; progress(done) after each piece. Without `fall_back`
 /// the error propagates (and the writer removes a partial file).
 template <class Real, class Draw, class FallBack, class Progress>
@@ -47,13 +48,11 @@ DrawnPieces draw_pieces(const std::string& path, io::Dtype dtype, std::size_t n,
       draw(static_cast<std::uint64_t>(first), len, device, values.data());
     } catch (const DeviceError& e) {
       if (!fall_back || device != Device::Cuda) throw;
-      std::error_code ec;  // a symbolic link (/dev/stdout, say) is not rewound: it goes on
-      const bool restart = path != "-" && std::filesystem::is_regular_file(
-                                              std::filesystem::symlink_status(path, ec));
+      const bool restart = out->staged();
       on_fall_back(e, first, restart);
       device = Device::Cpu;
       if (restart) {
-        out.reset();  // removes the partial file
+        out.reset();  // drops the temporary file
         out.emplace(path, dtype, n);
         first = 0;
         drawn.gpu_values = 0;

@@ -11,6 +11,7 @@
 #include <iostream>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -36,43 +37,27 @@ struct PredictArgs {
   bool quiet = false;
 };
 
-/// The output file: CSV text or .npy, removed again if writing fails half-way. The number of
+/// The output file: CSV text or .npy, an io::OutputFile (a failure half-way leaves no partial
+/// file, and an earlier file of that name as it was). The number of
 /// rows is known only at the end: a .npy header is written with room for any count and
 /// written again by commit().
 class RowWriter {
  public:
-  RowWriter(const std::string& path, std::size_t k) : path_(path), k_(k) {
+  RowWriter(const std::string& path, std::size_t k)
+      : path_(path.empty() ? "-" : path), k_(k), npy_(io::file_extension(path) == ".npy") {
     const std::string ext = io::file_extension(path);
-    const bool to_stdout = path.empty() || path == "-";
-    if (!to_stdout && ext != ".csv" && ext != ".txt" && ext != ".npy") {
+    if (path_ != "-" && ext != ".csv" && ext != ".txt" && ext != ".npy") {
       throw InputError(path + ": cannot write " +
                        (ext.empty() ? "files without an extension" : "'" + ext + "' files") +
                        "; use .csv, .npy or - for CSV on standard output");
     }
-    npy_ = ext == ".npy";
-    file_ = to_stdout ? stdout : std::fopen(path.c_str(), "wb");
-    if (!file_) {
-      throw InputError(path + ": cannot create: " + std::generic_category().message(errno));
-    }
+    out_.emplace(path_);
     if (npy_) {
       header_bytes_ = io::npy_header("<f8", shape(std::numeric_limits<std::size_t>::max())).size();
       header_ = io::npy_header("<f8", shape(0), header_bytes_);
     } else {
       for (std::size_t j = 0; j < k; ++j) header_ += "p" + std::to_string(j + 1) + ",";
       header_ += "component\n";
-    }
-  }
-  RowWriter(const RowWriter&) = delete;
-  RowWriter& operator=(const RowWriter&) = delete;
-  ~RowWriter() {
-    if (file_ && file_ != stdout) {
-      std::fclose(file_);
-      // Not committed: a failure left it incomplete. Only a file is removed, never a link
-      // (/dev/stdout, a user's link) in its place.
-      std::error_code ec;
-      if (std::filesystem::is_regular_file(std::filesystem::symlink_status(path_, ec))) {
-        std::filesystem::remove(path_, ec);
-      }
     }
   }
 
@@ -87,7 +72,7 @@ class RowWriter {
         out.insert(out.end(), post.begin() + i * k_, post.begin() + (i + 1) * k_);
         out.push_back(best[i] + 1.0);
       }
-      write(out.data(), out.size() * sizeof(double));
+      out_->write(out.data(), out.size() * sizeof(double));
       return;
     }
     std::string text;
@@ -99,27 +84,21 @@ class RowWriter {
       text += std::to_string(best[i] + 1);
       text += '\n';
     }
-    write(text.data(), text.size());
+    out_->write(text.data(), text.size());
   }
 
-  /// Completes the file (the .npy header with the final shape).
+  /// Completes the file (the .npy header with the final shape) and puts it in place. Until
+  /// then an existing file of that name keeps what it held.
   void commit() {
     write_header();
     if (npy_) {
       const std::string header = io::npy_header("<f8", shape(rows_), header_bytes_);
-      if (std::fseek(file_, 0, SEEK_SET) != 0) fail_write();
-      write(header.data(), header.size());
-    }
-    std::FILE* f = file_;
-    file_ = nullptr;
-    if ((f == stdout ? std::fflush(f) : std::fclose(f)) != 0) {
-      std::error_code ec;
-      if (f != stdout &&
-          std::filesystem::is_regular_file(std::filesystem::symlink_status(path_, ec))) {
-        std::filesystem::remove(path_, ec);
+      if (std::fseek(out_->stream(), 0, SEEK_SET) != 0) {
+        throw Error(path_ + ": write failed: " + std::generic_category().message(errno));
       }
-      throw Error(path_ + ": write failed: " + std::generic_category().message(errno));
+      out_->write(header.data(), header.size());
     }
+    out_->commit();
   }
 
  private:
@@ -127,18 +106,11 @@ class RowWriter {
   // leaves nothing on standard output.
   void write_header() {
     if (header_.empty()) return;
-    write(header_.data(), header_.size());
+    out_->write(header_.data(), header_.size());
     header_.clear();
   }
   std::string shape(std::size_t rows) const {
     return "(" + std::to_string(rows) + ", " + std::to_string(k_ + 1) + ")";
-  }
-  [[noreturn]] void fail_write() const {
-    throw Error((path_.empty() ? std::string("stdout") : path_) +
-                ": write failed: " + std::generic_category().message(errno));
-  }
-  void write(const void* data, std::size_t bytes) {
-    if (bytes > 0 && std::fwrite(data, 1, bytes, file_) != bytes) fail_write();
   }
 
   std::string path_;
@@ -146,7 +118,7 @@ class RowWriter {
   bool npy_ = false;
   std::string header_;  // not yet written
   std::size_t header_bytes_ = 0, rows_ = 0;
-  std::FILE* file_ = nullptr;
+  std::optional<io::OutputFile> out_;
 };
 
 int run_predict(const PredictArgs& a) {

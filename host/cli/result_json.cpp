@@ -11,6 +11,7 @@
 #include <iostream>
 
 #include "betamix/error.hpp"
+#include "io/writer.hpp"
 
 namespace betamix::cli {
 
@@ -169,10 +170,9 @@ void write_text(const std::string& path, const std::string& text) {
     if (!std::cout) throw Error("stdout: write failed: " + std::string(std::strerror(errno)));
     return;
   }
-  std::ofstream out(path, std::ios::binary);
-  out << text;
-  out.close();
-  if (!out) throw Error(path + ": cannot write the file: " + std::strerror(errno));
+  io::OutputFile out(path);
+  out.write(text.data(), text.size());
+  out.commit();
 }
 
 }  // namespace betamix::cli

@@ -5,6 +5,11 @@
 
 #include <algorithm>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <cerrno>
 #include <charconv>
 #include <cstdint>
@@ -41,51 +46,8 @@ Target target_for(const std::string& path) {
 
 const char* dtype_name(Dtype dtype) { return dtype == Dtype::Float32 ? "float32" : "float64"; }
 
-/// An output file that is removed again unless commit() succeeds, so that a failed write never
-/// leaves a truncated file behind. Only regular files are removed (never /dev/..., never stdout,
-/// never a symbolic link or what it points to).
-class Output {
- public:
-  explicit Output(const std::string& path)
-      : path_(path), file_(path == "-" ? stdout : std::fopen(path.c_str(), "wb")) {
-    if (!file_)
-      throw InputError(path + ": cannot create: " + std::generic_category().message(errno));
-  }
-  Output(const Output&) = delete;
-  Output& operator=(const Output&) = delete;
-  ~Output() {
-    if (file_) discard();
-  }
-
-  void write(const void* data, std::size_t bytes) {
-    if (bytes > 0 && std::fwrite(data, 1, bytes, file_) != bytes) fail(errno);
-  }
-  void commit() {
-    std::FILE* file = std::exchange(file_, nullptr);
-    if ((file == stdout ? std::fflush(file) : std::fclose(file)) != 0) fail(errno);
-  }
-
- private:
-  [[noreturn]] void fail(int error) {
-    discard();
-    throw Error(path_ + ": write failed: " + std::generic_category().message(error));
-  }
-  void discard() noexcept {
-    if (file_ && file_ != stdout) std::fclose(file_);
-    file_ = nullptr;
-    std::error_code ec;
-    // symlink_status: a link (/dev/stdout, a user's link) is never removed, only a file.
-    if (path_ != "-" &&
-        std::filesystem::is_regular_file(std::filesystem::symlink_status(path_, ec)))
-      std::filesystem::remove(path_, ec);
-  }
-
-  std::string path_;
-  std::FILE* file_;
-};
-
 template <class T>
-void write_text(Output& out, const T* x, std::size_t n) {
+void write_text(OutputFile& out, const T* x, std::size_t n) {
   // The longest shortest-form double, "-2.2250738585072014e-308", has 24 characters.
   constexpr std::size_t kMaxValueChars = 32;
   std::vector<char> buffer(std::size_t{1} << 16);
@@ -104,6 +66,83 @@ void write_text(Output& out, const T* x, std::size_t n) {
 }
 
 }  // namespace
+
+namespace {
+// A name for the temporary file beside `target` that no other writer uses: hidden, with the
+// process id and a counter.
+std::filesystem::path temporary_beside(const std::filesystem::path& target) {
+  static std::atomic<unsigned> counter{0};
+  const std::string name = "." + target.filename().string() + ".betamix-" +
+                           std::to_string(::getpid()) + "-" + std::to_string(counter++);
+  return target.parent_path() / name;
+}
+}  // namespace
+
+OutputFile::OutputFile(const std::string& path) : path_(path) {
+  if (path == "-") {
+    file_ = stdout;
+    return;
+  }
+  namespace fs = std::filesystem;
+  std::error_code status_ec, link_ec, ec;
+  const fs::file_status st = fs::status(path, status_ec);  // through a link
+  const bool missing = !fs::exists(fs::symlink_status(path, link_ec));
+  if (fs::is_regular_file(st) || missing) {
+    // A link to a file: the file it names is replaced, and the link stays.
+    const fs::path target = missing ? fs::path(path) : fs::canonical(path, ec);
+    if (!ec) {
+      for (int attempt = 0; attempt < 16 && !file_; ++attempt) {
+        const fs::path temporary = temporary_beside(target);
+        const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd < 0) {
+          if (errno == EEXIST) continue;
+          break;  // e.g. a directory without write permission: write in place below
+        }
+        if (!missing) static_cast<void>(::fchmod(fd, static_cast<mode_t>(st.permissions())));
+        file_ = ::fdopen(fd, "wb");
+        if (!file_) {
+          ::close(fd);
+          fs::remove(temporary, ec);
+          break;
+        }
+        temporary_ = temporary.string();
+        target_ = target.string();
+      }
+    }
+  }
+  if (!file_) file_ = std::fopen(path.c_str(), "wb");  // a device, a FIFO, or no other way
+  if (!file_) {
+    throw InputError(path + ": cannot create: " + std::generic_category().message(errno));
+  }
+}
+
+OutputFile::~OutputFile() { discard(); }
+
+void OutputFile::write(const void* data, std::size_t bytes) {
+  if (bytes > 0 && std::fwrite(data, 1, bytes, file_) != bytes) fail(errno);
+}
+
+void OutputFile::commit() {
+  std::FILE* file = std::exchange(file_, nullptr);
+  if ((file == stdout ? std::fflush(file) : std::fclose(file)) != 0) fail(errno);
+  if (!temporary_.empty()) {
+    if (std::rename(temporary_.c_str(), target_.c_str()) != 0) fail(errno);
+    temporary_.clear();
+  }
+}
+
+void OutputFile::fail(int error) {
+  discard();
+  throw Error(path_ + ": write failed: " + std::generic_category().message(error));
+}
+
+void OutputFile::discard() noexcept {
+  if (file_ && file_ != stdout) std::fclose(file_);
+  file_ = nullptr;
+  std::error_code ec;
+  if (!temporary_.empty()) std::filesystem::remove(temporary_, ec);
+  temporary_.clear();
+}
 
 std::string npy_header(const std::string& descr, const std::string& shape, std::size_t min_bytes) {
   std::string dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
@@ -127,7 +166,7 @@ struct SampleWriter::State {
   std::size_t n;
   std::size_t written = 0;
   bool finished = false;
-  Output out;
+  OutputFile out;
 };
 
 SampleWriter::SampleWriter(const std::string& path, Dtype dtype, std::size_t n) {
@@ -178,6 +217,8 @@ void SampleWriter::write(const float* x, std::size_t count) { append(x, count); 
 void SampleWriter::write(const double* x, std::size_t count) { append(x, count); }
 
 std::size_t SampleWriter::written() const { return state_ ? state_->written : 0; }
+
+bool SampleWriter::staged() const { return state_ && state_->out.staged(); }
 
 void SampleWriter::finish() {
   if (!state_ || state_->finished) throw Error("finish of a finished or failed SampleWriter");

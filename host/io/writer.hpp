@@ -7,6 +7,7 @@
 // Any other extension is an InputError listing these.
 
 #include <cstddef>
+#include <cstdio>
 #include <memory>
 #include <optional>
 #include <string>
@@ -53,6 +54,10 @@ class SampleWriter {
   void write(const double* x, std::size_t count);
   /// Values written so far (0 after a failure).
   std::size_t written() const;
+  /// True when nothing written is visible at the path yet (a file, or a link to one: see
+  /// OutputFile), so that dropping the writer and starting again loses nothing; false for
+  /// standard output, a pipe or a device.
+  bool staged() const;
   /// Closes the file; Error when fewer than n values were written (and the file is removed).
   void finish();
 
@@ -61,6 +66,39 @@ class SampleWriter {
   template <class T>
   void append(const T* x, std::size_t count);
   std::unique_ptr<State> state_;  // null once a write or finish() failed
+};
+
+/// An output file ("-": standard output) that holds either its complete new contents or what it
+/// held before: a regular file (or a new one) is written under a hidden temporary name beside
+/// it and renamed onto it by commit(), so that a failed or interrupted write never leaves a
+/// truncated output or destroys an earlier one (a killed process may leave the temporary
+/// file). A symbolic link to a file is followed: the file is replaced, the link stays. What is
+/// not a regular file (/dev/null, a FIFO), or a file whose directory takes no new files, is
+/// written in place. Not committed, the temporary file is removed.
+class OutputFile {
+ public:
+  /// Creates the file; InputError naming the path when it cannot.
+  explicit OutputFile(const std::string& path);
+  ~OutputFile();
+  OutputFile(const OutputFile&) = delete;
+  OutputFile& operator=(const OutputFile&) = delete;
+
+  /// Writes bytes; Error "PATH: write failed: REASON" on failure (the temporary file removed).
+  void write(const void* data, std::size_t bytes);
+  /// Flushes and closes the file and puts it in place; Error as write().
+  void commit();
+  /// The open stream, for what write() does not do (seeking back to rewrite a header).
+  std::FILE* stream() const { return file_; }
+  /// True while the output goes to a temporary file: nothing written is visible yet, so the
+  /// writer may be dropped and the output started again.
+  bool staged() const { return !temporary_.empty(); }
+
+ private:
+  [[noreturn]] void fail(int error);
+  void discard() noexcept;
+
+  std::string path_, temporary_, target_;
+  std::FILE* file_ = nullptr;
 };
 
 /// The .npy version 1.0 header numpy writes for a little-endian C-order array of type `descr`
