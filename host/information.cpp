@@ -123,11 +123,27 @@ std::vector<double> observed_information(const MixtureParams& p, const MomentSta
       at(ib(j), ib(l)) -= q(kL1x2) - (B[j] + B[l]) * q(kL1x) + B[j] * B[l] * q(kOne);
       // The (a_j, b_l) block is not symmetric in j, l: fill it whole, mirror it below.
       at(ia(j), ib(l)) -= q(kLxL1x) - B[l] * q(kLx) - A[j] * q(kL1x) + A[j] * B[l] * q(kOne);
-      for (int f = 0; f < k - 1; ++f) {
-        at(ia(j), iw(f)) -= e(l, f) * (q(kLx) - A[j] * q(kOne));
-        at(ib(j), iw(f)) -= e(l, f) * (q(kL1x) - B[j] * q(kOne));
-        for (int g = 0; g < k - 1; ++g) at(iw(f), iw(g)) -= e(j, f) * e(l, g) * q(kOne);
-      }
+    }
+  }
+  // The weight blocks take sums over l of e(l, f) X_l and over j, l of e(j, f) e(l, g) Q_jl.
+  // e(l, f) is 1 / w_f at l = f, -1 / w_last at the last l and 0 elsewhere, so each sum has
+  // two (four) terms: O(K^2) work in all where the plain sums cost O(K^4).
+  const int last = k - 1;
+  const double w_last = p.weights[last];
+  for (int j = 0; j < k; ++j) {
+    const auto xa = [&](int l) { return m.pair_at(kLx, j, l) - A[j] * m.pair_at(kOne, j, l); };
+    const auto xb = [&](int l) { return m.pair_at(kL1x, j, l) - B[j] * m.pair_at(kOne, j, l); };
+    for (int f = 0; f < last; ++f) {
+      at(ia(j), iw(f)) -= xa(f) / p.weights[f] - xa(last) / w_last;
+      at(ib(j), iw(f)) -= xb(f) / p.weights[f] - xb(last) / w_last;
+    }
+  }
+  for (int f = 0; f < last; ++f) {
+    for (int g = 0; g < last; ++g) {
+      const double q_fg = m.pair_at(kOne, f, g), q_fl = m.pair_at(kOne, f, last);
+      const double q_lg = m.pair_at(kOne, last, g), q_ll = m.pair_at(kOne, last, last);
+      at(iw(f), iw(g)) -= q_fg / (p.weights[f] * p.weights[g]) - q_fl / (p.weights[f] * w_last) -
+                          q_lg / (w_last * p.weights[g]) + q_ll / (w_last * w_last);
     }
   }
   // Only the blocks (a, a), (b, b), (a, b), (a, w), (b, w), (w, w) were written, each whole;
