@@ -3,6 +3,7 @@
 
 #include <omp.h>
 
+#include <cstdint>
 #include <limits>
 #include <string>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "betamix/betamix.hpp"
 #include "betamix/math/beta_sampler.hpp"
 #include "betamix/math/philox.hpp"
+#include "host_memory.hpp"
 #include "sample_tables.hpp"
 
 namespace betamix {
@@ -104,7 +106,16 @@ void sample_on_device(const MixtureParams& params, std::size_t n, std::uint64_t 
 
 std::vector<double> sample(const MixtureParams& params, std::size_t n, std::uint64_t seed,
                            Device device) {
-  std::vector<double> out(n);
+  std::vector<double> out;
+  try {
+    out.resize(n);
+  } catch (const std::exception&) {  // bad_alloc, or length_error beyond max_size()
+    throw DeviceError(
+        "sample: " + std::to_string(n) + " samples need " +
+        detail::format_bytes(n <= SIZE_MAX / sizeof(double) ? n * sizeof(double) : SIZE_MAX) +
+        " of host memory, but allocating it failed (the system reports " +
+        detail::format_bytes(detail::host_available_memory()) + " available)");
+  }
   sample(params, n, seed, out.data(), device);
   return out;
 }

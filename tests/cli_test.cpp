@@ -268,6 +268,33 @@ TEST_F(CliTest, AFailedRunKeepsTheEarlierOutput) {
   EXPECT_GT(entries, 0u);
 }
 
+// Out of host memory is exit 3 with the size that was needed: an input whose size is known
+// before it is read (a sparse raw file of 64 GB), and the demo's sample. The address space is
+// limited to 4 GB so that the allocations fail on any machine.
+TEST_F(CliTest, OutOfHostMemorySaysHowMuch) {
+  const std::string big = path("big.f64");
+  std::ofstream(big).put('\0');
+  fs::resize_file(big, std::uintmax_t{8'000'000'000} * 8);  // sparse: no blocks are written
+  const auto limited = [&](const std::string& args) {
+    const std::string err = path("limited_stderr");
+    const int status = std::system(("(ulimit -v 4000000; exec " + std::string(BETAMIX_CLI_PATH) +
+                                    " " + args + ") >/dev/null 2>" + err + " </dev/null")
+                                       .c_str());
+    CliRun r;
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.err = slurp(err);
+    return r;
+  };
+  const CliRun fit = limited("fit " + big + " -k 1 -q");
+  EXPECT_EQ(fit.code, 3) << fit.err;
+  EXPECT_NE(fit.err.find("8000000000 values need 64.0 GB of host memory"), std::string::npos)
+      << fit.err;
+  const CliRun demo = limited("demo -n 10000000000");
+  EXPECT_EQ(demo.code, 3) << demo.err;
+  EXPECT_NE(demo.err.find("10000000000 samples need 80.0 GB of host memory"), std::string::npos)
+      << demo.err;
+}
+
 // Options out of their range are exit 2 with a plain message: a thread count OpenMP cannot
 // start, a negative count or seed (which would otherwise wrap to 2^64 - 1), an eps so small
 // that 1 - eps is 1, a K listed twice.

@@ -215,6 +215,10 @@ InputData read_input(const std::string& file, const InputCli& in, BoundaryPolicy
                      double eps) {
   InputStream stream(file, in, policy, eps);
   InputData data;
+  if (const std::optional<std::size_t> n = stream.expected_count()) {
+    io::reserve_values(data.samples.values, *n, stream.source());
+    if (stream.weighted()) io::reserve_values(data.weights, *n, stream.weights_source());
+  }
   while (stream.next(kReadChunk, data.samples.values, data.weights) > 0) {
   }
   data.samples.source = stream.source();

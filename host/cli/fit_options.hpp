@@ -81,6 +81,8 @@ class InputStream {
   /// Samples read so far, and how many of them were clamped.
   std::size_t count() const { return samples_->count(); }
   std::size_t n_clamped() const { return samples_->n_clamped(); }
+  /// The number of samples, where the format tells it before they are read (.npy, raw).
+  std::optional<std::size_t> expected_count() const { return samples_->expected_count(); }
 
  private:
   std::optional<io::ChunkReader> samples_, weights_;
@@ -101,7 +103,6 @@ void add_device_option(CLI::App* app, std::string& device);
 /// Adds --threads (CPU threads, 0: all cores).
 void add_threads_option(CLI::App* app, int& threads);
 
-/// Parses --on-boundary.
 /// Option checks with plain messages (CLI11's own print the range of a double in 309 digits,
 /// and read "-5" into an unsigned option as 2^64 - 5): a finite number above 0; a finite
 /// number, 0 or more; a whole number from 0 to 2^64 - 1, digits only.
@@ -109,6 +110,7 @@ CLI::Validator positive_number();
 CLI::Validator non_negative_number();
 CLI::Validator whole_number();
 
+/// Parses --on-boundary.
 BoundaryPolicy parse_boundary(const std::string& name);
 
 /// Parses "-k": a number, a range "1:6" or a list "2,3,5" (InputError otherwise).

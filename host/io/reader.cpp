@@ -22,12 +22,14 @@
 #include <limits>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <system_error>
 #include <type_traits>
 #include <utility>
 
 #include "betamix/error.hpp"
+#include "host_memory.hpp"
 #include "samples.hpp"
 
 namespace betamix::io {
@@ -879,12 +881,26 @@ std::optional<std::size_t> ChunkReader::expected_count() const {
   return state_->reader->expected_count();
 }
 
+void reserve_values(std::vector<double>& values, std::size_t n, const std::string& source) {
+  try {
+    values.reserve(n);
+  } catch (const std::exception&) {  // bad_alloc, or length_error beyond max_size()
+    throw DeviceError(
+        source + ": its " + std::to_string(n) + " values need " +
+        detail::format_bytes(n <= SIZE_MAX / sizeof(double) ? n * sizeof(double) : SIZE_MAX) +
+        " of host memory as double, but allocating it failed (the system reports " +
+        detail::format_bytes(detail::host_available_memory()) + " available)");
+  }
+}
+
 namespace {
 
 // Every value of an input, checked chunk by chunk as a ChunkReader delivers them.
 std::vector<double> read_whole(ChunkReader& reader) {
   std::vector<double> values;
-  if (const std::optional<std::size_t> n = reader.expected_count()) values.reserve(*n);
+  if (const std::optional<std::size_t> n = reader.expected_count()) {
+    reserve_values(values, *n, reader.source());
+  }
   while (reader.next(kChunkValues, values) > 0) {
   }
   return values;

@@ -90,6 +90,10 @@ class ChunkReader {
 /// follow options.on_boundary.
 Samples read_samples(const std::string& path, const ReadOptions& options);
 
+/// values.reserve(n) for the `n` values of `source`; when host memory cannot hold them, a
+/// DeviceError naming the source, the count and the bytes needed.
+void reserve_values(std::vector<double>& values, std::size_t n, const std::string& source);
+
 /// Reads case weights from `path`, in any format read_samples() reads; every weight must be
 /// finite and >= 0 with a positive sum (options.on_boundary and eps are ignored). Samples and
 /// weights in two columns of one CSV file are read by two calls that differ only in
