@@ -41,11 +41,12 @@ class CliTest : public betamix::test::TempDirTest {
     return ss.str();
   }
 
-  // Runs `betamix ARGS` through the shell, capturing stdout, stderr and the exit code.
-  CliRun betamix(const std::string& args) const {
+  // Runs `betamix ARGS` through the shell, capturing stdout, stderr and the exit code;
+  // standard input from the file `in`.
+  CliRun betamix(const std::string& args, const std::string& in = "/dev/null") const {
     const std::string out = path("stdout"), err = path("stderr");
     const std::string cmd =
-        std::string(BETAMIX_CLI_PATH) + " " + args + " >" + out + " 2>" + err + " </dev/null";
+        std::string(BETAMIX_CLI_PATH) + " " + args + " >" + out + " 2>" + err + " <" + in;
     const int status = std::system(cmd.c_str());
     CliRun r;
     r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -89,6 +90,13 @@ TEST_F(CliTest, EmptyFile) {
 TEST_F(CliTest, NonNumericText) {
   const std::string f = write("words.txt", "0.5\n0.25\nhello\n");
   expect_bad_input("fit " + f + " -k 1", {"words.txt", "line 3", "hello"});
+  // .npy bytes on standard input are read as text unless told: the message says what to do.
+  const std::string npy = path("d.npy");
+  ASSERT_EQ(betamix("sample --weights 1 --alpha 2 --beta 3 -n 10 -o " + npy).code, 0);
+  const CliRun r = betamix("fit - -k 1", npy);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("give --format npy"), std::string::npos) << r.err;
+  EXPECT_EQ(betamix("fit - --format npy -k 1 -q", npy).code, 0);
 }
 
 TEST_F(CliTest, NaNAndInfinities) {

@@ -97,7 +97,12 @@ double parse_number(std::string_view token, const std::string& source, const Whe
   if (ec == std::errc::result_out_of_range) {
     fail(source, where() + ": " + quote(token) + " is out of the range of a double");
   }
-  fail(source, where() + ": " + quote(token) + " is not a number");
+  // Binary data read as text (standard output of a program writing .npy, or raw values).
+  const std::string_view npy_magic("\x93NUMPY", 6);
+  const std::string hint = token.substr(0, npy_magic.size()) == npy_magic
+                               ? " (this is .npy data: give --format npy)"
+                               : "";
+  fail(source, where() + ": " + quote(token) + " is not a number" + hint);
 }
 
 /// Value index -> 1-based line number, stored as runs of consecutive lines.
