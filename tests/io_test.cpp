@@ -343,6 +343,16 @@ TEST_F(IoTest, TextBadValues) {
       {"0.5\n" + std::string(60, 'x') + "\n",
        {"line 2: \"" + std::string(40, 'x') + "...\" is not a number"}},
       {"a\x01z\n", {"line 1: \"a\\x01z\" is not a number"}},
+      // Bytes that are not UTF-8 are escaped; UTF-8 characters stay.
+      {"0.5\n\xff\xc3z\n", {"line 2: \"\\xff\\xc3z\" is not a number"}},
+      {"0.5\nsch\xc3\xb6n\n", {"line 2: \"sch\xc3\xb6n\" is not a number"}},
+      {std::string("\xff\xfe"
+                   "0\0"
+                   ".\0"
+                   "5\0"
+                   "\n",
+                   9),
+       {"line 1: the text is UTF-16", "save it as UTF-8"}},
       {"0.5\n\n1e400\n", {"line 3: \"1e400\" is out of the range of a double"}},
       {"0.5\nnan\n", {"line 2: value is NaN"}},
       {"NaN\n", {"line 1: value is NaN"}},

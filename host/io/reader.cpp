@@ -48,18 +48,35 @@ constexpr std::size_t kNoLimit = std::numeric_limits<std::size_t>::max();
 
 std::string errno_message() { return std::generic_category().message(errno); }
 
-/// The token in double quotes, cut to kMaxQuoted characters, with control bytes escaped so that
-/// the message stays on one line.
+// The length of the UTF-8 sequence at text[i] when it is whole and well-formed, else 0.
+std::size_t utf8_length(std::string_view text, std::size_t i) {
+  const auto c = static_cast<unsigned char>(text[i]);
+  const std::size_t len = c >= 0xC2 && c <= 0xDF   ? 2
+                          : c >= 0xE0 && c <= 0xEF ? 3
+                          : c >= 0xF0 && c <= 0xF4 ? 4
+                                                   : 0;
+  if (len == 0 || i + len > text.size()) return 0;
+  for (std::size_t j = 1; j < len; ++j) {
+    if ((static_cast<unsigned char>(text[i + j]) & 0xC0) != 0x80) return 0;
+  }
+  return len;
+}
+
+/// The token in double quotes, cut to about kMaxQuoted characters, with control bytes and
+/// bytes that are not UTF-8 escaped (\xff), so that the message stays one readable line.
 std::string quote(std::string_view token) {
   std::string out = "\"";
-  for (std::size_t i = 0; i < token.size() && i < kMaxQuoted; ++i) {
+  for (std::size_t i = 0; i < token.size() && i < kMaxQuoted;) {
     const auto c = static_cast<unsigned char>(token[i]);
-    if (c < 0x20 || c == 0x7f) {
+    const std::size_t len = c >= 0x80 ? utf8_length(token, i) : 1;
+    if (c < 0x20 || c == 0x7f || len == 0) {
       char escaped[8];
       std::snprintf(escaped, sizeof escaped, "\\x%02x", c);
       out += escaped;
+      ++i;
     } else {
-      out += static_cast<char>(c);
+      out.append(token.substr(i, len));
+      i += len;
     }
   }
   out += token.size() > kMaxQuoted ? "...\"" : "\"";
@@ -199,6 +216,12 @@ class LineSource {
       if (line_++ == 0) {
         constexpr std::string_view kBom = "\xEF\xBB\xBF";
         if (raw.substr(0, kBom.size()) == kBom) raw.remove_prefix(kBom.size());
+        const std::string_view head = raw.substr(0, 2);
+        if (head == "\xFF\xFE" || head == "\xFE\xFF") {
+          fail(in_.source,
+               "line 1: the text is UTF-16 (it starts with a UTF-16 byte order mark); "
+               "save it as UTF-8 or ASCII");
+        }
       }
       content = trim(raw);
       if (!content.empty() && content.front() != '#') {
