@@ -6,14 +6,17 @@
 #include <algorithm>
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <charconv>
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <string>
 #include <system_error>
@@ -76,6 +79,61 @@ std::filesystem::path temporary_beside(const std::filesystem::path& target) {
                            std::to_string(::getpid()) + "-" + std::to_string(counter++);
   return target.parent_path() / name;
 }
+
+// The temporary files of this process, for a handler that removes them when SIGINT, SIGTERM or
+// SIGHUP ends it (unlink() may be called in a handler; nothing else here allocates or locks),
+// and then lets the signal end the process as it would have. Installed only where the signal
+// still has its default action, so that a program's own handlers stay.
+constexpr int kTrackedFiles = 16;
+struct TrackedFile {
+  std::atomic<bool> used{false};
+  char path[4096];
+};
+TrackedFile g_tracked[kTrackedFiles];
+
+extern "C" void remove_temporaries(int sig) {
+  for (TrackedFile& t : g_tracked) {
+    if (t.used.load(std::memory_order_acquire)) ::unlink(t.path);
+  }
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  sigemptyset(&dfl.sa_mask);
+  ::sigaction(sig, &dfl, nullptr);
+  ::raise(sig);
+}
+
+void install_removal_handlers() {
+  static const bool installed = [] {
+    for (const int sig : {SIGINT, SIGTERM, SIGHUP}) {
+      struct sigaction old {};
+      if (::sigaction(sig, nullptr, &old) != 0 || old.sa_handler != SIG_DFL) continue;
+      struct sigaction act {};
+      act.sa_handler = remove_temporaries;
+      sigemptyset(&act.sa_mask);
+      ::sigaction(sig, &act, nullptr);
+    }
+    return true;
+  }();
+  static_cast<void>(installed);
+}
+
+// The slot that now holds `path`, or -1 (all in use, or a path too long to keep).
+int track(const std::string& path) {
+  install_removal_handlers();
+  if (path.size() >= sizeof(TrackedFile::path)) return -1;
+  for (int i = 0; i < kTrackedFiles; ++i) {
+    if (g_tracked[i].used.load(std::memory_order_relaxed)) continue;
+    std::memcpy(g_tracked[i].path, path.c_str(), path.size() + 1);
+    g_tracked[i].used.store(true, std::memory_order_release);
+    return i;
+  }
+  return -1;
+}
+
+void untrack(int& slot) {
+  if (slot >= 0) g_tracked[slot].used.store(false, std::memory_order_release);
+  slot = -1;
+}
 }  // namespace
 
 OutputFile::OutputFile(const std::string& path) : path_(path) {
@@ -107,6 +165,7 @@ OutputFile::OutputFile(const std::string& path) : path_(path) {
         }
         temporary_ = temporary.string();
         target_ = target.string();
+        tracked_ = track(temporary_);
       }
     }
   }
@@ -127,6 +186,7 @@ void OutputFile::commit() {
   if ((file == stdout ? std::fflush(file) : std::fclose(file)) != 0) fail(errno);
   if (!temporary_.empty()) {
     if (std::rename(temporary_.c_str(), target_.c_str()) != 0) fail(errno);
+    untrack(tracked_);
     temporary_.clear();
   }
 }
@@ -141,6 +201,7 @@ void OutputFile::discard() noexcept {
   file_ = nullptr;
   std::error_code ec;
   if (!temporary_.empty()) std::filesystem::remove(temporary_, ec);
+  untrack(tracked_);
   temporary_.clear();
 }
 

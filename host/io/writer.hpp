@@ -71,10 +71,11 @@ class SampleWriter {
 /// An output file ("-": standard output) that holds either its complete new contents or what it
 /// held before: a regular file (or a new one) is written under a hidden temporary name beside
 /// it and renamed onto it by commit(), so that a failed or interrupted write never leaves a
-/// truncated output or destroys an earlier one (a killed process may leave the temporary
-/// file). A symbolic link to a file is followed: the file is replaced, the link stays. What is
-/// not a regular file (/dev/null, a FIFO), or a file whose directory takes no new files, is
-/// written in place. Not committed, the temporary file is removed.
+/// truncated output or destroys an earlier one. SIGINT, SIGTERM and SIGHUP (where the program
+/// has no handler of its own) remove the temporary files before they end the process; only a
+/// harder kill leaves one behind. A symbolic link to a file is followed: the file is replaced, the
+/// link stays. What is not a regular file (/dev/null, a FIFO), or a file whose directory takes no
+/// new files, is written in place. Not committed, the temporary file is removed.
 class OutputFile {
  public:
   /// Creates the file; InputError naming the path when it cannot.
@@ -99,6 +100,7 @@ class OutputFile {
 
   std::string path_, temporary_, target_;
   std::FILE* file_ = nullptr;
+  int tracked_ = -1;  // its slot among the files a signal handler removes
 };
 
 /// The .npy version 1.0 header numpy writes for a little-endian C-order array of type `descr`
