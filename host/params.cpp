@@ -10,14 +10,21 @@
 
 namespace betamix {
 
-void MixtureParams::validate() const {
-  if (weights.empty() || weights.size() != alpha.size() || weights.size() != beta.size()) {
+namespace {
+void check_lengths(const MixtureParams& p) {
+  if (p.weights.empty() || p.weights.size() != p.alpha.size() ||
+      p.weights.size() != p.beta.size()) {
     throw InputError(
         "mixture parameters: weights, alpha and beta must have the same, non-zero "
         "length (got " +
-        std::to_string(weights.size()) + ", " + std::to_string(alpha.size()) + ", " +
-        std::to_string(beta.size()) + ")");
+        std::to_string(p.weights.size()) + ", " + std::to_string(p.alpha.size()) + ", " +
+        std::to_string(p.beta.size()) + ")");
   }
+}
+}  // namespace
+
+void MixtureParams::validate() const {
+  check_lengths(*this);
   double sum = 0.0;
   for (std::size_t j = 0; j < k(); ++j) {
     const std::string at = " of component " + std::to_string(j + 1);
@@ -38,6 +45,7 @@ void MixtureParams::validate() const {
 }
 
 MixtureParams MixtureParams::normalized() const {
+  check_lengths(*this);
   MixtureParams p = *this;
   double sum = std::accumulate(weights.begin(), weights.end(), 0.0);
   if (std::isinf(sum)) {
@@ -46,16 +54,27 @@ MixtureParams MixtureParams::normalized() const {
     for (double& w : p.weights) w /= largest;
     sum = std::accumulate(p.weights.begin(), p.weights.end(), 0.0);
   }
+  if (!(sum > 0.0)) {  // 0, or NaN: no weights to normalise
+    throw InputError("mixture parameters: the weights sum to " + detail::format_value(sum) +
+                     ", so they cannot be normalised");
+  }
   for (double& w : p.weights) w /= sum;
   return p;
 }
 
 MixtureParams MixtureParams::sorted_by_mean() const {
+  check_lengths(*this);
+  // A mean that is NaN (NaN or infinite shapes) sorts last, so that the order stays a strict
+  // weak ordering, as std::stable_sort needs.
+  std::vector<double> mean(k());
+  for (std::size_t j = 0; j < k(); ++j) {
+    const double m = alpha[j] / (alpha[j] + beta[j]);
+    mean[j] = std::isnan(m) ? INFINITY : m;
+  }
   std::vector<std::size_t> order(k());
   std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t i, std::size_t j) {
-    return alpha[i] / (alpha[i] + beta[i]) < alpha[j] / (alpha[j] + beta[j]);
-  });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t i, std::size_t j) { return mean[i] < mean[j]; });
   MixtureParams p;
   for (std::size_t i : order) {
     p.weights.push_back(weights[i]);

@@ -1,0 +1,65 @@
+// MixtureParams' helpers on parameters that validate() would refuse: they throw InputError,
+// never read out of bounds or return NaN weights; NaN means sort last. Shapes so small that
+// trigamma overflows give standard errors that are unavailable with a reason, not a Boost
+// exception.
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "betamix/betamix.hpp"
+
+namespace betamix {
+namespace {
+
+TEST(MixtureParamsHelpers, MismatchedLengthsAreInputErrors) {
+  const MixtureParams p{{0.5, 0.5}, {1.0}, {1.0, 2.0}};
+  EXPECT_THROW(static_cast<void>(p.sorted_by_mean()), InputError);
+  EXPECT_THROW(static_cast<void>(p.normalized()), InputError);
+  EXPECT_THROW(static_cast<void>(MixtureParams{}.normalized()), InputError);
+}
+
+TEST(MixtureParamsHelpers, WeightsThatCannotBeNormalisedAreInputErrors) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  for (const std::vector<double>& w : {std::vector<double>{0.0, 0.0}, {nan, 1.0}}) {
+    const MixtureParams p{w, {1.0, 2.0}, {1.0, 2.0}};
+    try {
+      static_cast<void>(p.normalized());
+      ADD_FAILURE() << "normalised weights " << w[0] << ", " << w[1];
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find("cannot be normalised"), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST(MixtureParamsHelpers, SortedByMeanPutsNaNMeansLast) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const MixtureParams p{{0.1, 0.2, 0.3, 0.4}, {nan, 9.0, 1.0, 5.0}, {1.0, 1.0, 9.0, 5.0}};
+  const MixtureParams s = p.sorted_by_mean();
+  EXPECT_EQ(s.weights, (std::vector<double>{0.3, 0.4, 0.2, 0.1}));
+  EXPECT_TRUE(std::isnan(s.alpha[3]));
+}
+
+TEST(MixtureParamsHelpers, TinyShapesGiveUnavailableStandardErrors) {
+  const std::vector<double> x = sample(MixtureParams{{1.0}, {2.0}, {3.0}}, 1000, 1);
+  StandardErrors se;
+  ASSERT_NO_THROW(se = standard_errors(MixtureParams{{1.0}, {1e-200}, {1.0}}, x.data(), x.size()));
+  EXPECT_FALSE(se.available);
+  EXPECT_FALSE(se.reason.empty());
+  FitOptions o;
+  o.k = 2;
+  o.max_iterations = 20;
+  o.start = MixtureParams{{0.5, 0.5}, {1e-300, 2.0}, {1e-300, 2.0}};
+  FitResult r;
+  ASSERT_NO_THROW(r = fit(x, o));
+  ASSERT_TRUE(r.se.has_value());
+  if (!r.se->available) {
+    EXPECT_FALSE(r.se->reason.empty());
+  }
+}
+
+}  // namespace
+}  // namespace betamix
