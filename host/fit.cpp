@@ -45,6 +45,10 @@ void check_options(const FitOptions& o, std::size_t n) {
   if (o.max_iterations < 0) throw InputError("max iterations must be >= 0");
   if (!(o.tolerance >= 0.0)) throw InputError("tolerance must be >= 0");
   if (o.restarts < 1) throw InputError("restarts must be at least 1");
+  if (o.restarts > kMaxRestarts) {
+    throw InputError("restarts must be at most " + std::to_string(kMaxRestarts) + ", got " +
+                     std::to_string(o.restarts));
+  }
   detail::check_threads(o.threads);
   if (o.start) {
     o.start->validate();
@@ -336,8 +340,11 @@ FitResult fit_loaded(Backend& backend, const FitOptions& o, const double* x, con
       int collapsed = -1;  // a dying component: the start ends at the parameters evaluated
       std::string reason;
       if (o.method == Method::Adam) {
-        adam_step(s, st, o.learning_rate);
-        collapsed = runaway_component(s.params, reason);
+        collapsed = dead_component(st, static_cast<int>(s.params.k()), reason);
+        if (collapsed < 0) {
+          adam_step(s, st, o.learning_rate);
+          collapsed = runaway_component(s.params, reason);
+        }
       } else {
         MStep m = em_step(s.params, st);
         collapsed = m.collapsed;

@@ -43,6 +43,9 @@ template <class Real>
 void sample_on(const MixtureParams& params, std::uint64_t first, std::size_t n, std::uint64_t seed,
                Real* out, Device device) {
   params.validate();
+  if (n > 0 && !out) {
+    throw InputError("sample: a null output pointer for " + std::to_string(n) + " samples");
+  }
   if (n > 0 && first > std::numeric_limits<std::uint64_t>::max() - (n - 1)) {
     throw InputError("sample_range: samples " + std::to_string(first) + " and " +
                      std::to_string(n) + " more run past the 2^64 indices of a seed's sequence");

@@ -71,6 +71,7 @@ void clamp_boundary(double* x, std::size_t n, double eps) {
 std::size_t validate_samples(const double* x, std::size_t n, BoundaryPolicy policy, double eps,
                              const std::string& source, const PositionFn& position) {
   if (n == 0) throw InputError(source + ": no samples");
+  if (!x) throw InputError(source + ": a null pointer for " + std::to_string(n) + " samples");
   check_boundary_eps(policy, eps);
   std::size_t first = 0;
   const std::size_t boundary = scan_samples(x, n, source, position, first);
@@ -89,6 +90,9 @@ std::size_t check_samples(double* x, std::size_t n, BoundaryPolicy policy, doubl
 
 double scan_case_weights(const double* w, std::size_t n, const std::string& source,
                          const PositionFn& position) {
+  if (!w && n > 0) {
+    throw InputError(source + ": a null pointer for " + std::to_string(n) + " weights");
+  }
   double sum = 0.0;
   for (std::size_t i = 0; i < n; ++i) {
     if (std::isnan(w[i])) throw InputError(source + ": " + position(i) + ": weight is NaN");

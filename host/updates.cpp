@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "samples.hpp"
 #include "special.hpp"
 
 namespace betamix::detail {
@@ -108,15 +109,11 @@ MStep em_step(const MixtureParams& p, const StartStats& st) {
   MStep out;
   out.params = p;
   const int k = static_cast<int>(p.k());
+  out.collapsed = dead_component(st, k, out.reason);
   for (int j = 0; j < k; ++j) {
     const double nk = st.n[j];
     out.params.weights[j] = nk / st.total;
-    // A component whose responsibilities sum to (almost) nothing has no data to fit.
-    if (!(nk > 1e-9 * st.total) || !(nk > 0.0)) {
-      out.collapsed = j;
-      out.reason = "its weight fell to " + std::to_string(nk / st.total);
-      continue;
-    }
+    if (!(nk > 1e-9 * st.total) || !(nk > 0.0)) continue;  // dead: no data to fit
     double a = p.alpha[j], b = p.beta[j];
     newton_shapes(a, b, st.s[j] / nk, st.t[j] / nk);
     out.params.alpha[j] = a;
@@ -124,6 +121,18 @@ MStep em_step(const MixtureParams& p, const StartStats& st) {
   }
   if (out.collapsed < 0) out.collapsed = runaway_component(out.params, out.reason);
   return out;
+}
+
+int dead_component(const StartStats& st, int k, std::string& reason) {
+  for (int j = 0; j < k; ++j) {
+    const double nk = st.n[j];
+    if (!(nk > 1e-9 * st.total) || !(nk > 0.0)) {
+      reason = "its responsibilities sum to " + format_value(nk / st.total) +
+               " of the data: its weight went to 0";
+      return j;
+    }
+  }
+  return -1;
 }
 
 int runaway_component(const MixtureParams& p, std::string& reason) {

@@ -38,6 +38,11 @@ inline constexpr double kRunawayShape = 1e7;
 /// included, NaN not), and why it is dying (into `reason`); -1 when none is.
 int runaway_component(const MixtureParams& p, std::string& reason);
 
+/// The first component whose responsibilities sum to (almost) nothing, at most 1e-9 of the
+/// total (it has no data left to fit: its weight has gone to 0), and why (into `reason`); -1
+/// when none has. The same rule for EM and Adam.
+int dead_component(const StartStats& st, int k, std::string& reason);
+
 /// Outcome of an M-step.
 struct MStep {
   MixtureParams params;

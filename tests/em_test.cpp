@@ -234,6 +234,24 @@ TEST(EmDyingComponentTest, EmptyComponentCollapses) {
   EXPECT_TRUE(check.result());
 }
 
+// Adam on the same rule: a start with a component of weight 0 (it can never regain weight
+// through the softmax) stops as ComponentCollapsed at once, not as a converged fit with a
+// dead component; so does the empty component above, under Adam.
+TEST(EmDyingComponentTest, AdamReportsADeadComponentToo) {
+  const std::vector<double> x = sample(MixtureParams{{1.0}, {2.5}, {6.0}}, 2000, 13);
+  FitOptions o;
+  o.k = 2;
+  o.start = MixtureParams{{0.0, 1.0}, {2.0, 2.5}, {3.0, 6.0}};
+  FitResult r = fit(x, o);
+  EXPECT_EQ(r.status, FitStatus::ComponentCollapsed) << r.status_detail;
+  EXPECT_NE(r.status_detail.find("its weight went to 0"), std::string::npos) << r.status_detail;
+  expect_all_finite(r, "adam, dead start");
+  o.start = MixtureParams{{0.5, 0.5}, {2.5, 200.0}, {6.0, 1.0}};
+  r = fit(x, o);
+  EXPECT_EQ(r.status, FitStatus::ComponentCollapsed) << r.status_detail;
+  EXPECT_NE(r.status_detail.find("component 2 is dying"), std::string::npos) << r.status_detail;
+}
+
 // Listed first in the start, the same component is still named by its place in the result.
 TEST(EmDyingComponentTest, NamedAsNumberedInTheResult) {
   const std::vector<double> x = sample(MixtureParams{{1.0}, {2.5}, {6.0}}, 2000, 13);

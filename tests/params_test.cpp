@@ -1,7 +1,7 @@
-// MixtureParams' helpers on parameters that validate() would refuse: they throw InputError,
-// never read out of bounds or return NaN weights; NaN means sort last. Shapes so small that
-// trigamma overflows give standard errors that are unavailable with a reason, not a Boost
-// exception.
+// The API on arguments it must refuse: MixtureParams' helpers on parameters that validate()
+// would refuse throw InputError, never read out of bounds or return NaN weights (NaN means
+// sort last); shapes so small that trigamma overflows give standard errors that are
+// unavailable with a reason, not a Boost exception; null data pointers are InputErrors.
 
 #include <gtest/gtest.h>
 
@@ -58,6 +58,32 @@ TEST(MixtureParamsHelpers, TinyShapesGiveUnavailableStandardErrors) {
   ASSERT_TRUE(r.se.has_value());
   if (!r.se->available) {
     EXPECT_FALSE(r.se->reason.empty());
+  }
+}
+
+TEST(ApiArguments, TooManyRestartsAreAnInputError) {
+  const std::vector<double> x = sample(MixtureParams{{1.0}, {2.0}, {3.0}}, 100, 1);
+  FitOptions o;
+  o.k = 1;
+  o.restarts = kMaxRestarts + 1;
+  EXPECT_THROW(static_cast<void>(fit(x, o)), InputError);
+}
+
+TEST(ApiArguments, NullPointersWithSamplesAreInputErrors) {
+  const MixtureParams p{{1.0}, {2.0}, {3.0}};
+  FitOptions o;
+  o.k = 1;
+  EXPECT_THROW(static_cast<void>(fit(nullptr, 5, o)), InputError);
+  EXPECT_THROW(static_cast<void>(select_k(nullptr, 10, {1, 2}, Criterion::BIC, o)), InputError);
+  EXPECT_THROW(static_cast<void>(standard_errors(p, nullptr, 10)), InputError);
+  EXPECT_THROW(sample(p, 10, 1, static_cast<double*>(nullptr)), InputError);
+  EXPECT_THROW(sample_range(p, 0, 10, 1, static_cast<float*>(nullptr)), InputError);
+  EXPECT_NO_THROW(sample(p, 0, 1, static_cast<double*>(nullptr)));  // nothing to write
+  const std::vector<double> x = sample(p, 10, 1);
+  try {
+    static_cast<void>(fit(x.data(), x.size(), o, nullptr));  // no case weights: fine
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << e.what();
   }
 }
 

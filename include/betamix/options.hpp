@@ -51,6 +51,10 @@ struct Progress {
 /// start, or exhaust memory, inside the OpenMP runtime).
 inline constexpr int kMaxThreads = 1024;
 
+/// Most independent starts one fit takes (their parameters and per-pass sums are held
+/// together: far more exhaust memory before they would help).
+inline constexpr int kMaxRestarts = 1000000;
+
 /// Everything a fit can be told. The defaults fit ordinary data well.
 struct FitOptions {
   int k = 2;                     ///< number of components
