@@ -55,10 +55,11 @@ std::size_t scan_samples(const double* x, std::size_t n, const std::string& sour
 
 InputError boundary_error(const std::string& source, std::size_t count,
                           const std::string& first_position) {
-  return InputError(source + ": " + std::to_string(count) +
-                    (count == 1 ? " value is" : " values are") +
-                    " exactly 0 or 1, where the Beta log-density is infinite (first at " +
-                    first_position + "); use --on-boundary clamp to move them to [eps, 1-eps]");
+  return InputError(
+      source + ": " + std::to_string(count) + (count == 1 ? " value is" : " values are") +
+      " exactly 0 or 1, where the Beta log-density is infinite (first at " + first_position +
+      "); use --on-boundary clamp (BoundaryPolicy::Clamp in the API) to move them " +
+      "to [eps, 1-eps]");
 }
 
 void clamp_boundary(double* x, std::size_t n, double eps) {

@@ -140,7 +140,7 @@ int runaway_component(const MixtureParams& p, std::string& reason) {
     const double a = p.alpha[j], b = p.beta[j];
     // NaN is not a runaway: all_in_domain() in fit.cpp reports it.
     if (a >= kRunawayShape || b >= kRunawayShape) {
-      reason = "its shapes ran away (alpha " + std::to_string(a) + ", beta " + std::to_string(b) +
+      reason = "its shapes ran away (alpha " + format_value(a) + ", beta " + format_value(b) +
                "): its samples sit on one value, or nearly, where the likelihood has no maximum";
       return static_cast<int>(j);
     }
