@@ -33,7 +33,20 @@ constexpr int kAdamStopWindow = 10;
 // Starts whose final LL lies within this relative distance of the best count as reaching it.
 constexpr double kSameOptimum = 1e-6;
 
+// An enumerator outside its enumeration (a cast from a bad integer): an InputError.
+template <class E>
+void check_enum(E value, E last, const char* what) {
+  const int v = static_cast<int>(value);
+  if (v < 0 || v > static_cast<int>(last)) {
+    throw InputError(std::string(what) + " " + std::to_string(v) + " is not one of its values");
+  }
+}
+
 void check_options(const FitOptions& o, std::size_t n) {
+  check_enum(o.method, Method::Squarem, "method");
+  check_enum(o.init, InitMethod::KMeans, "init method");
+  check_enum(o.device, Device::Cuda, "device");
+  check_enum(o.on_boundary, BoundaryPolicy::Clamp, "boundary policy");
   if (o.k < 1) throw InputError("k must be at least 1, got " + std::to_string(o.k));
   if (static_cast<std::size_t>(o.k) > n) {
     throw InputError("k = " + std::to_string(o.k) + " exceeds the number of samples (" +
@@ -545,7 +558,15 @@ const char* to_string(Method method) {
 }
 
 const char* to_string(Criterion criterion) {
-  return criterion == Criterion::AIC ? "aic" : criterion == Criterion::ICL ? "icl" : "bic";
+  switch (criterion) {
+    case Criterion::BIC:
+      return "bic";
+    case Criterion::AIC:
+      return "aic";
+    case Criterion::ICL:
+      return "icl";
+  }
+  return "unknown";
 }
 
 }  // namespace betamix

@@ -61,6 +61,26 @@ TEST(MixtureParamsHelpers, TinyShapesGiveUnavailableStandardErrors) {
   }
 }
 
+TEST(ApiArguments, EnumeratorsOutsideTheirEnumerationAreInputErrors) {
+  const std::vector<double> x = sample(MixtureParams{{1.0}, {2.0}, {3.0}}, 100, 1);
+  FitOptions o;
+  o.k = 1;
+  FitOptions bad = o;
+  bad.method = static_cast<Method>(7);
+  EXPECT_THROW(static_cast<void>(fit(x, bad)), InputError);
+  bad = o;
+  bad.init = static_cast<InitMethod>(-1);
+  EXPECT_THROW(static_cast<void>(fit(x, bad)), InputError);
+  bad = o;
+  bad.device = static_cast<Device>(9);
+  EXPECT_THROW(static_cast<void>(fit(x, bad)), InputError);
+  bad = o;
+  bad.on_boundary = static_cast<BoundaryPolicy>(2);
+  EXPECT_THROW(static_cast<void>(fit(x, bad)), InputError);
+  EXPECT_STREQ(to_string(static_cast<Criterion>(9)), "unknown");
+  EXPECT_STREQ(to_string(Criterion::ICL), "icl");
+}
+
 TEST(ApiArguments, TooManyRestartsAreAnInputError) {
   const std::vector<double> x = sample(MixtureParams{{1.0}, {2.0}, {3.0}}, 100, 1);
   FitOptions o;
