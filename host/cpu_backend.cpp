@@ -42,14 +42,11 @@ class CpuBackend final : public Backend {
       log_x_ = {};
       log1m_x_ = {};
       weights_ = {};
-      const double bytes = (case_weights ? 24.0 : 16.0) * static_cast<double>(n);
-      const std::string size = bytes < 0x1p64 ? format_bytes(static_cast<std::size_t>(bytes))
-                                              : "more than " + format_bytes(SIZE_MAX);
-      throw DeviceError("device cpu: " + std::to_string(n) + " samples need " + size +
-                        " of host memory (log x and log(1-x)" +
-                        (case_weights ? " and the case weights" : "") +
-                        " in double), but allocating it failed (the system reports " +
-                        format_bytes(host_available_memory()) + " available)");
+      throw DeviceError("device cpu: " + std::to_string(n) + " samples need " +
+                        host_allocation_failure(
+                            (case_weights ? 24.0 : 16.0) * static_cast<double>(n),
+                            std::string("log x and log(1-x)") +
+                                (case_weights ? " and the case weights" : "") + " in double"));
     }
 #pragma omp parallel for num_threads(threads_) schedule(static)
     for (std::size_t i = 0; i < n; ++i) {

@@ -5,10 +5,19 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 
 namespace betamix::detail {
+
+std::string host_allocation_failure(double bytes, const std::string& what) {
+  const std::string size = bytes < 0x1p64 ? format_bytes(static_cast<std::size_t>(bytes))
+                                          : "more than " + format_bytes(SIZE_MAX);
+  return size + " of host memory" + (what.empty() ? "" : " (" + what + ")") +
+         ", but allocating it failed (the system reports " + format_bytes(host_available_memory()) +
+         " available)";
+}
 
 std::string format_bytes(std::size_t bytes) {
   const double b = static_cast<double>(bytes);

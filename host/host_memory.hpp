@@ -17,4 +17,9 @@ std::string format_bytes(std::size_t bytes);
 /// elsewhere the free physical pages.
 std::size_t host_available_memory();
 
+/// The end of a message for a host allocation that failed: "<bytes> of host memory[ (<what>)],
+/// but allocating it failed (the system reports <available> available)". `bytes` is a double
+/// so that counts beyond 2^64 bytes read "more than 18446744.1 TB".
+std::string host_allocation_failure(double bytes, const std::string& what = "");
+
 }  // namespace betamix::detail

@@ -21,10 +21,10 @@ namespace detail {
 template <class Real>
 void sample_cpu(const MixtureParams& params, std::size_t n, std::uint64_t seed, Real* out,
                 int threads, std::uint64_t first) {
+  check_threads(threads);
   const int k = static_cast<int>(params.k());
   const std::vector<Real> tables = detail::sample_tables<Real>(params);
   const math::SampleTables<const Real*> t = math::sample_tables_at(tables.data(), k);
-  check_threads(threads);
   const int nt = threads > 0 ? threads : omp_get_max_threads();
 #pragma omp parallel for num_threads(nt) schedule(static)
   for (std::size_t i = 0; i < n; ++i) {
@@ -113,11 +113,8 @@ std::vector<double> sample(const MixtureParams& params, std::size_t n, std::uint
   try {
     out.resize(n);
   } catch (const std::exception&) {  // bad_alloc, or length_error beyond max_size()
-    throw DeviceError(
-        "sample: " + std::to_string(n) + " samples need " +
-        detail::format_bytes(n <= SIZE_MAX / sizeof(double) ? n * sizeof(double) : SIZE_MAX) +
-        " of host memory, but allocating it failed (the system reports " +
-        detail::format_bytes(detail::host_available_memory()) + " available)");
+    throw DeviceError("sample: " + std::to_string(n) + " samples need " +
+                      detail::host_allocation_failure(8.0 * static_cast<double>(n)));
   }
   sample(params, n, seed, out.data(), device);
   return out;

@@ -105,6 +105,11 @@ void newton_shapes(double& a, double& b, double sbar, double tbar) {
 
 }  // namespace
 
+namespace {
+// A component whose responsibilities sum to (almost) nothing: no data left to fit.
+bool is_dead(double nk, double total) { return !(nk > 1e-9 * total) || !(nk > 0.0); }
+}  // namespace
+
 MStep em_step(const MixtureParams& p, const StartStats& st) {
   MStep out;
   out.params = p;
@@ -113,7 +118,7 @@ MStep em_step(const MixtureParams& p, const StartStats& st) {
   for (int j = 0; j < k; ++j) {
     const double nk = st.n[j];
     out.params.weights[j] = nk / st.total;
-    if (!(nk > 1e-9 * st.total) || !(nk > 0.0)) continue;  // dead: no data to fit
+    if (is_dead(nk, st.total)) continue;
     double a = p.alpha[j], b = p.beta[j];
     newton_shapes(a, b, st.s[j] / nk, st.t[j] / nk);
     out.params.alpha[j] = a;
@@ -126,7 +131,7 @@ MStep em_step(const MixtureParams& p, const StartStats& st) {
 int dead_component(const StartStats& st, int k, std::string& reason) {
   for (int j = 0; j < k; ++j) {
     const double nk = st.n[j];
-    if (!(nk > 1e-9 * st.total) || !(nk > 0.0)) {
+    if (is_dead(nk, st.total)) {
       reason = "its responsibilities sum to " + format_value(nk / st.total) +
                " of the data: its weight went to 0";
       return j;

@@ -14,6 +14,7 @@
 #include "betamix/math/beta_math.hpp"
 #include "betamix/math/float_math.hpp"
 #include "betamix/math/float_pass.hpp"
+#include "support/worst.hpp"
 
 namespace betamix {
 namespace {
@@ -40,7 +41,7 @@ struct Worst {
   double ulps = 0.0;
   float at = 0.0f;
   void add(double u, float x) {
-    if (!(u <= ulps) && !std::isnan(ulps)) {  // NaN counts as worse than anything, and stays
+    if (test::is_worse(u, ulps)) {
       ulps = u;
       at = x;
     }

@@ -5,10 +5,8 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <filesystem>
 #include <optional>
 #include <string>
-#include <system_error>
 #include <vector>
 
 #include "betamix/error.hpp"
@@ -29,9 +27,9 @@ struct DrawnPieces {
 /// one), written under a temporary name until the end (io::OutputFile), is then written again
 /// from its start, so that it holds one device's values; an output that cannot be taken back
 /// (standard output, a pipe, a device) keeps what it got and receives the rest from the CPU.
-/// on_fall_back(error, first,
-/// restarted) is told before the CPU goes on; progress(done) after each piece. Without `fall_back`
-/// the error propagates (and the writer removes a partial file).
+/// on_fall_back(error, first, restarted) is told before the CPU goes on; progress(done) after
+/// each piece. Without `fall_back` the error propagates (and the writer drops its temporary
+/// file).
 template <class Real, class Draw, class FallBack, class Progress>
 DrawnPieces draw_pieces(const std::string& path, io::Dtype dtype, std::size_t n, std::size_t piece,
                         Device device, bool fall_back, Draw draw, FallBack on_fall_back,

@@ -913,11 +913,8 @@ void reserve_values(std::vector<double>& values, std::size_t n, const std::strin
   try {
     values.reserve(n);
   } catch (const std::exception&) {  // bad_alloc, or length_error beyond max_size()
-    throw DeviceError(
-        source + ": its " + std::to_string(n) + " values need " +
-        detail::format_bytes(n <= SIZE_MAX / sizeof(double) ? n * sizeof(double) : SIZE_MAX) +
-        " of host memory as double, but allocating it failed (the system reports " +
-        detail::format_bytes(detail::host_available_memory()) + " available)");
+    throw DeviceError(source + ": its " + std::to_string(n) + " values need " +
+                      detail::host_allocation_failure(8.0 * static_cast<double>(n), "as double"));
   }
 }
 

@@ -13,7 +13,6 @@
 #include <atomic>
 #include <cerrno>
 #include <charconv>
-#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -68,9 +67,6 @@ void write_text(OutputFile& out, const T* x, std::size_t n) {
   out.write(buffer.data(), used);
 }
 
-}  // namespace
-
-namespace {
 // A name for the temporary file beside `target` that no other writer uses: hidden, with the
 // process id and a counter.
 std::filesystem::path temporary_beside(const std::filesystem::path& target) {

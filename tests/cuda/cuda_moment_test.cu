@@ -18,6 +18,7 @@
 #include "betamix/math/moments.hpp"
 #include "data_layout.cuh"
 #include "support/pass_cases.hpp"
+#include "support/worst.hpp"
 
 namespace betamix {
 namespace {
@@ -70,7 +71,7 @@ void compare_moments(const std::vector<double>& x, const double* v, const detail
   auto check = [&](const std::string& name, double got, double ref, double magnitude) {
     // The floor of 1e-300 keeps sums that are exactly 0 on both sides (empty tails) exact.
     const double ratio = std::abs(got - ref) / (rtol * magnitude + 1e-300);
-    if (!(ratio <= worst) && !std::isnan(worst)) {  // a NaN is the worst, and stays
+    if (test::is_worse(ratio, worst)) {
       worst = ratio;
       where = name + ": gpu " + std::to_string(got) + " cpu " + std::to_string(ref);
     }
@@ -185,7 +186,7 @@ TEST_P(CudaPosteriors, MatchCpu) {
   std::size_t worst_at = 0, mismatches = 0;
   for (std::size_t i = 0; i < cpu.size(); ++i) {
     const double err = std::abs(gpu[i] - cpu[i]);
-    if (!(err <= worst) && !std::isnan(worst)) {  // a NaN is the worst, and stays
+    if (test::is_worse(err, worst)) {
       worst = err;
       worst_at = i;
     }

@@ -22,6 +22,7 @@
 #include "pass.cuh"
 #include "support/pass_cases.hpp"
 #include "support/pass_tolerance.hpp"
+#include "support/worst.hpp"
 
 namespace betamix {
 namespace {
@@ -289,7 +290,7 @@ TEST(CudaStream, PosteriorsInSeveralLaunchesMatchCpu) {
   double worst = 0.0;
   for (std::size_t i = 0; i < want.post.size(); ++i) {
     const double err = std::abs(got.post[i] - want.post[i]);
-    if (!(err <= worst) && !std::isnan(worst)) worst = err;  // a NaN is the worst, and stays
+    if (test::is_worse(err, worst)) worst = err;
   }
   EXPECT_LE(worst, 1e-12);
   std::size_t mismatches = 0;

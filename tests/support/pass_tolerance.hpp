@@ -11,6 +11,7 @@
 
 #include "backend.hpp"
 #include "betamix/math/beta_math.hpp"
+#include "support/worst.hpp"
 
 namespace betamix::test {
 
@@ -67,7 +68,7 @@ inline void expect_close(const std::vector<double>& x, const double* v,
                    double q) {
     const double tol = kAtol * std::sqrt(q) + kRtol * magnitude;
     const double ratio = std::abs(got - ref) / tol;
-    if (!(ratio <= worst) && !std::isnan(worst)) {  // a NaN is the worst, and stays
+    if (is_worse(ratio, worst)) {
       worst = ratio;
       where = std::string(name) + "[start " + std::to_string(r) + "][" + std::to_string(j) +
               "]: float32 pass " + std::to_string(got) + " cpu " + std::to_string(ref) + " tol " +
