@@ -4,7 +4,8 @@
 # scripts/gather_third_party.sh). Builds this tree for the GPU's architecture (90: H100, H200;
 # BETAMIX_CUDA_ARCH overrides), runs the whole suite (where a GPU is visible, the two tests of
 # the no-GPU paths skip, SamplerOnDevice.WithoutAGpuIsADeviceError and
-# CliTest.CudaRequestWithoutDevice; the report lists what skipped), the GPU
+# CliTest.CudaRequestWithoutDevice; the report lists what skipped; a GPU that is not visible
+# fails the suite, through BETAMIX_EXPECT_GPU=1), the GPU
 # benchmark, the PyTorch baseline on the same device at the same N and iteration count, two
 # crosschecks (data on the GPU, and streamed from host memory), and the summary against the
 # speed goals. Into $OUT (default gpu-out/) go five files: build.log, ctest.log,
@@ -71,9 +72,12 @@ if [ "$stage" != bench ]; then
   step tests
   # A test that hangs (a kernel that never ends) is cut off, so that the figures below still
   # come: each test after 150 s, the whole suite after 300 s.
+  # BETAMIX_EXPECT_GPU=1: a GPU that is not visible fails a test (GpuExpected) instead of
+  # skipping every GPU test. Two OpenMP threads per test: eight tests at a time share the
+  # cores, each CPU reference with its own team.
   suite_limit=$(limit 300)
-  (cd build-gpu && timeout -k 5 "$suite_limit" ctest --output-on-failure -j8) \
-    >"$out/ctest.log" 2>&1
+  (cd build-gpu && BETAMIX_EXPECT_GPU=1 OMP_NUM_THREADS=2 \
+    timeout -k 5 "$suite_limit" ctest --output-on-failure -j8) >"$out/ctest.log" 2>&1
   tests=$?
   { grep -E "tests passed|tests failed|\((Failed|Timeout|SEGFAULT)\)" "$out/ctest.log"
     echo "skipped:"

@@ -4,11 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "backend.hpp"
+#include "betamix/betamix.hpp"
 #include "betamix/error.hpp"
 
 namespace betamix {
@@ -91,6 +93,16 @@ TEST(LoadOrFallBack, LoadBackendOnTheCpuLoadsTheData) {
   EXPECT_EQ(backend->size(), kX.size());
   EXPECT_DOUBLE_EQ(backend->total_weight(), 3.5);
   EXPECT_TRUE(note.empty()) << note;
+}
+
+// On a machine that is meant to have a GPU (scripts/gpu_check.sh sets BETAMIX_EXPECT_GPU=1),
+// a GPU that is not visible (no CUDA in the build, a driver older than the runtime, a bad
+// CUDA_VISIBLE_DEVICES) fails here, rather than letting every GPU test skip and the suite pass.
+TEST(GpuExpected, IsVisibleWhereTheEnvironmentSaysSo) {
+  const char* expect = std::getenv("BETAMIX_EXPECT_GPU");
+  if (!expect || std::string(expect) != "1") GTEST_SKIP() << "BETAMIX_EXPECT_GPU is not 1";
+  EXPECT_TRUE(cuda_available())
+      << "BETAMIX_EXPECT_GPU=1, but no CUDA device is visible (or the build has no CUDA)";
 }
 
 }  // namespace

@@ -65,6 +65,8 @@ detail::PassStats emulate_with_cap(const FloatData& d, const double* v,
   detail::float_pass_constants(c, rounded.data());
   const std::size_t width = 3 * static_cast<std::size_t>(k) + 1;
   std::vector<double> totals(c.starts * width);
+  // As the CUDA backend does: weights scaled by a power of two into float range, sums back.
+  const double unit = v ? detail::float_weight_scale(v, n) : 1.0;
   for (int r = 0; r < c.starts; ++r) {
     const std::size_t off = static_cast<std::size_t>(r) * k;
     const math::ComponentView<float> comp{rounded.data() + off, rounded.data() + table + off,
@@ -81,7 +83,7 @@ detail::PassStats emulate_with_cap(const FloatData& d, const double* v,
         } else {
           math::lane_logs<true>(valid, a, valid ? d.b[i] : 0.0f, lx[j], l1x[j]);
         }
-        w[j] = valid ? (v ? static_cast<float>(v[i]) : 1.0f) : 0.0f;
+        w[j] = valid ? (v ? static_cast<float>(v[i] * unit) : 1.0f) : 0.0f;
       }
       if (v) {
         math::accumulate_float_group<KCap, false>(k, lx, l1x, w, comp, acc, exp2);
@@ -89,7 +91,7 @@ detail::PassStats emulate_with_cap(const FloatData& d, const double* v,
         math::accumulate_float_group<KCap, true>(k, lx, l1x, w, comp, acc, exp2);
       }
     }
-    for (std::size_t t = 0; t < width; ++t) totals[r * width + t] = acc[t];
+    for (std::size_t t = 0; t < width; ++t) totals[r * width + t] = acc[t] / unit;
   }
   detail::PassStats out;
   out.assign_float_pass(c, rounded.data(), totals.data());
@@ -194,6 +196,33 @@ TEST(FloatPassWeights, MatchTheDoublePass) {
     const std::vector<double> x = test::test_data(5, 100003, float_exact);
     const std::vector<double> w = test::test_weights(x.size());
     compare(x, w.data(), test::constants_for(5, 3), float_exact);
+  }
+}
+
+// Weights beyond float32's range (2^1000 times the usual) or below it (2^-1000), scaled by a
+// power of two as the CUDA backend does; the tolerance works in the scaled units, so it is
+// finite and not 0 at either end: a statistic off by 1e-4 relative still fails it.
+TEST(FloatPassWeights, BeyondFloatRangeMatchTheDoublePass) {
+  const std::vector<double> x = test::test_data(5, 100003, true);
+  const detail::PassConstants c = test::constants_for(5, 2);
+  for (const double scale : {0x1p1000, 0x1p-1000}) {
+    SCOPED_TRACE("scale 2^" + std::to_string(std::ilogb(scale)));
+    std::vector<double> w = test::test_weights(x.size());
+    for (double& v : w) v *= scale;
+    compare(x, w.data(), c, true);
+    auto cpu = detail::make_cpu_backend(0);
+    cpu->load(x.data(), w.data(), x.size());
+    detail::PassStats reference;
+    cpu->pass(c, reference);
+    for (const int which : {0, 1, 2, 3}) {
+      detail::PassStats bad = reference;
+      double& stat = which == 0   ? bad.ll[1]
+                     : which == 1 ? bad.n[2]
+                     : which == 2 ? bad.s[3]
+                                  : bad.t[4];
+      stat *= 1.0 + 1e-4;
+      EXPECT_NONFATAL_FAILURE(test::expect_close(x, w.data(), c, bad, reference), "worst");
+    }
   }
 }
 

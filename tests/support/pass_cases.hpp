@@ -29,12 +29,13 @@ inline MixtureParams test_params(int k) {
 }
 
 // The parameters whose statistics a pass computes: the data's, moved a little, so that the
-// responsibilities are not those of the generating mixture.
+// responsibilities are not those of the generating mixture. Every start's are its own (the
+// last factor), so that a pass that swapped starts could not pass for a right one.
 inline MixtureParams moved(const MixtureParams& q, int start) {
   MixtureParams p = q;
   const int k = static_cast<int>(p.k());
   for (int j = 0; j < k; ++j) {
-    p.alpha[j] *= 1.0 + 0.1 * ((j + start) % 3 - 1);
+    p.alpha[j] *= (1.0 + 0.1 * ((j + start) % 3 - 1)) * (1.0 + 0.003 * start);
     p.beta[j] *= 1.0 + 0.07 * ((j + start) % 2 ? 1 : -1);
     p.weights[j] = q.weights[(j + 1 + start) % k];
   }
