@@ -3,13 +3,16 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "backend.hpp"
 #include "betamix/betamix.hpp"
 #include "betamix/math/beta_math.hpp"
+#include "host_memory.hpp"
 #include "samples.hpp"
 
 namespace betamix {
@@ -63,35 +66,63 @@ std::vector<double> pdf(const MixtureParams& params, const std::vector<double>& 
 
 namespace {
 
-// The posteriors of every sample on `device` (Backend::posteriors): n x K and the best component.
-void posteriors(const MixtureParams& params, const std::vector<double>& x, Device device,
-                std::vector<double>& post, std::vector<int>& best) {
+// Posteriors of at most this many values (samples x K) at a time in predict().
+constexpr std::size_t kPredictValues = std::size_t{1} << 22;
+
+// Resizes `v` to `count` values, or throws a DeviceError that says how much `what` needed.
+template <class T>
+void allocate(std::vector<T>& v, std::size_t count, const char* what) {
+  try {
+    v.resize(count);
+  } catch (const std::exception&) {  // bad_alloc, or length_error beyond max_size()
+    v = {};
+    throw DeviceError(std::string(what) + " need " +
+                      detail::host_allocation_failure(static_cast<double>(sizeof(T)) *
+                                                      static_cast<double>(count)));
+  }
+}
+
+detail::PassConstants posterior_constants(const MixtureParams& params) {
   params.validate();
-  const std::vector<double>& data = checked(x);
   detail::PassConstants c;
   c.resize(1, static_cast<int>(params.k()));
   c.set(0, params.normalized());
-  const std::unique_ptr<detail::Backend> backend = detail::load_backend(
-      device, 0, nullptr, static_cast<int>(params.k()), data.data(), nullptr, data.size());
-  post.resize(data.size() * params.k());
-  best.resize(data.size());
-  backend->posteriors(c, post.data(), best.data());
+  return c;
 }
 
 }  // namespace
 
 std::vector<double> responsibilities(const MixtureParams& params, const std::vector<double>& x,
                                      Device device) {
+  const detail::PassConstants c = posterior_constants(params);
+  const std::vector<double>& data = checked(x);
+  const std::unique_ptr<detail::Backend> backend =
+      detail::load_backend(device, 0, nullptr, c.k, data.data(), nullptr, data.size());
   std::vector<double> post;
   std::vector<int> best;
-  posteriors(params, x, device, post, best);
+  const double values = static_cast<double>(data.size()) * c.k;
+  allocate(post, values < 0x1p63 ? data.size() * c.k : SIZE_MAX, "the posteriors");
+  allocate(best, data.size(), "the most likely components");
+  backend->posteriors(c, post.data(), best.data());
   return post;
 }
 
 std::vector<int> predict(const MixtureParams& params, const std::vector<double>& x, Device device) {
-  std::vector<double> post;
+  const detail::PassConstants c = posterior_constants(params);
+  const std::vector<double>& data = checked(x);
   std::vector<int> best;
-  posteriors(params, x, device, post, best);
+  allocate(best, data.size(), "the most likely components");
+  // Only the labels are kept: the posteriors are computed a piece at a time (the same values:
+  // every sample's are its own).
+  const std::size_t chunk = std::max<std::size_t>(1, kPredictValues / c.k);
+  std::unique_ptr<detail::Backend> backend = detail::make_backend(device, 0, nullptr, c.k);
+  std::vector<double> post;
+  for (std::size_t first = 0; first < data.size(); first += chunk) {
+    const std::size_t len = std::min(chunk, data.size() - first);
+    detail::load_or_fall_back(backend, device, 0, nullptr, data.data() + first, nullptr, len);
+    allocate(post, len * c.k, "the posteriors");
+    backend->posteriors(c, post.data(), best.data() + first);
+  }
   return best;
 }
 

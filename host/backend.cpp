@@ -111,7 +111,15 @@ double float_weight_scale(const double* case_weights, std::size_t n) {
   return std::ldexp(1.0, std::min(-e, 1023));
 }
 
+void check_device(Device device) {
+  const int v = static_cast<int>(device);
+  if (v < static_cast<int>(Device::Auto) || v > static_cast<int>(Device::Cuda)) {
+    throw InputError("device " + std::to_string(v) + " is not one of its values");
+  }
+}
+
 std::unique_ptr<Backend> make_backend(Device device, int threads, std::string* note, int max_k) {
+  check_device(device);
   switch (device) {
     case Device::Cpu:
       return make_cpu_backend(threads);

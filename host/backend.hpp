@@ -113,8 +113,17 @@ class Backend {
 /// Throws InputError unless 0 <= threads <= kMaxThreads (betamix/options.hpp).
 void check_threads(int threads);
 
-/// The CPU backend; `threads` = 0 uses OpenMP's default; checked by check_threads().
-std::unique_ptr<Backend> make_cpu_backend(int threads);
+/// Throws InputError for a Device outside its enumeration (a cast from a bad integer).
+void check_device(Device device);
+
+/// Bytes of chunk partials a CPU pass holds at once (below).
+inline constexpr std::size_t kCpuPartialBytes = std::size_t{64} << 20;
+
+/// The CPU backend; `threads` = 0 uses OpenMP's default; checked by check_threads(). A pass
+/// sums the data's chunks in waves whose partial sums take at most `partial_bytes` (at least
+/// one chunk per thread); the totals are the same for any value, which bounds only the memory.
+std::unique_ptr<Backend> make_cpu_backend(int threads,
+                                          std::size_t partial_bytes = kCpuPartialBytes);
 
 /// Where the CUDA backend keeps the data. By default they stay on the GPU when they fit (with
 /// some memory left for the kernels), and otherwise stay in host memory (page-locked where the

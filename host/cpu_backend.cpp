@@ -22,10 +22,31 @@ namespace betamix::detail {
 namespace {
 
 constexpr std::size_t kChunk = 16384;
+// Chunks per wave of a pass: every chunk where their partials (`width` doubles each) fit in
+// `bytes`, else as many as do, but at least one per thread. The partials are added in chunk
+// order either way, so the totals do not depend on it; it bounds the memory of a pass of many
+// starts or components.
+std::size_t wave_chunks(std::size_t chunks, std::size_t width, int threads, std::size_t bytes) {
+  const std::size_t fit = bytes / (width * sizeof(double));
+  return std::max<std::size_t>(1, std::min(chunks, std::max<std::size_t>(fit, threads)));
+}
+
+// Resizes `buffer` to `count` values (new ones 0), or throws a DeviceError that says how much
+// it needed.
+void reserve_partials(std::vector<double>& buffer, std::size_t count, const char* what) {
+  try {
+    buffer.resize(count);
+  } catch (const std::exception&) {  // bad_alloc, or length_error beyond max_size()
+    buffer = {};
+    throw DeviceError("device cpu: " +
+                      host_allocation_failure(8.0 * static_cast<double>(count), what));
+  }
+}
 
 class CpuBackend final : public Backend {
  public:
-  explicit CpuBackend(int threads) : threads_(threads > 0 ? threads : omp_get_max_threads()) {}
+  CpuBackend(int threads, std::size_t partial_bytes)
+      : threads_(threads > 0 ? threads : omp_get_max_threads()), partial_bytes_(partial_bytes) {}
 
   const char* name() const override { return "cpu"; }
 
@@ -71,27 +92,31 @@ class CpuBackend final : public Backend {
     const std::size_t n = log_x_.size();
     const std::size_t chunks = (n + kChunk - 1) / kChunk;
     const std::size_t width = static_cast<std::size_t>(starts) * (3 * k + 1);
-    partials_.resize(chunks * width);
+    const std::size_t wave = wave_chunks(chunks, width, threads_, partial_bytes_);
+    reserve_partials(partials_, wave * width, "the partial sums of the pass");
     const double* v = weights_.empty() ? nullptr : weights_.data();
-    // A single chunk runs on the calling thread: waking a team costs more than it saves.
-#pragma omp parallel for num_threads(threads_) schedule(static) if (chunks > 1)
-    for (std::size_t ch = 0; ch < chunks; ++ch) {
-      const std::size_t begin = ch * kChunk;
-      const std::size_t len = std::min(kChunk, n - begin);
-      cpu_pass_chunk(log_x_.data() + begin, log1m_x_.data() + begin, v ? v + begin : nullptr, len,
-                     starts, k, constants.am1.data(), constants.bm1.data(), constants.c.data(),
-                     partials_.data() + ch * width);
-    }
     out.resize(starts, k);
-    for (std::size_t ch = 0; ch < chunks; ++ch) {
-      const double* p = partials_.data() + ch * width;
-      for (int r = 0; r < starts; ++r, p += 3 * k + 1) {
-        for (int j = 0; j < k; ++j) {
-          out.n[r * k + j] += p[j];
-          out.s[r * k + j] += p[k + j];
-          out.t[r * k + j] += p[2 * k + j];
+    for (std::size_t first = 0; first < chunks; first += wave) {
+      const std::size_t count = std::min(wave, chunks - first);
+      // A single chunk runs on the calling thread: waking a team costs more than it saves.
+#pragma omp parallel for num_threads(threads_) schedule(static) if (count > 1)
+      for (std::size_t c = 0; c < count; ++c) {
+        const std::size_t begin = (first + c) * kChunk;
+        const std::size_t len = std::min(kChunk, n - begin);
+        cpu_pass_chunk(log_x_.data() + begin, log1m_x_.data() + begin, v ? v + begin : nullptr, len,
+                       starts, k, constants.am1.data(), constants.bm1.data(), constants.c.data(),
+                       partials_.data() + c * width);
+      }
+      for (std::size_t c = 0; c < count; ++c) {
+        const double* p = partials_.data() + c * width;
+        for (int r = 0; r < starts; ++r, p += 3 * k + 1) {
+          for (int j = 0; j < k; ++j) {
+            out.n[r * k + j] += p[j];
+            out.s[r * k + j] += p[k + j];
+            out.t[r * k + j] += p[2 * k + j];
+          }
+          out.ll[r] += p[3 * k];
         }
-        out.ll[r] += p[3 * k];
       }
     }
   }
@@ -101,19 +126,24 @@ class CpuBackend final : public Backend {
     const std::size_t n = log_x_.size();
     const std::size_t chunks = (n + kChunk - 1) / kChunk;
     const std::size_t width = math::moment_sum_count(k);
-    std::vector<double> partials(chunks * width);
+    const std::size_t wave = wave_chunks(chunks, width, threads_, partial_bytes_);
+    std::vector<double> partials, total;
+    reserve_partials(partials, wave * width, "the partial sums of the moment pass");
+    reserve_partials(total, width, "the sums of the moment pass");
     const double* v = weights_.empty() ? nullptr : weights_.data();
-#pragma omp parallel for num_threads(threads_) schedule(static) if (chunks > 1)
-    for (std::size_t ch = 0; ch < chunks; ++ch) {
-      const std::size_t begin = ch * kChunk;
-      cpu_moment_chunk(log_x_.data() + begin, log1m_x_.data() + begin, v ? v + begin : nullptr,
-                       std::min(kChunk, n - begin), k, constants.am1.data(), constants.bm1.data(),
-                       constants.c.data(), partials.data() + ch * width);
-    }
     // Chunk partials in chunk order, as in pass(): the same sums whatever the thread count.
-    std::vector<double> total(width, 0.0);
-    for (std::size_t ch = 0; ch < chunks; ++ch) {
-      for (std::size_t i = 0; i < width; ++i) total[i] += partials[ch * width + i];
+    for (std::size_t first = 0; first < chunks; first += wave) {
+      const std::size_t count = std::min(wave, chunks - first);
+#pragma omp parallel for num_threads(threads_) schedule(static) if (count > 1)
+      for (std::size_t c = 0; c < count; ++c) {
+        const std::size_t begin = (first + c) * kChunk;
+        cpu_moment_chunk(log_x_.data() + begin, log1m_x_.data() + begin, v ? v + begin : nullptr,
+                         std::min(kChunk, n - begin), k, constants.am1.data(), constants.bm1.data(),
+                         constants.c.data(), partials.data() + c * width);
+      }
+      for (std::size_t c = 0; c < count; ++c) {
+        for (std::size_t i = 0; i < width; ++i) total[i] += partials[c * width + i];
+      }
     }
     out.assign(k, total.data());
   }
@@ -133,6 +163,7 @@ class CpuBackend final : public Backend {
 
  private:
   int threads_;
+  std::size_t partial_bytes_;
   std::vector<double> log_x_, log1m_x_, weights_, partials_;
   double total_weight_ = 0.0;
 };
@@ -146,9 +177,9 @@ void check_threads(int threads) {
   }
 }
 
-std::unique_ptr<Backend> make_cpu_backend(int threads) {
+std::unique_ptr<Backend> make_cpu_backend(int threads, std::size_t partial_bytes) {
   check_threads(threads);
-  return std::make_unique<CpuBackend>(threads);
+  return std::make_unique<CpuBackend>(threads, partial_bytes);
 }
 
 }  // namespace betamix::detail

@@ -292,6 +292,7 @@ FitResult fit_loaded(Backend& backend, const FitOptions& o, const double* x, con
       o.tolerance <= 0.0
           ? 0.0
           : std::max(o.tolerance, 4.0 * backend.roundoff() / std::sqrt(static_cast<double>(n)));
+  const double runaway = runaway_shape(backend.roundoff());
   std::vector<Start> starts(n_starts);
   for (int r = 0; r < n_starts; ++r) {
     starts[r].params = first_params(o, r, x, w, n);
@@ -356,10 +357,10 @@ FitResult fit_loaded(Backend& backend, const FitOptions& o, const double* x, con
         collapsed = dead_component(st, static_cast<int>(s.params.k()), reason);
         if (collapsed < 0) {
           adam_step(s, st, o.learning_rate);
-          collapsed = runaway_component(s.params, reason);
+          collapsed = runaway_component(s.params, runaway, reason);
         }
       } else {
-        MStep m = em_step(s.params, st);
+        MStep m = em_step(s.params, st, runaway);
         collapsed = m.collapsed;
         reason = std::move(m.reason);
         if (collapsed < 0 && o.method == Method::Squarem) {
@@ -480,10 +481,20 @@ void add_standard_errors(Loaded& l, FitResult& res, const double* w) {
     res.se->reason = "the fit has no finite log-likelihood";
     return;
   }
+  // A fit is not lost for want of memory for its standard errors: the reason says what failed.
+  const auto failed = [&res](const DeviceError& e) {
+    res.se = StandardErrors{};
+    res.se->reason = e.what();
+  };
   try {
     res.se = detail::standard_errors(*l.backend, res.params);
-  } catch (const DeviceError&) {
-    res.se = standard_errors(res.params, l.x, l.n, w, Device::Cpu);
+  } catch (const DeviceError& e) {
+    if (std::string(l.backend->name()) == "cpu") return failed(e);
+    try {
+      res.se = standard_errors(res.params, l.x, l.n, w, Device::Cpu);
+    } catch (const DeviceError& cpu_error) {
+      failed(cpu_error);
+    }
   }
 }
 
@@ -504,6 +515,7 @@ ModelSelection select_k(const double* x, std::size_t n, const std::vector<int>& 
                         Criterion criterion, const FitOptions& options,
                         const double* case_weights) {
   if (ks.empty()) throw InputError("select_k: no K to fit");
+  detail::check_enum(criterion, Criterion::ICL, "criterion");
   for (int k : ks) {
     FitOptions o = options;
     o.k = k;

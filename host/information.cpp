@@ -7,10 +7,12 @@
 #include <cmath>
 #include <cstddef>
 #include <memory>
+#include <new>
 #include <string>
 #include <vector>
 
 #include "betamix/betamix.hpp"
+#include "host_memory.hpp"
 #include "samples.hpp"
 #include "special.hpp"
 
@@ -33,7 +35,12 @@ std::vector<double> spd_inverse(const std::vector<double>& a, int n, std::string
   std::vector<double> d(n);
   for (int i = 0; i < n; ++i) {
     const double aii = a[static_cast<std::size_t>(i) * n + i];
-    if (!(aii > 0.0) || !std::isfinite(aii)) {
+    if (std::isinf(aii)) {
+      reason = "the observed information overflows a double (diagonal element " +
+               std::to_string(i + 1) + " is infinite)";
+      return {};
+    }
+    if (!(aii > 0.0)) {
       reason = "the observed information is not positive definite (diagonal element " +
                std::to_string(i + 1) + " is not positive)";
       return {};
@@ -197,12 +204,30 @@ StandardErrors standard_errors(Backend& backend, const MixtureParams& p) {
       return out;
     }
   }
+  const double dim = 3.0 * static_cast<double>(p.k()) - 1.0;
+  if (p.k() > static_cast<std::size_t>(kMaxStandardErrorK)) {
+    StandardErrors out;
+    out.device = backend.name();
+    out.reason =
+        "standard errors are computed for at most K = " + std::to_string(kMaxStandardErrorK) +
+        " components; the information matrix of " + std::to_string(p.k()) + " would take " +
+        format_bytes(static_cast<std::size_t>(std::min(dim * dim * 8.0, 0x1p63)));
+    return out;
+  }
   PassConstants constants;
   constants.resize(1, static_cast<int>(p.k()));
   constants.set(0, p);
   MomentStats moments;
   backend.moment_pass(constants, moments);
-  StandardErrors out = standard_errors_from_information(p, observed_information(p, moments));
+  StandardErrors out;
+  try {
+    out = standard_errors_from_information(p, observed_information(p, moments));
+  } catch (const std::bad_alloc&) {
+    out = StandardErrors{};
+    out.reason =
+        "the information matrix needs " +
+        host_allocation_failure(3.0 * dim * dim * 8.0, "the matrix, its factor and the covariance");
+  }
   out.device = backend.name();
   return out;
 }
@@ -223,7 +248,8 @@ StandardErrors standard_errors(const MixtureParams& params, const double* x, std
     return detail::standard_errors(*backend, p);
   } catch (const DeviceError&) {
     // The moment pass failed on this backend (k above the GPU's limit, no device memory): one
-    // pass on the CPU gives the same sums.
+    // pass on the CPU gives the same sums. Where it was the CPU's, it would fail again.
+    if (std::string(backend->name()) == "cpu") throw;
     backend = detail::make_cpu_backend(0);
     backend->load(x, case_weights, n);
     return detail::standard_errors(*backend, p);

@@ -47,6 +47,12 @@ void MixtureParams::validate() const {
 MixtureParams MixtureParams::normalized() const {
   check_lengths(*this);
   MixtureParams p = *this;
+  for (std::size_t j = 0; j < k(); ++j) {
+    if (!std::isfinite(weights[j])) {
+      throw InputError("mixture parameters: weight " + std::to_string(j + 1) + " is " +
+                       detail::format_value(weights[j]) + ", so the weights cannot be normalised");
+    }
+  }
   double sum = std::accumulate(weights.begin(), weights.end(), 0.0);
   if (std::isinf(sum)) {
     // Finite weights whose sum overflows (1e308, 1e308): relative to the largest first.

@@ -43,6 +43,7 @@ template <class Real>
 void sample_on(const MixtureParams& params, std::uint64_t first, std::size_t n, std::uint64_t seed,
                Real* out, Device device) {
   params.validate();
+  check_device(device);
   if (n > 0 && !out) {
     throw InputError("sample: a null output pointer for " + std::to_string(n) + " samples");
   }
@@ -69,6 +70,7 @@ void sample_on(const MixtureParams& params, std::uint64_t first, std::size_t n, 
 }  // namespace detail
 
 Device sample_device(const MixtureParams& params, Device device) {
+  detail::check_device(device);
   if (device != Device::Auto) return device;
   return detail::cuda_device_visible() && static_cast<int>(params.k()) <= detail::kCudaSampleMaxK
              ? Device::Cuda

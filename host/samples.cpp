@@ -110,10 +110,12 @@ double scan_case_weights(const double* w, std::size_t n, const std::string& sour
 
 void check_weight_sum(double sum, const std::string& source) {
   if (!(sum > 0.0)) throw InputError(source + ": the case weights sum to 0");
-  if (std::isinf(sum)) {
-    throw InputError(source +
-                     ": the case weights sum to more than 1.8e308, the largest double; divide "
-                     "them by a common factor");
+  if (!(sum <= kMaxWeightSum)) {
+    throw InputError(source + ": the case weights sum to " +
+                     (std::isinf(sum) ? std::string("more than 1.8e308, the largest double")
+                                      : format_value(sum)) +
+                     ", above the 1e300 that the log-likelihood and its information, which grow "
+                     "with it, can take; divide them by a common factor");
   }
 }
 

@@ -63,7 +63,11 @@ void clamp_boundary(double* x, std::size_t n, double eps);
 double scan_case_weights(const double* w, std::size_t n, const std::string& source,
                          const PositionFn& position);
 
-/// Throws InputError unless the case weights' sum is > 0.
+/// Largest sum of case weights: the log-likelihood and the observed information are sums over
+/// the weights of per-sample terms that can reach ~1e8 in size, and must stay finite doubles.
+inline constexpr double kMaxWeightSum = 1e300;
+
+/// Throws InputError unless the case weights' sum is > 0 and at most kMaxWeightSum.
 void check_weight_sum(double sum, const std::string& source);
 
 }  // namespace betamix::detail

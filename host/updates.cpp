@@ -62,7 +62,7 @@ double shape_objective(double a, double b, double sbar, double tbar) {
 // Maximises shape_objective from (a, b) by Newton steps in (log a, log b) with backtracking.
 // Where the log-space Hessian is not negative definite (far from the optimum), the step is the
 // (a, b)-space Newton step, which is an ascent direction because f is concave in (a, b).
-void newton_shapes(double& a, double& b, double sbar, double tbar) {
+void newton_shapes(double& a, double& b, double sbar, double tbar, double runaway) {
   double f = shape_objective(a, b, sbar, tbar);
   for (int iter = 0; iter < 100; ++iter) {
     const double psi_ab = digamma(a + b), tri_ab = trigamma(a + b);
@@ -99,7 +99,7 @@ void newton_shapes(double& a, double& b, double sbar, double tbar) {
       }
     }
     if (!accepted || std::max(std::abs(du), std::abs(dv)) * step < 1e-13) return;
-    if (a > kRunawayShape || b > kRunawayShape) return;
+    if (a > runaway || b > runaway) return;
   }
 }
 
@@ -110,7 +110,7 @@ namespace {
 bool is_dead(double nk, double total) { return !(nk > 1e-9 * total) || !(nk > 0.0); }
 }  // namespace
 
-MStep em_step(const MixtureParams& p, const StartStats& st) {
+MStep em_step(const MixtureParams& p, const StartStats& st, double runaway) {
   MStep out;
   out.params = p;
   const int k = static_cast<int>(p.k());
@@ -120,11 +120,11 @@ MStep em_step(const MixtureParams& p, const StartStats& st) {
     out.params.weights[j] = nk / st.total;
     if (is_dead(nk, st.total)) continue;
     double a = p.alpha[j], b = p.beta[j];
-    newton_shapes(a, b, st.s[j] / nk, st.t[j] / nk);
+    newton_shapes(a, b, st.s[j] / nk, st.t[j] / nk, runaway);
     out.params.alpha[j] = a;
     out.params.beta[j] = b;
   }
-  if (out.collapsed < 0) out.collapsed = runaway_component(out.params, out.reason);
+  if (out.collapsed < 0) out.collapsed = runaway_component(out.params, runaway, out.reason);
   return out;
 }
 
@@ -140,12 +140,17 @@ int dead_component(const StartStats& st, int k, std::string& reason) {
   return -1;
 }
 
-int runaway_component(const MixtureParams& p, std::string& reason) {
+double runaway_shape(double roundoff) {
+  return roundoff > 0x1p-53 ? kRunawayShapeFloat : kRunawayShape;
+}
+
+int runaway_component(const MixtureParams& p, double limit, std::string& reason) {
   for (std::size_t j = 0; j < p.k(); ++j) {
     const double a = p.alpha[j], b = p.beta[j];
     // NaN is not a runaway: all_in_domain() in fit.cpp reports it.
-    if (a >= kRunawayShape || b >= kRunawayShape) {
+    if (a >= limit || b >= limit) {
       reason = "its shapes ran away (alpha " + format_value(a) + ", beta " + format_value(b) +
+               ", past " + format_value(limit) +
                "): its samples sit on one value, or nearly, where the likelihood has no maximum";
       return static_cast<int>(j);
     }

@@ -31,12 +31,21 @@ MixtureParams from_unconstrained(const std::vector<double>& theta);
 
 /// Shapes beyond this are "running away": the component is collapsing onto a point (its
 /// samples sit on one value, or nearly, where the likelihood grows without bound). A Beta with
-/// alpha + beta = 1e7 has a standard deviation of at most 1.6e-4.
-inline constexpr double kRunawayShape = 1e7;
+/// alpha + beta = 1e10 has a standard deviation of at most 5e-6, and its log-density in double
+/// is still good to ~1e-6 nats (about (alpha + beta) 1e-16), so real data as narrow as that
+/// are fitted.
+inline constexpr double kRunawayShape = 1e10;
+/// The same for a pass in float32 (the GPU's, Backend::roundoff() = 2^-24), whose log-density
+/// carries an error of about (alpha + beta) 1e-7 nats: beyond 1e7 that is a nat per sample,
+/// and its statistics could no longer steer the fit.
+inline constexpr double kRunawayShapeFloat = 1e7;
 
-/// The first component of `p` whose alpha or beta is at least kRunawayShape (infinity
-/// included, NaN not), and why it is dying (into `reason`); -1 when none is.
-int runaway_component(const MixtureParams& p, std::string& reason);
+/// kRunawayShape for a pass in double (unit roundoff 2^-53), else kRunawayShapeFloat.
+double runaway_shape(double roundoff);
+
+/// The first component of `p` whose alpha or beta is at least `limit` (infinity included, NaN
+/// not), and why it is dying (into `reason`); -1 when none is.
+int runaway_component(const MixtureParams& p, double limit, std::string& reason);
 
 /// The first component whose responsibilities sum to (almost) nothing, at most 1e-9 of the
 /// total (it has no data left to fit: its weight has gone to 0), and why (into `reason`); -1
@@ -53,7 +62,8 @@ struct MStep {
 /// EM M-step: w_k = N_k / total; (a_k, b_k) maximise
 ///   N_k (-log B(a, b)) + (a - 1) S_k + (b - 1) T_k
 /// by Newton steps in (log a, log b) with backtracking, starting from p's shapes, so the
-/// objective never decreases.
-MStep em_step(const MixtureParams& p, const StartStats& st);
+/// objective never decreases. Shapes reaching `runaway` (runaway_shape()) end the Newton
+/// steps and report the component as collapsed.
+MStep em_step(const MixtureParams& p, const StartStats& st, double runaway);
 
 }  // namespace betamix::detail

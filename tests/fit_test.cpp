@@ -316,20 +316,21 @@ TEST(FitTest, ZeroToleranceRunsAllIterations) {
 
 // A start whose very first pass has no finite log-likelihood ends as non_finite with the
 // start's parameters, k of them, and no standard errors, for each method; not as an empty
-// result. Here case weights of 1e305 (their sum, 5e307, is a double) times log-densities near
-// -1000 (Beta(1000, 1) and Beta(1500, 1) on samples around 0.3) overflow LL to -inf.
+// result. Here case weights of 1e297 (their sum, 5e299, is within the 1e300 allowed) times
+// log-densities near -1e9 (Beta(1e9, 1) and Beta(1.5e9, 1) on samples around 0.3) overflow LL
+// to -inf.
 TEST(FitTest, NonFiniteFirstPassKeepsTheStart) {
   const std::vector<double> x = sample(MixtureParams{{1.0}, {3.0}, {7.0}}, 500, 6);
-  const std::vector<double> w(x.size(), 1e305);
+  const std::vector<double> w(x.size(), 1e297);
   for (const Method method : {Method::Adam, Method::EM, Method::Squarem}) {
     FitOptions o = cpu_options(2);
     o.method = method;
-    o.start = MixtureParams{{0.5, 0.5}, {1000.0, 1500.0}, {1.0, 1.0}};
+    o.start = MixtureParams{{0.5, 0.5}, {1e9, 1.5e9}, {1.0, 1.0}};
     const FitResult r = fit(x.data(), x.size(), o, w.data());
     EXPECT_EQ(r.status, FitStatus::NonFinite) << to_string(method);
     EXPECT_NE(r.status_detail.find("iteration 0"), std::string::npos) << r.status_detail;
     ASSERT_EQ(r.params.k(), 2u) << to_string(method);
-    EXPECT_EQ(r.params.alpha[1], 1500.0);  // sorted by mean
+    EXPECT_EQ(r.params.alpha[1], 1.5e9);  // sorted by mean
     EXPECT_FALSE(std::isfinite(r.log_likelihood));
     ASSERT_TRUE(r.se.has_value());
     EXPECT_FALSE(r.se->available);

@@ -24,13 +24,19 @@ TEST(MixtureParamsHelpers, MismatchedLengthsAreInputErrors) {
 
 TEST(MixtureParamsHelpers, WeightsThatCannotBeNormalisedAreInputErrors) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  for (const std::vector<double>& w : {std::vector<double>{0.0, 0.0}, {nan, 1.0}}) {
+  const double inf = std::numeric_limits<double>::infinity();
+  for (const std::vector<double>& w :
+       {std::vector<double>{0.0, 0.0}, {nan, 1.0}, {inf, 1.0}, {1.0, -inf}}) {
     const MixtureParams p{w, {1.0, 2.0}, {1.0, 2.0}};
     try {
       static_cast<void>(p.normalized());
       ADD_FAILURE() << "normalised weights " << w[0] << ", " << w[1];
     } catch (const InputError& e) {
-      EXPECT_NE(std::string(e.what()).find("cannot be normalised"), std::string::npos) << e.what();
+      const std::string what = e.what();
+      EXPECT_NE(what.find("cannot be normalised"), std::string::npos) << what;
+      if (std::isinf(w[0]) || std::isinf(w[1])) {  // names the weight, not a NaN sum
+        EXPECT_EQ(what.find("nan"), std::string::npos) << what;
+      }
     }
   }
 }
@@ -79,6 +85,26 @@ TEST(ApiArguments, EnumeratorsOutsideTheirEnumerationAreInputErrors) {
   EXPECT_THROW(static_cast<void>(fit(x, bad)), InputError);
   EXPECT_STREQ(to_string(static_cast<Criterion>(9)), "unknown");
   EXPECT_STREQ(to_string(Criterion::ICL), "icl");
+  EXPECT_THROW(
+      static_cast<void>(select_k(x.data(), x.size(), {1, 2}, static_cast<Criterion>(9), o)),
+      InputError);
+}
+
+// Every call that takes a Device refuses one outside the enumeration, rather than running on
+// some device.
+TEST(ApiArguments, DevicesOutsideTheEnumerationAreInputErrors) {
+  const MixtureParams p{{1.0}, {2.0}, {3.0}};
+  const std::vector<double> x = sample(p, 100, 1);
+  for (const int v : {-1, 3, 9}) {
+    const Device bad = static_cast<Device>(v);
+    EXPECT_THROW(static_cast<void>(sample(p, 10, 1, bad)), InputError) << v;
+    EXPECT_THROW(static_cast<void>(sample_device(p, bad)), InputError) << v;
+    EXPECT_THROW(static_cast<void>(responsibilities(p, x, bad)), InputError) << v;
+    EXPECT_THROW(static_cast<void>(predict(p, x, bad)), InputError) << v;
+    EXPECT_THROW(static_cast<void>(standard_errors(p, x.data(), x.size(), nullptr, bad)),
+                 InputError)
+        << v;
+  }
 }
 
 TEST(ApiArguments, TooManyRestartsAreAnInputError) {

@@ -129,7 +129,8 @@ TEST_P(PassTest, MatchesReference) {
 }
 
 // Chunks are summed in chunk order whatever thread ran them: 1 and 2 threads must agree to the
-// bit. n = 100003 spans seven chunks.
+// bit, and so must a pass that holds the partials of only two chunks at a time (one per
+// thread: its waves). n = 100003 spans seven chunks.
 TEST_P(PassTest, ThreadCountDoesNotChangeABit) {
   const auto [k, weighted] = GetParam();
   const MixtureParams truth = truth_for(k);
@@ -141,11 +142,18 @@ TEST_P(PassTest, ThreadCountDoesNotChangeABit) {
   one->load(x.data(), w, n);
   two->load(x.data(), w, n);
   const std::vector<MixtureParams> starts = {evaluated_at(truth, 0), evaluated_at(truth, 1)};
+  auto waves = detail::make_cpu_backend(2, /*partial_bytes=*/1);
+  waves->load(x.data(), w, n);
   const detail::PassStats a = run_pass(*one, starts), b = run_pass(*two, starts);
+  const detail::PassStats c = run_pass(*waves, starts);
   EXPECT_EQ(a.n, b.n);
   EXPECT_EQ(a.s, b.s);
   EXPECT_EQ(a.t, b.t);
   EXPECT_EQ(a.ll, b.ll);
+  EXPECT_EQ(c.n, b.n);
+  EXPECT_EQ(c.s, b.s);
+  EXPECT_EQ(c.t, b.t);
+  EXPECT_EQ(c.ll, b.ll);
 }
 
 INSTANTIATE_TEST_SUITE_P(KAndWeights, PassTest,

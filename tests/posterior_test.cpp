@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -43,6 +45,31 @@ TEST(Posterior, ResponsibilitiesMatchReference) {
     }
     EXPECT_TRUE(check.result()) << n;
   }
+}
+
+// predict() keeps only the labels, computing the posteriors a piece at a time (2^22 values:
+// 65536 samples at K = 64, so 200003 samples take four pieces, the last one partial): the same
+// labels as the most likely component of responsibilities().
+TEST(Posterior, PredictInPiecesMatchesTheResponsibilities) {
+  MixtureParams p;
+  for (int j = 0; j < 64; ++j) {
+    p.weights.push_back(1.0 + j % 5);
+    p.alpha.push_back(1.0 + 0.7 * j);
+    p.beta.push_back(45.0 - 0.6 * j);
+  }
+  p = p.normalized();
+  const std::vector<double> x = sample(p, 200003, 13);
+  const std::vector<double> post = responsibilities(p, x);
+  const std::vector<int> best = predict(p, x);
+  ASSERT_EQ(best.size(), x.size());
+  std::size_t mismatches = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const double* r = post.data() + i * 64;
+    if (best[i] != static_cast<int>(std::max_element(r, r + 64) - r)) ++mismatches;
+  }
+  EXPECT_EQ(mismatches, 0u);
+  // Not all one label, or a misplaced piece could go unseen.
+  EXPECT_LT(std::count(best.begin(), best.end(), best[0]), static_cast<std::ptrdiff_t>(x.size()));
 }
 
 // The held-out log-likelihood is the reference sum; LL rounding is bounded by sum_i |L_i|.

@@ -33,8 +33,9 @@ MixtureParams from_theta(const std::vector<double>& t, int k) {
 }
 
 std::vector<double> information_of(const MixtureParams& p, const std::vector<double>& x,
-                                   const std::vector<double>* w, int threads) {
-  auto backend = detail::make_cpu_backend(threads);
+                                   const std::vector<double>* w, int threads,
+                                   std::size_t partial_bytes = detail::kCpuPartialBytes) {
+  auto backend = detail::make_cpu_backend(threads, partial_bytes);
   backend->load(x.data(), w ? w->data() : nullptr, x.size());
   detail::PassConstants c;
   c.resize(1, static_cast<int>(p.k()));
@@ -85,13 +86,41 @@ TEST(StandardErrors, HessianMatchesFiniteDifferences) {
   }
 }
 
-// The chunk partials are added in chunk order, so 1 and 2 threads give identical bits.
+// The chunk partials are added in chunk order, so 1 and 2 threads give identical bits, and so
+// does a pass that holds the partials of two chunks at a time (its waves).
 TEST(StandardErrors, MomentPassIsDeterministic) {
   const MixtureParams p{{0.5, 0.5}, {10.0, 1.5}, {1.5, 10.0}};
   for (std::size_t n : {1, 7, 100003}) {
     const std::vector<double> x = sample(p, n, 9);
-    EXPECT_EQ(information_of(p, x, nullptr, 1), information_of(p, x, nullptr, 2)) << n;
+    const std::vector<double> two = information_of(p, x, nullptr, 2);
+    EXPECT_EQ(information_of(p, x, nullptr, 1), two) << n;
+    EXPECT_EQ(information_of(p, x, nullptr, 2, /*partial_bytes=*/1), two) << n;
   }
+}
+
+// Above kMaxStandardErrorK components the information is not assembled (its (3K - 1)^2
+// entries): the standard errors are unavailable with the reason, from the API and from fit().
+TEST(StandardErrors, TooManyComponentsGiveAReasonNotAnAllocation) {
+  const int k = kMaxStandardErrorK + 1;
+  MixtureParams p;
+  for (int j = 0; j < k; ++j) {
+    p.weights.push_back(1.0 / k);
+    p.alpha.push_back(1.0 + j);
+    p.beta.push_back(2.0);
+  }
+  const std::vector<double> x = sample(p, 2000, 4);
+  const StandardErrors se = standard_errors(p, x.data(), x.size(), nullptr, Device::Cpu);
+  EXPECT_FALSE(se.available);
+  EXPECT_NE(se.reason.find("at most K = 1000"), std::string::npos) << se.reason;
+  FitOptions o;
+  o.k = k;
+  o.start = p;
+  o.max_iterations = 0;
+  o.device = Device::Cpu;
+  const FitResult r = fit(x, o);
+  ASSERT_TRUE(r.se.has_value());
+  EXPECT_FALSE(r.se->available);
+  EXPECT_NE(r.se->reason.find("at most K = 1000"), std::string::npos) << r.se->reason;
 }
 
 // The check: at n = 10^4 the reported standard errors match the spread of the

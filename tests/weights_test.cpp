@@ -192,6 +192,11 @@ TEST(CaseWeights, BadWeightsAreInputErrors) {
   EXPECT_NE(message({0.0, 0.0, 0.0}).find("sum to 0"), std::string::npos);
   // Each weight finite, their sum not: refused, not a fit on an infinite n.
   EXPECT_NE(message({1.7e308, 1.7e308, 1.0}).find("sum to more than 1.8e308"), std::string::npos);
+  // A finite sum too large for the log-likelihood and the information to stay finite.
+  EXPECT_NE(message({3e304, 3e304, 3e304}).find("sum to 9e+304, above the 1e300"),
+            std::string::npos)
+      << message({3e304, 3e304, 3e304});
+  EXPECT_EQ(message({1e299, 1e299, 1e299}), "no error");
 }
 
 }  // namespace

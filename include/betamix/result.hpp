@@ -26,13 +26,18 @@ enum class Criterion { BIC, AIC, ICL };
 
 /// Name of a status as used in JSON and on the command line ("converged", ...).
 const char* to_string(FitStatus status);
-/// Name of a method ("adam", "em").
+/// Name of a method ("adam", "em", "squarem").
 const char* to_string(Method method);
 
 /// One value per component for each kind of parameter, in the order of MixtureParams.
 struct ComponentValues {
   std::vector<double> weights, alpha, beta;
 };
+
+/// Most components whose standard errors are computed: the information matrix of K components
+/// has (3K - 1)^2 entries and its inversion takes O(K^3) time (72 MB and seconds at K = 1000).
+/// Above it, and where the host memory for them runs out, StandardErrors::reason says so.
+inline constexpr int kMaxStandardErrorK = 1000;
 
 /// Standard errors from the observed information: the exact Hessian of the (case-weighted)
 /// log-likelihood at the estimate, over theta = [alpha_1..K, beta_1..K, w_1..w_(K-1)] with
