@@ -45,7 +45,9 @@ std::vector<double> sample(const MixtureParams& params, std::size_t n, std::uint
 /// K, else the CPU.
 Device sample_device(const MixtureParams& params, Device device);
 
-/// As sample(), writing float32 values (also strictly inside (0,1)) into `out[0..n)`.
+/// As sample(), writing float32 values (also strictly inside (0,1)) into `out[0..n)`. They are
+/// drawn in float32 arithmetic, so the shapes must be normal floats (1.2e-38 to 3.4e38; in
+/// float64 normal doubles, 2.2e-308 to kMaxShape), else an InputError names the component.
 void sample(const MixtureParams& params, std::size_t n, std::uint64_t seed, float* out,
             Device device = Device::Cpu);
 
