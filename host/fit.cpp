@@ -496,6 +496,11 @@ void add_standard_errors(Loaded& l, FitResult& res, const double* w) {
       failed(cpu_error);
     }
   }
+  if (res.se->available && res.status != FitStatus::Converged) {
+    const std::string why = "the fit ended with status " + std::string(to_string(res.status)) +
+                            ", not at a converged maximum";
+    res.se->note = res.se->note.empty() ? why : why + "; " + res.se->note;
+  }
 }
 
 }  // namespace

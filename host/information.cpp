@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdio>
 #include <memory>
 #include <new>
 #include <string>
@@ -193,6 +194,26 @@ StandardErrors standard_errors_from_information(const MixtureParams& p,
   return out;
 }
 
+double distance_to_maximum(const MixtureParams& p, const MomentStats& m,
+                           const std::vector<double>& covariance) {
+  const int k = static_cast<int>(p.k()), dim = 3 * k - 1;
+  std::vector<double> g(static_cast<std::size_t>(dim));
+  const double n_last = m.single_at(kOne, k - 1);
+  for (int j = 0; j < k; ++j) {
+    const double n = m.single_at(kOne, j), dab = digamma(p.alpha[j] + p.beta[j]);
+    g[j] = m.single_at(kLx, j) - n * (digamma(p.alpha[j]) - dab);
+    g[k + j] = m.single_at(kL1x, j) - n * (digamma(p.beta[j]) - dab);
+    if (j < k - 1) g[2 * k + j] = n / p.weights[j] - n_last / p.weights[k - 1];
+  }
+  double q = 0.0;
+  for (int r = 0; r < dim; ++r) {
+    double row = 0.0;
+    for (int c = 0; c < dim; ++c) row += covariance[static_cast<std::size_t>(r) * dim + c] * g[c];
+    q += g[r] * row;
+  }
+  return std::sqrt(std::max(q, 0.0));
+}
+
 StandardErrors standard_errors(Backend& backend, const MixtureParams& p) {
   for (std::size_t j = 0; j < p.k(); ++j) {
     if (!(p.weights[j] > 0.0) || !std::isfinite(p.alpha[j]) || !std::isfinite(p.beta[j]) ||
@@ -222,6 +243,17 @@ StandardErrors standard_errors(Backend& backend, const MixtureParams& p) {
   StandardErrors out;
   try {
     out = standard_errors_from_information(p, observed_information(p, moments));
+    if (out.available) {
+      out.distance_to_maximum = distance_to_maximum(p, moments, out.covariance);
+      if (out.distance_to_maximum > kFarFromMaximum) {
+        char text[160];
+        std::snprintf(text, sizeof text,
+                      "the estimate is %.3g standard errors from the maximum of the likelihood "
+                      "(a Newton step's length), so these errors describe a different point",
+                      out.distance_to_maximum);
+        out.note = text;
+      }
+    }
   } catch (const std::bad_alloc&) {
     out = StandardErrors{};
     out.reason =

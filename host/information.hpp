@@ -33,6 +33,11 @@ std::vector<double> observed_information(const MixtureParams& p, const MomentSta
 StandardErrors standard_errors_from_information(const MixtureParams& p,
                                                 const std::vector<double>& info);
 
+/// sqrt(g' Cov g) at `p`, g the gradient of LL in theta from the sums `m` of a moment pass at
+/// `p`, `covariance` the inverse of the observed information there.
+double distance_to_maximum(const MixtureParams& p, const MomentStats& m,
+                           const std::vector<double>& covariance);
+
 /// Runs the moment pass for `p` on a loaded backend and returns the standard errors; a weight
 /// of 0 or a non-finite parameter gives "not available". Throws DeviceError where the
 /// backend's moment pass fails.

@@ -813,6 +813,17 @@ TEST_F(CliTest, StandardErrorsAndPlot) {
     }
   }
   EXPECT_NE(r.err.find("standard errors"), std::string::npos) << r.err;
+  // A converged fit is at its maximum: no caution. Five Adam iterations are not.
+  EXPECT_LT(j["se_distance_to_maximum"].get<double>(), 1e-3);
+  EXPECT_FALSE(j.contains("se_note")) << j.dump();
+  EXPECT_EQ(r.err.find("caution"), std::string::npos) << r.err;
+  const CliRun early = betamix("fit " + data + " -k 2 --device cpu --max-iter 5");
+  ASSERT_EQ(early.code, 0) << early.err;
+  const auto je = nlohmann::json::parse(early.out);
+  EXPECT_GT(je["se_distance_to_maximum"].get<double>(), 0.1);
+  EXPECT_NE(je["se_note"].get<std::string>().find("max_iterations"), std::string::npos);
+  EXPECT_NE(early.err.find("caution: the fit ended with status max_iterations"), std::string::npos)
+      << early.err;
   const CliRun none = betamix("fit " + data + " -k 2 --device cpu -q --no-se");
   ASSERT_EQ(none.code, 0) << none.err;
   EXPECT_TRUE(nlohmann::json::parse(none.out)["se"].is_null());

@@ -86,6 +86,88 @@ TEST(StandardErrors, HessianMatchesFiniteDifferences) {
   }
 }
 
+// distance_to_maximum = sqrt(g' Cov g) with g the score, against central first differences of
+// the naive long-double log-likelihood (h = 1e-5 |theta|: truncation ~1e-10 relative, rounding
+// ~1e-14 / 1e-5 = 1e-9 absolute against entries of 1e0..1e2) and the reported covariance
+// (checked by the Hessian test above). Agreement ~1e-8 relative; tolerance 1e-6. Away from
+// the optimum the distance is large and the note says so; a wrong sign or term in the score
+// moves the distance by O(1).
+TEST(StandardErrors, DistanceToMaximumIsTheNewtonStepInStandardErrors) {
+  const MixtureParams truth{{0.3, 0.4, 0.3}, {2.0, 20.0, 30.0}, {30.0, 20.0, 2.0}};
+  const int k = 3, dim = 3 * k - 1;
+  const std::vector<double> x = sample(truth, 2000, 5);
+  // Separated components, and 0.5 % to 3 % off the maximum (about 1 to 3 standard errors), where
+  // the information is still positive definite.
+  FitOptions o;
+  o.k = k;
+  o.method = Method::EM;
+  o.start = truth;
+  o.device = Device::Cpu;
+  o.standard_errors = false;
+  std::vector<double> v(x.size());
+  for (std::size_t i = 0; i < v.size(); ++i) v[i] = 0.25 + static_cast<double>(i % 7) * 0.5;
+  const std::vector<double>* const cases[] = {nullptr, &v};
+  for (const std::vector<double>* w : cases) {
+    MixtureParams at = fit(x.data(), x.size(), o, w ? w->data() : nullptr).params;
+    for (int j = 0; j < k; ++j) {
+      at.alpha[j] *= 1.0 + 0.01 * (j + 1);
+      at.beta[j] *= 1.0 - 0.005 * (j + 1);
+    }
+    const StandardErrors s =
+        standard_errors(at, x.data(), x.size(), w ? w->data() : nullptr, Device::Cpu);
+    ASSERT_TRUE(s.available) << (w ? "weighted: " : "") << s.reason;
+    std::vector<double> theta;
+    for (int j = 0; j < k; ++j) theta.push_back(at.alpha[j]);
+    for (int j = 0; j < k; ++j) theta.push_back(at.beta[j]);
+    for (int j = 0; j < k - 1; ++j) theta.push_back(at.weights[j]);
+    std::vector<double> g(dim);
+    for (int i = 0; i < dim; ++i) {
+      const double h = 1e-5 * theta[i];
+      std::vector<double> up = theta, down = theta;
+      up[i] += h;
+      down[i] -= h;
+      g[i] = (test::ref_stats(from_theta(up, k), x, w ? w->data() : nullptr).ll -
+              test::ref_stats(from_theta(down, k), x, w ? w->data() : nullptr).ll) /
+             (2.0 * h);
+    }
+    double q = 0.0;
+    for (int r = 0; r < dim; ++r) {
+      for (int c = 0; c < dim; ++c) q += g[r] * s.covariance[r * dim + c] * g[c];
+    }
+    test::ToleranceCheck check(0.0, 1e-6);
+    check.add(w ? "weighted distance" : "distance", s.distance_to_maximum, std::sqrt(q));
+    EXPECT_TRUE(check.result());
+    EXPECT_GT(s.distance_to_maximum, kFarFromMaximum);
+    EXPECT_NE(s.note.find("standard errors from the maximum"), std::string::npos) << s.note;
+  }
+}
+
+// At a converged fit the distance is far below a standard error and there is no note; a fit
+// stopped early carries a note naming its status, and its distance says how far it is.
+TEST(StandardErrors, FitsSayWhetherTheyAreAtTheMaximum) {
+  const MixtureParams truth{{0.5, 0.5}, {10.0, 1.5}, {1.5, 10.0}};
+  const std::vector<double> x = sample(truth, 10000, 4);
+  FitOptions o;
+  o.k = 2;
+  o.device = Device::Cpu;
+  for (Method m : {Method::Adam, Method::EM, Method::Squarem}) {
+    o.method = m;
+    const FitResult f = fit(x, o);
+    ASSERT_EQ(f.status, FitStatus::Converged) << to_string(m);
+    ASSERT_TRUE(f.se && f.se->available) << to_string(m);
+    EXPECT_LT(f.se->distance_to_maximum, 1e-3) << to_string(m);
+    EXPECT_EQ(f.se->note, "") << to_string(m);
+  }
+  o.method = Method::Adam;
+  o.max_iterations = 5;
+  const FitResult early = fit(x, o);
+  ASSERT_EQ(early.status, FitStatus::MaxIterations);
+  ASSERT_TRUE(early.se && early.se->available);
+  EXPECT_GT(early.se->distance_to_maximum, kFarFromMaximum);
+  EXPECT_EQ(early.se->note.rfind("the fit ended with status max_iterations", 0), 0u)
+      << early.se->note;
+}
+
 // The chunk partials are added in chunk order, so 1 and 2 threads give identical bits, and so
 // does a pass that holds the partials of two chunks at a time (its waves).
 TEST(StandardErrors, MomentPassIsDeterministic) {

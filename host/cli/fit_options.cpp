@@ -342,6 +342,30 @@ std::string summary(const FitResult& r, const std::string& source, const Mixture
   return os.str();
 }
 
+// `text` after `lead`, broken at spaces into lines of at most 96 characters, the continuation
+// lines indented by two more spaces than `lead`'s indent.
+std::string wrapped(const std::string& lead, const std::string& text) {
+  constexpr std::size_t kWidth = 96;
+  const std::string indent(lead.find_first_not_of(' ') + 2, ' ');
+  std::string out = lead, word;
+  std::size_t column = lead.size();
+  std::istringstream words(text);
+  bool first = true;
+  while (words >> word) {
+    if (!first && column + 1 + word.size() > kWidth) {
+      out += "\n" + indent;
+      column = indent.size();
+    } else if (!first) {
+      out += ' ';
+      ++column;
+    }
+    out += word;
+    column += word.size();
+    first = false;
+  }
+  return out + "\n";
+}
+
 std::string standard_error_summary(const FitResult& r) {
   if (!r.se) return "";
   const StandardErrors& e = *r.se;
@@ -363,6 +387,7 @@ std::string standard_error_summary(const FitResult& r) {
                   cell(e.se.beta[j], e.ci95_lower.beta[j], e.ci95_upper.beta[j]).c_str());
     out += line;
   }
+  if (!e.note.empty()) out += wrapped("  caution: ", e.note);
   return out;
 }
 

@@ -62,6 +62,8 @@ nlohmann::json to_json(const FitResult& r) {
                                            e.covariance.begin() + (i + 1) * dim));
       }
       j["covariance"] = {{"order", "alpha_1..K, beta_1..K, weights_1..K-1"}, {"matrix", rows}};
+      j["se_distance_to_maximum"] = e.distance_to_maximum;
+      if (!e.note.empty()) j["se_note"] = e.note;
     } else {
       j["se"] = nullptr;
       j["ci95"] = nullptr;

@@ -48,11 +48,23 @@ struct StandardErrors {
   std::string reason;      ///< why they are not available
   std::string device;      ///< where the extra pass ran ("cpu", "cuda")
   ComponentValues se;      ///< standard errors
-  /// 95 % intervals: weights w +- 1.96 se clipped to [0, 1]; shapes on the log scale,
-  /// exp(log a +- 1.96 se / a), which stays positive.
+  /// 95 % intervals, z = 1.959964 (the standard normal 97.5 % quantile): weights w +- z se
+  /// clipped to [0, 1]; shapes on the log scale, exp(log a +- z se / a), which stays positive.
   ComponentValues ci95_lower, ci95_upper;
   std::vector<double> covariance;  ///< row-major (3K-1) x (3K-1), in the order of theta
+  /// sqrt(g' Cov g), g the score (gradient of LL) at the estimate: the length of the Newton
+  /// step from the estimate to the maximum of the local quadratic model, in standard errors.
+  /// Near 0 at a maximum (a converged fit: below 1e-3); above kFarFromMaximum the estimate is
+  /// not at the maximum and the errors describe a different point.
+  double distance_to_maximum = 0.0;
+  /// Set where the errors are not those of a maximum: the fit did not converge, or
+  /// distance_to_maximum exceeds kFarFromMaximum.
+  std::string note;
 };
+
+/// The distance_to_maximum above which StandardErrors::note warns: a tenth of a standard
+/// error, a tenth of the radius of a 1-sigma region.
+inline constexpr double kFarFromMaximum = 0.1;
 
 /// Result of one fit.
 struct FitResult {
