@@ -532,11 +532,19 @@ ModelSelection select_k(const double* x, std::size_t n, const std::vector<int>& 
   const auto value = [&](const FitResult& r) {
     return criterion == Criterion::AIC ? r.aic : criterion == Criterion::ICL ? r.icl : r.bic;
   };
+  // A collapsed or non-finite fit stopped where a component ran off to a spike: its
+  // likelihood, and so its criterion, depends on where it was stopped, not on the data alone.
+  // Such fits are chosen only when every fit is one.
+  const auto sound = [](const FitResult& r) {
+    return r.status == FitStatus::Converged || r.status == FitStatus::MaxIterations;
+  };
   for (int k : ks) {
     FitOptions o = options;
     o.k = k;
     sel.fits.push_back(fit_one(l, o, case_weights));
-    if (value(sel.fits.back()) < value(sel.fits[sel.selected])) {
+    const FitResult& now = sel.fits.back();
+    const FitResult& best = sel.fits[sel.selected];
+    if ((sound(now) && !sound(best)) || (sound(now) == sound(best) && value(now) < value(best))) {
       sel.selected = static_cast<int>(sel.fits.size()) - 1;
     }
   }

@@ -191,6 +191,20 @@ StandardErrors standard_errors_from_information(const MixtureParams& p,
     out.ci95_lower.beta.push_back(b * std::exp(-kZ95 * sb / b));
     out.ci95_upper.beta.push_back(b * std::exp(kZ95 * sb / b));
   }
+  // An information this small overflows its inverse (case weights near the smallest doubles):
+  // no standard error is better than an infinite or NaN one.
+  bool finite = true;
+  for (const std::vector<double>* values :
+       {&out.covariance, &out.se.weights, &out.se.alpha, &out.se.beta}) {
+    for (double v : *values) finite = finite && std::isfinite(v);
+  }
+  if (!finite) {
+    StandardErrors none;
+    none.reason =
+        "the covariance (the inverse of the information) overflows: the information is too "
+        "small, as with case weights near the smallest doubles; scale the weights up";
+    return none;
+  }
   return out;
 }
 
@@ -245,7 +259,7 @@ StandardErrors standard_errors(Backend& backend, const MixtureParams& p) {
     out = standard_errors_from_information(p, observed_information(p, moments));
     if (out.available) {
       out.distance_to_maximum = distance_to_maximum(p, moments, out.covariance);
-      if (out.distance_to_maximum > kFarFromMaximum) {
+      if (!(out.distance_to_maximum <= kFarFromMaximum)) {
         char text[160];
         std::snprintf(text, sizeof text,
                       "the estimate is %.3g standard errors from the maximum of the likelihood "

@@ -234,7 +234,15 @@ void density_panel(std::string& svg, const PlotData& d, const Panel& box) {
   svg += "</g>\n";
 }
 
-void nll_panel(std::string& svg, const std::vector<double>& h, const Panel& box) {
+constexpr double kMaxPlotted = 1e300;
+
+void nll_panel(std::string& svg, const std::vector<double>& history, const Panel& box) {
+  // Values beyond +-1e300 (a hand-edited model) are drawn at +-1e300, so that the span of the
+  // axis, and every coordinate, stays finite.
+  std::vector<double> h(history);
+  for (double& v : h) {
+    if (std::isfinite(v)) v = std::clamp(v, -kMaxPlotted, kMaxPlotted);
+  }
   Panel pl = box;
   const double last = h.empty() ? 1.0 : static_cast<double>(h.size() - 1);
   const double xstep = nice_step(std::max(last, 1.0), 8);
@@ -272,7 +280,7 @@ void nll_panel(std::string& svg, const std::vector<double>& h, const Panel& box)
     svg += "<g clip-path=\"url(#clip-nll)\">\n" +
            polyline(pl, xs, ys, "mean-nll", "stroke=\"#1f77b4\" stroke-width=\"2\"") + "</g>\n";
     char final[96];
-    std::snprintf(final, sizeof final, "final %.8g", h.back());
+    std::snprintf(final, sizeof final, "final %.8g", history.back());
     svg += "<g font-size=\"13\" fill=\"#222\"><text x=\"" + num(pl.right + 15) + "\" y=\"" +
            num(pl.top + 18) + "\">" + final + "</text><text x=\"" + num(pl.right + 15) + "\" y=\"" +
            num(pl.top + 38) + "\">after " + std::to_string(h.size() - 1) +

@@ -793,6 +793,29 @@ TEST_F(CliTest, PredictAndScoreStreamOverChunks) {
       {"d.f64", std::to_string(n) + " case weights for " + std::to_string(n - 1) + " samples"});
 }
 
+// Option checks made before any work: two outputs naming one file, a --plot that is not .svg,
+// more than 1000 values of K, a warm start of the wrong K, crosscheck tolerances that cannot
+// be met, an output under a regular file.
+TEST_F(CliTest, ConflictingOutputsAndImpossibleOptions) {
+  const std::string data = path("d.f64"), model = path("m.json");
+  ASSERT_EQ(betamix("sample --weights 1 --alpha 2 --beta 5 -n 300 -o " + data).code, 0);
+  ASSERT_EQ(betamix("fit " + data + " -k 1 -q --no-se -o " + model).code, 0);
+  const std::string before = slurp(model);
+  expect_bad_input("fit " + data + " -k 1 -o " + model + " --plot " + model, {"are the same file"});
+  EXPECT_EQ(slurp(model), before);
+  expect_bad_input("fit " + data + " -k 1 --plot " + path("fit.png"), {"ending in .svg"});
+  expect_bad_input("fit " + data + " -k 1:2147483647", {"at most 1000 values of K"});
+  expect_bad_input("fit " + data + " -k 2,3,", {"expected a number"});
+  expect_bad_input("fit " + data + " -k 2 --init-from " + model,
+                   {"--init-from " + model, "has 1 components, but -k is 2"});
+  expect_bad_input("fit " + data + " -k 1:2 --init-from " + model, {"starts one K"});
+  expect_bad_input("crosscheck " + data + " -k 1 --against cpu --ll-rtol nan", {"--ll-rtol"});
+  expect_bad_input("crosscheck " + data + " -k 1 --against cpu --param-rtol -1", {"--param-rtol"});
+  expect_bad_input("crosscheck " + data + " -k 1 --against cpu --perturb -1",
+                   {"--perturb", "above -1"});
+  expect_bad_input("fit " + data + " -k 1 -o " + data + "/x.json", {"is not a directory"});
+}
+
 // Standard errors in the JSON result (and --no-se), and the SVG from --plot and `plot`.
 TEST_F(CliTest, StandardErrorsAndPlot) {
   const std::string data = path("d.f64"), model = path("model.json");

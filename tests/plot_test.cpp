@@ -134,5 +134,21 @@ TEST(PlotSvg, EmptyHistorySaysSo) {
   EXPECT_NE(svg.find("no iteration history"), std::string::npos);
 }
 
+// A history spanning more than the doubles (a hand-edited model) still draws finite
+// coordinates: no "nan" or "inf" anywhere in the picture.
+TEST(PlotSvg, HugeHistoryStaysFinite) {
+  const MixtureParams m{{1.0}, {2.0}, {3.0}};
+  const std::vector<double> x{0.1, 0.4, 0.6};
+  detail::PlotData d;
+  d.x = x.data();
+  d.n = x.size();
+  d.params = m;
+  d.history = {1e308, -1e308, 0.0};
+  const std::string svg = detail::plot_svg(d);
+  EXPECT_EQ(xml_problem(svg), "");
+  EXPECT_EQ(svg.find("nan"), std::string::npos);
+  EXPECT_EQ(svg.find("inf"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace betamix

@@ -294,6 +294,17 @@ TEST(StandardErrors, SingularInformationIsReported) {
   EXPECT_NE(z.reason.find("zero weight"), std::string::npos) << z.reason;
 }
 
+// Case weights near the smallest doubles make the information so small that its inverse
+// overflows: unavailable, with the reason, rather than infinite or NaN errors.
+TEST(StandardErrors, OverflowingCovarianceIsReported) {
+  const MixtureParams p{{0.5, 0.5}, {10.0, 1.5}, {1.5, 10.0}};
+  const std::vector<double> x = sample(p, 1000, 2);
+  const std::vector<double> w(x.size(), 1e-310);
+  const StandardErrors s = standard_errors(p, x.data(), x.size(), w.data(), Device::Cpu);
+  EXPECT_FALSE(s.available);
+  EXPECT_NE(s.reason.find("overflows"), std::string::npos) << s.reason;
+}
+
 // Bad data are the same InputErrors as in fit().
 TEST(StandardErrors, ValidatesInput) {
   const MixtureParams p{{1.0}, {2.0}, {2.0}};

@@ -181,4 +181,28 @@ TEST(WarmStartTest, ReproducesTheFitInAtMostTwoIterations) {
   }
 }
 
+// Data with a spike of 200 equal values: fits with K >= 2 collapse onto it, where the
+// likelihood has no maximum and their criterion is where they stopped. Selection takes the
+// best fit that did not collapse (here K = 1, which converges), and keeps the others' results.
+TEST(SelectKTest, CollapsedFitsAreNotSelected) {
+  std::vector<double> x = betamix::sample(MixtureParams{{1.0}, {2.0}, {5.0}}, 5000, 8);
+  x.insert(x.end(), 200, 0.3);
+  FitOptions o;
+  o.method = betamix::Method::Squarem;
+  o.device = betamix::Device::Cpu;
+  o.standard_errors = false;
+  const betamix::ModelSelection sel =
+      betamix::select_k(x.data(), x.size(), {1, 2, 3}, betamix::Criterion::BIC, o);
+  ASSERT_EQ(sel.fits.size(), 3u);
+  int collapsed = 0;
+  for (const betamix::FitResult& r : sel.fits) {
+    collapsed += r.status == betamix::FitStatus::ComponentCollapsed;
+  }
+  ASSERT_GT(collapsed, 0) << "the spike no longer collapses a fit: the test proves nothing";
+  const betamix::FitStatus chosen = sel.fits[sel.selected].status;
+  EXPECT_TRUE(chosen == betamix::FitStatus::Converged ||
+              chosen == betamix::FitStatus::MaxIterations)
+      << betamix::to_string(chosen);
+}
+
 }  // namespace

@@ -134,11 +134,15 @@ void add_crosscheck_command(CLI::App& app, CommandList& commands) {
       ->check(CLI::IsMember({"cuda", "cpu"}))
       ->capture_default_str();
   sub->add_option("--ll-rtol", args->ll_rtol, "tolerance on the mean NLL per iteration")
+      ->check(non_negative_number())
       ->capture_default_str();
   sub->add_option("--param-rtol", args->param_rtol, "tolerance on the final parameters")
+      ->check(non_negative_number())
       ->capture_default_str();
   sub->add_option("--perturb", args->perturb,
-                  "multiply the second run's starting alphas by 1 + this, to see the check fail");
+                  "multiply the second run's starting alphas by 1 + this (above -1), to see "
+                  "the check fail")
+      ->check(number_above(-1.0));
   args->fit.add(sub, false);
   commands.push_back({sub, [args] { return run_crosscheck(*args); }});
 }

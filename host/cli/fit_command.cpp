@@ -60,6 +60,14 @@ int run_fit(const FitArgs& a) {
   const std::vector<std::string> inputs = {a.file, a.input.weights_file, a.fit.init_from};
   check_writable(a.output, "-o", inputs);
   check_writable(a.plot, "--plot", inputs);
+  check_distinct_outputs({{"-o", a.output}, {"--plot", a.plot}});
+  if (!a.plot.empty() && io::file_extension(a.plot) != ".svg") {
+    throw InputError("--plot " + a.plot + ": the plot is SVG; use a file name ending in .svg");
+  }
+  if (ks.size() > 1 && !a.fit.init_from.empty()) {
+    throw InputError("--init-from starts one K; -k \"" + a.k +
+                     "\" asks for several: give the K of " + a.fit.init_from);
+  }
   FitOptions o = a.fit.options(ks.front());
   o.standard_errors = !a.no_se;
   const InputData data = read_input(a.file, a.input, o.on_boundary, o.boundary_eps);
@@ -143,10 +151,12 @@ void add_fit_command(CLI::App& app, CommandList& commands) {
          "or - for standard input")
       ->required();
   sub->add_option("-k", args->k,
-                  "number of components: a number (2), a range (1:6) or a list (2,3,5); several K "
-                  "are all fitted and one is selected by --criterion")
+                  "number of components: a number (2), a range (1:6) or a list (2,3,5), at most "
+                  "1000 values; several K are all fitted and one is selected by --criterion")
       ->capture_default_str();
-  sub->add_option("--criterion", args->criterion, "how to choose among several K: bic, aic or icl")
+  sub->add_option("--criterion", args->criterion,
+                  "how to choose among several K: bic, aic or icl, lowest wins; fits whose "
+                  "component collapsed are chosen only when all did")
       ->check(CLI::IsMember({"bic", "aic", "icl"}))
       ->capture_default_str();
   args->input.add(sub);

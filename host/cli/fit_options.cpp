@@ -119,6 +119,19 @@ CLI::Validator non_negative_number() {
       "NUMBER >= 0");
 }
 
+CLI::Validator number_above(double bound) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", bound);
+  const std::string b = text;
+  return CLI::Validator(
+      [bound, b](std::string& value) -> std::string {
+        const std::optional<double> v = finite_number(value);
+        if (v && *v > bound) return {};
+        return "must be a number above " + b + ", got \"" + value + "\"";
+      },
+      "NUMBER > " + b);
+}
+
 CLI::Validator whole_number() {
   return CLI::Validator(
       [](std::string& text) -> std::string {
@@ -245,7 +258,14 @@ FitOptions FitCli::options(int k) const {
   o.init = init == "random"   ? InitMethod::Random
            : init == "kmeans" ? InitMethod::KMeans
                               : InitMethod::Quantile;
-  if (!init_from.empty()) o.start = read_params_json(init_from);
+  if (!init_from.empty()) {
+    o.start = read_params_json(init_from);
+    if (static_cast<int>(o.start->k()) != k) {
+      throw InputError("--init-from " + init_from + ": the model has " +
+                       std::to_string(o.start->k()) + " components, but -k is " +
+                       std::to_string(k) + " (give -k " + std::to_string(o.start->k()) + ")");
+    }
+  }
   o.device = parse_device(device);
   o.on_boundary = parse_boundary(on_boundary);
   o.boundary_eps = eps;
@@ -258,6 +278,10 @@ std::vector<int> parse_k_list(const std::string& text) {
   const auto bad = [&] {
     return InputError("-k \"" + text +
                       "\": expected a number (2), a range (1:6) or a list (2,3,5)");
+  };
+  const auto too_many = [&] {
+    return InputError("-k \"" + text + "\": at most " + std::to_string(kMaxKCount) +
+                      " values of K are fitted in one selection");
   };
   const auto number = [&](const std::string& s) {
     std::size_t used = 0;
@@ -276,9 +300,11 @@ std::vector<int> parse_k_list(const std::string& text) {
   if (colon != std::string::npos) {
     const int lo = number(text.substr(0, colon)), hi = number(text.substr(colon + 1));
     if (hi < lo) throw bad();
+    if (hi - lo >= kMaxKCount) throw too_many();
     for (int k = lo; k <= hi; ++k) ks.push_back(k);
     return ks;
   }
+  if (!text.empty() && text.back() == ',') throw bad();
   std::stringstream ss(text);
   std::string item;
   while (std::getline(ss, item, ',')) {
@@ -287,6 +313,7 @@ std::vector<int> parse_k_list(const std::string& text) {
       throw InputError("-k \"" + text + "\": lists K = " + item + " twice");
     }
     ks.push_back(k);
+    if (ks.size() > static_cast<std::size_t>(kMaxKCount)) throw too_many();
   }
   if (ks.empty()) throw bad();
   return ks;

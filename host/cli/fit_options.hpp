@@ -108,12 +108,18 @@ void add_threads_option(CLI::App* app, int& threads);
 /// number, 0 or more; a whole number from 0 to 2^64 - 1, digits only.
 CLI::Validator positive_number();
 CLI::Validator non_negative_number();
+/// A finite number above `bound`.
+CLI::Validator number_above(double bound);
 CLI::Validator whole_number();
 
 /// Parses --on-boundary.
 BoundaryPolicy parse_boundary(const std::string& name);
 
-/// Parses "-k": a number, a range "1:6" or a list "2,3,5" (InputError otherwise).
+/// Most values of K that one `fit -k` selects among.
+inline constexpr int kMaxKCount = 1000;
+
+/// Parses "-k": a number, a range "1:6" or a list "2,3,5" of at most kMaxKCount values
+/// (InputError otherwise).
 std::vector<int> parse_k_list(const std::string& text);
 
 /// Parses --device.

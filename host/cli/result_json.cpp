@@ -157,8 +157,32 @@ void check_writable(const std::string& path, const std::string& option,
   }
   const fs::path parent = fs::path(path).parent_path();
   const std::string dir = parent.empty() ? "." : parent.string();
-  if (!fs::is_directory(fs::status(dir, ec))) fail("no directory " + dir);
+  const fs::file_status dir_status = fs::status(dir, ec);
+  if (fs::exists(dir_status) && !fs::is_directory(dir_status)) fail(dir + " is not a directory");
+  if (!fs::is_directory(dir_status)) fail("no directory " + dir);
   if (::access(dir.c_str(), W_OK) != 0) fail("directory " + dir + ": " + std::strerror(errno));
+}
+
+void check_distinct_outputs(const std::vector<std::pair<std::string, std::string>>& outputs) {
+  namespace fs = std::filesystem;
+  const auto same = [](const std::string& a, const std::string& b) {
+    std::error_code ec_a, ec_b, ec;
+    if (fs::exists(a, ec) && fs::exists(b, ec) && fs::equivalent(a, b, ec)) return true;
+    const fs::path pa = fs::weakly_canonical(fs::absolute(a, ec_a), ec_a);
+    const fs::path pb = fs::weakly_canonical(fs::absolute(b, ec_b), ec_b);
+    return !ec_a && !ec_b && pa == pb;
+  };
+  for (std::size_t i = 0; i < outputs.size(); ++i) {
+    for (std::size_t j = i + 1; j < outputs.size(); ++j) {
+      const auto& [option_a, a] = outputs[i];
+      const auto& [option_b, b] = outputs[j];
+      if (a.empty() || a == "-" || b.empty() || b == "-") continue;
+      if (same(a, b)) {
+        throw InputError(option_a + " " + a + " and " + option_b + " " + b +
+                         " are the same file: give each output its own name");
+      }
+    }
+  }
 }
 
 std::string dump_json(const nlohmann::json& j) {

@@ -2,6 +2,7 @@
 // The fit result as JSON (the `fit` command's output) and parameters read back from it.
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -51,5 +52,10 @@ std::string dump_json(const nlohmann::json& j);
 /// Creates nothing.
 void check_writable(const std::string& path, const std::string& option,
                     const std::vector<std::string>& inputs = {});
+
+/// Throws InputError when two of a command's outputs (option, path) name the same file (also
+/// through a link or another name): the later one would replace the earlier. Empty paths and
+/// "-" are skipped.
+void check_distinct_outputs(const std::vector<std::pair<std::string, std::string>>& outputs);
 
 }  // namespace betamix::cli

@@ -25,7 +25,9 @@ FitResult fit(const double* x, std::size_t n, const FitOptions& options,
 FitResult fit(const std::vector<double>& x, const FitOptions& options);
 
 /// Fits every K in `ks` (each with options.restarts starts; options.k is ignored) on data
-/// loaded once, and selects the K with the lowest `criterion`. With
+/// loaded once, and selects the K with the lowest `criterion` among the fits that converged or
+/// reached the iteration limit (a collapsed or non-finite fit's criterion depends on where it
+/// stopped; such a fit is selected only when all are). With
 /// options.standard_errors, only the selected fit gets them (one more pass); the others'
 /// `se` stay empty.
 ModelSelection select_k(const double* x, std::size_t n, const std::vector<int>& ks,

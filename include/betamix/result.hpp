@@ -99,7 +99,7 @@ struct FitResult {
 /// Fits for several numbers of components and the one chosen by an information criterion.
 struct ModelSelection {
   std::vector<FitResult> fits;  ///< one per K, in the order asked
-  int selected = 0;             ///< index into fits of the lowest criterion value
+  int selected = 0;             ///< index into fits of the selected one (see select_k())
   Criterion criterion = Criterion::BIC;
 };
 
