@@ -16,6 +16,7 @@
 #include "host_memory.hpp"
 #include "samples.hpp"
 #include "special.hpp"
+#include "updates.hpp"
 
 namespace betamix {
 namespace detail {
@@ -211,13 +212,16 @@ StandardErrors standard_errors_from_information(const MixtureParams& p,
 double distance_to_maximum(const MixtureParams& p, const MomentStats& m,
                            const std::vector<double>& covariance) {
   const int k = static_cast<int>(p.k()), dim = 3 * k - 1;
+  const double* n = &m.single[static_cast<std::size_t>(kOne) * k];
+  const ShapeScore d =
+      shape_score(p, StartStats{n, &m.single[static_cast<std::size_t>(kLx) * k],
+                                &m.single[static_cast<std::size_t>(kL1x) * k], 0.0});
   std::vector<double> g(static_cast<std::size_t>(dim));
-  const double n_last = m.single_at(kOne, k - 1);
   for (int j = 0; j < k; ++j) {
-    const double n = m.single_at(kOne, j), dab = digamma(p.alpha[j] + p.beta[j]);
-    g[j] = m.single_at(kLx, j) - n * (digamma(p.alpha[j]) - dab);
-    g[k + j] = m.single_at(kL1x, j) - n * (digamma(p.beta[j]) - dab);
-    if (j < k - 1) g[2 * k + j] = n / p.weights[j] - n_last / p.weights[k - 1];
+    g[j] = d.a[j];
+    g[k + j] = d.b[j];
+    // w_K = 1 - the others: dLL/dw_j = N_j / w_j - N_K / w_K.
+    if (j < k - 1) g[2 * k + j] = n[j] / p.weights[j] - n[k - 1] / p.weights[k - 1];
   }
   double q = 0.0;
   for (int r = 0; r < dim; ++r) {

@@ -8,16 +8,24 @@
 
 namespace betamix::detail {
 
+ShapeScore shape_score(const MixtureParams& p, const StartStats& st) {
+  const std::size_t k = p.k();
+  ShapeScore d{std::vector<double>(k), std::vector<double>(k)};
+  for (std::size_t j = 0; j < k; ++j) {
+    const double psi_ab = digamma(p.alpha[j] + p.beta[j]);
+    d.a[j] = st.s[j] - st.n[j] * (digamma(p.alpha[j]) - psi_ab);
+    d.b[j] = st.t[j] - st.n[j] * (digamma(p.beta[j]) - psi_ab);
+  }
+  return d;
+}
+
 std::vector<double> mean_nll_gradient(const MixtureParams& p, const StartStats& st) {
   const int k = static_cast<int>(p.k());
+  const ShapeScore d = shape_score(p, st);
   std::vector<double> g(3 * k);
   for (int j = 0; j < k; ++j) {
-    const double a = p.alpha[j], b = p.beta[j];
-    const double psi_ab = digamma(a + b);
-    const double d_a = st.s[j] - st.n[j] * (digamma(a) - psi_ab);
-    const double d_b = st.t[j] - st.n[j] * (digamma(b) - psi_ab);
-    g[j] = -a * d_a / st.total;
-    g[k + j] = -b * d_b / st.total;
+    g[j] = -p.alpha[j] * d.a[j] / st.total;
+    g[k + j] = -p.beta[j] * d.b[j] / st.total;
     g[2 * k + j] = -(st.n[j] - st.total * p.weights[j]) / st.total;
   }
   return g;

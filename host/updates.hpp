@@ -17,6 +17,12 @@ struct StartStats {
   double total;
 };
 
+/// The score of LL in the shapes, K values each: dLL/da_k and dLL/db_k below.
+struct ShapeScore {
+  std::vector<double> a, b;
+};
+ShapeScore shape_score(const MixtureParams& p, const StartStats& st);
+
 /// Gradient of the mean negative log-likelihood -LL/total with respect to the unconstrained
 /// parameters theta = [log a_1..K, log b_1..K, eta_1..K] (w = softmax(eta)):
 ///   dLL/da_k   = S_k - N_k (psi(a_k) - psi(a_k + b_k))

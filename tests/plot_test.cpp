@@ -122,14 +122,19 @@ TEST(PlotSvg, WellFormedWithEverySeries) {
   }
 }
 
-TEST(PlotSvg, EmptyHistorySaysSo) {
-  const MixtureParams m{{1.0}, {2.0}, {3.0}};
-  const std::vector<double> x{0.1, 0.4, 0.6};
+// One Beta(2, 3) component over three samples, with `history`.
+std::string small_plot(const std::vector<double>& history) {
+  static const std::vector<double> x{0.1, 0.4, 0.6};
   detail::PlotData d;
   d.x = x.data();
   d.n = x.size();
-  d.params = m;
-  const std::string svg = detail::plot_svg(d);
+  d.params = MixtureParams{{1.0}, {2.0}, {3.0}};
+  d.history = history;
+  return detail::plot_svg(d);
+}
+
+TEST(PlotSvg, EmptyHistorySaysSo) {
+  const std::string svg = small_plot({});
   EXPECT_EQ(xml_problem(svg), "");
   EXPECT_NE(svg.find("no iteration history"), std::string::npos);
 }
@@ -137,14 +142,7 @@ TEST(PlotSvg, EmptyHistorySaysSo) {
 // A history spanning more than the doubles (a hand-edited model) still draws finite
 // coordinates: no "nan" or "inf" anywhere in the picture.
 TEST(PlotSvg, HugeHistoryStaysFinite) {
-  const MixtureParams m{{1.0}, {2.0}, {3.0}};
-  const std::vector<double> x{0.1, 0.4, 0.6};
-  detail::PlotData d;
-  d.x = x.data();
-  d.n = x.size();
-  d.params = m;
-  d.history = {1e308, -1e308, 0.0};
-  const std::string svg = detail::plot_svg(d);
+  const std::string svg = small_plot({1e308, -1e308, 0.0});
   EXPECT_EQ(xml_problem(svg), "");
   EXPECT_EQ(svg.find("nan"), std::string::npos);
   EXPECT_EQ(svg.find("inf"), std::string::npos);
