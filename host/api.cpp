@@ -54,6 +54,7 @@ std::vector<double> pdf(const MixtureParams& params, const std::vector<double>& 
   std::vector<double> inside, out(x.size(), 0.0);
   std::vector<std::size_t> where;
   for (std::size_t i = 0; i < x.size(); ++i) {
+    if (std::isnan(x[i])) out[i] = x[i];  // no density, rather than 0
     if (x[i] > 0.0 && x[i] < 1.0) {
       inside.push_back(x[i]);
       where.push_back(i);

@@ -157,9 +157,10 @@ int runaway_component(const MixtureParams& p, double limit, std::string& reason)
     const double a = p.alpha[j], b = p.beta[j];
     // NaN is not a runaway: all_in_domain() in fit.cpp reports it.
     if (a >= limit || b >= limit) {
-      reason = "its shapes ran away (alpha " + format_value(a) + ", beta " + format_value(b) +
-               ", past " + format_value(limit) +
-               "): its samples sit on one value, or nearly, where the likelihood has no maximum";
+      reason = "its shapes ran away (the next update takes them to alpha " + format_value(a) +
+               ", beta " + format_value(b) + ", past " + format_value(limit) +
+               "; the result is the point before it): its samples sit on one value, or nearly, "
+               "where the likelihood has no maximum";
       return static_cast<int>(j);
     }
   }

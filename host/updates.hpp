@@ -49,8 +49,9 @@ inline constexpr double kRunawayShapeFloat = 1e7;
 /// kRunawayShape for a pass in double (unit roundoff 2^-53), else kRunawayShapeFloat.
 double runaway_shape(double roundoff);
 
-/// The first component of `p` whose alpha or beta is at least `limit` (infinity included, NaN
-/// not), and why it is dying (into `reason`); -1 when none is.
+/// The first component of `p`, the parameters an update proposes, whose alpha or beta is at
+/// least `limit` (infinity included, NaN not), and why it is dying (into `reason`, which says
+/// that the fit's result is the point before that update); -1 when none is.
 int runaway_component(const MixtureParams& p, double limit, std::string& reason);
 
 /// The first component whose responsibilities sum to (almost) nothing, at most 1e-9 of the

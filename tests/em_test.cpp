@@ -14,6 +14,7 @@
 
 #include "betamix/betamix.hpp"
 #include "support/reference.hpp"
+#include "updates.hpp"
 
 namespace betamix {
 namespace {
@@ -281,6 +282,9 @@ TEST(RunawayShapesTest, ASpikeOfEqualValuesStopsTheFit) {
     EXPECT_EQ(r.status, FitStatus::ComponentCollapsed) << what << ": " << r.status_detail;
     EXPECT_NE(r.status_detail.find("component 2 is dying: its shapes ran away"), std::string::npos)
         << r.status_detail;
+    // The result is the point before the update that passed the limit, as the detail says.
+    EXPECT_NE(r.status_detail.find("the result is the point before it"), std::string::npos);
+    EXPECT_LT(std::max(r.params.alpha[1], r.params.beta[1]), detail::kRunawayShape) << what;
     EXPECT_LT(r.iterations, 1000) << what;
     expect_all_finite(r, what);
   }

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -82,7 +83,7 @@ TEST(Posterior, LogLikelihoodMatchesReference) {
 }
 
 // pdf() integrates to 1 (midpoint rule on 20000 cells: error ~1e-9 for these smooth shapes)
-// and is 0 outside (0,1).
+// and is 0 outside (0,1), NaN at NaN.
 TEST(Posterior, PdfIsADensity) {
   const MixtureParams smooth{{0.4, 0.6}, {2.0, 5.0}, {5.0, 1.5}};
   constexpr int kGrid = 20000;
@@ -91,8 +92,12 @@ TEST(Posterior, PdfIsADensity) {
   double integral = 0.0;
   for (double v : pdf(smooth, x)) integral += v / kGrid;
   EXPECT_NEAR(integral, 1.0, 1e-6);
-  const std::vector<double> outside = pdf(smooth, {0.0, 1.0, -0.5, 2.0});
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  const std::vector<double> outside = pdf(smooth, {0.0, 1.0, -0.5, 2.0, -kInf, kInf});
   for (double v : outside) EXPECT_EQ(v, 0.0);
+  const std::vector<double> nan = pdf(smooth, {0.5, std::nan("")});
+  EXPECT_GT(nan[0], 0.0);
+  EXPECT_TRUE(std::isnan(nan[1]));
 }
 
 // Bad samples are InputErrors naming the index, as in fit().

@@ -82,7 +82,7 @@ void sample_on_device(const MixtureParams& params, std::size_t n, std::uint64_t 
 /// sum_i log p(x_i) under the mixture.
 double log_likelihood(const MixtureParams& params, const std::vector<double>& x);
 
-/// Mixture density p(x) at each point (0 outside (0,1)).
+/// Mixture density p(x) at each point: 0 outside (0,1), also at 0 and 1; NaN at NaN.
 std::vector<double> pdf(const MixtureParams& params, const std::vector<double>& x);
 
 /// Posterior probability of each component for each sample, row-major n x K, computed in
