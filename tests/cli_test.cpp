@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -168,6 +169,19 @@ TEST_F(CliTest, SampleParameterErrors) {
   expect_bad_input("sample --weights 1 --alpha 1 --beta -2 -n 10 -o " + path("x.txt"), {"beta"});
   expect_bad_input("sample --weights -0.5,1.5 --alpha 1,2 --beta 1,2 -n 10 -o " + path("x.txt"),
                    {"weight"});
+  // A list is given once and holds numbers only: a second --weights is not appended.
+  expect_bad_input(
+      "sample --weights 0.5 --weights 0.5 --alpha 1,2 --beta 1,2 -n 10 -o " + path("x.txt"),
+      {"--weights"});
+  expect_bad_input("sample --weights 1, --alpha 1 --beta 1 -n 10 -o " + path("x.txt"),
+                   {"--weights \"1,\"", "value 2 is empty"});
+  expect_bad_input("sample --weights 1 --alpha 1,x --beta 1,2 -n 10 -o " + path("x.txt"),
+                   {"--alpha \"1,x\"", "\"x\" is not a finite number"});
+  expect_bad_input("sample --weights 1 --alpha 1 --beta inf -n 10 -o " + path("x.txt"),
+                   {"--beta", "\"inf\""});
+  const CliRun spaced =
+      betamix("sample --weights '0.5, 0.5' --alpha '1 ,2' --beta 2,1 -n 3 -o " + path("x.txt"));
+  EXPECT_EQ(spaced.code, 0) << spaced.err;
   const CliRun r = betamix("sample --weights 1,3 --alpha 2,3 --beta 2,3 -n 10 -o " + path("x.txt"));
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.err.find("normalised"), std::string::npos) << r.err;
@@ -637,8 +651,27 @@ TEST_F(CliTest, CaseWeightsEqualRepeatedRows) {
                               write("w.txt", weights) + common);
   const CliRun column =
       betamix("fit " + write("xw.csv", csv) + " --column x --weight-column w" + common);
+  // Both columns from standard input: read from a copy in TMPDIR, removed afterwards.
+  const std::string tmp = path("tmp");
+  std::filesystem::create_directory(tmp);
+  const char* old_tmpdir = std::getenv("TMPDIR");
+  const std::string saved = old_tmpdir ? old_tmpdir : "";
+  ::setenv("TMPDIR", tmp.c_str(), 1);
+  const CliRun piped =
+      betamix("fit - --format csv --column x --weight-column w" + common, path("xw.csv"));
+  ::setenv("TMPDIR", path("missing").c_str(), 1);
+  const CliRun nowhere =
+      betamix("fit - --format csv --column x --weight-column w" + common, path("xw.csv"));
+  EXPECT_EQ(nowhere.code, 1);
+  EXPECT_NE(nowhere.err.find("missing: cannot create a temporary file"), std::string::npos)
+      << nowhere.err;
+  EXPECT_NE(nowhere.err.find("TMPDIR"), std::string::npos) << nowhere.err;
+  old_tmpdir ? ::setenv("TMPDIR", saved.c_str(), 1) : ::unsetenv("TMPDIR");
+  EXPECT_TRUE(std::filesystem::is_empty(tmp));
   ASSERT_EQ(rep.code, 0) << rep.err;
-  for (const CliRun* r : {&file, &column}) {
+  ASSERT_EQ(piped.code, 0) << piped.err;
+  EXPECT_EQ(nlohmann::json::parse(piped.out)["source"], "stdin");
+  for (const CliRun* r : {&file, &column, &piped}) {
     ASSERT_EQ(r->code, 0) << r->err;
     const auto a = nlohmann::json::parse(r->out), b = nlohmann::json::parse(rep.out);
     for (const char* key : {"log_likelihood", "aic", "bic"}) {
@@ -672,7 +705,8 @@ TEST_F(CliTest, BadCaseWeights) {
   expect_bad_input("fit " + csv + " -k 1 --column x --weight-column w",
                    {"xw.csv", "line 3, column 2", "empty"});
   expect_bad_input("fit " + csv + " -k 1 --column x --weight-column v", {"xw.csv", "\"v\""});
-  expect_bad_input("fit - -k 1 --weights-file -", {"standard input"});
+  expect_bad_input("fit - -k 1 --weights-file -", {"standard input", "one CSV"});
+  expect_bad_input("fit - -k 1 --weight-column w", {"stdin", "--format csv"});
 }
 
 // predict, score and pdf on a fitted model: posteriors against the library, the held-out

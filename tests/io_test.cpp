@@ -321,6 +321,15 @@ TEST_F(IoTest, TextSkipsBlankAndCommentLinesAndAcceptsCrlf) {
   EXPECT_EQ(read(file), (std::vector<double>{0.25, 0.5, 0.75, 0.1, 0.5}));
 }
 
+TEST_F(IoTest, TextAndCsvWithLoneCarriageReturns) {
+  const std::string text = write_file("cr.txt", "# values\r0.25\r\r0.5\r0.75\r");
+  EXPECT_EQ(read(text), (std::vector<double>{0.25, 0.5, 0.75}));
+  const std::string csv = write_file("cr.csv", "id,x\r1,0.25\r2,0.5");
+  EXPECT_EQ(read(csv, Format::Auto, "x"), (std::vector<double>{0.25, 0.5}));
+  const std::string bad = write_file("bad.txt", "0.1\r0.2\r\r2\r");
+  EXPECT_TRUE(throws_input_error([&] { read(bad); }, {bad + ": line 4: value 2 is outside"}));
+}
+
 TEST_F(IoTest, TextPositionsAreRealLineNumbers) {
   // Values on lines 2, 3, 6, 7, 8; the bad one is on line 8.
   const std::string file = write_file("x.txt", "# head\n0.1\n0.2\n\n# gap\n0.3\n0.4\n1.5\n");
@@ -663,6 +672,25 @@ TEST_F(IoTest, SampleWriterChecksCountAndTypeAndRemovesUnfinishedOutput) {
   EXPECT_THROW(done.finish(), Error);
   EXPECT_THROW(done.write(f.data(), 0), Error);
   EXPECT_TRUE(fs::exists(path("done.f32")));  // a finished output stays
+}
+
+// An output larger than its file system's free space is refused before anything is written
+// (2^56 values: hundreds of petabytes, more than any disk here has); nothing is left behind.
+TEST_F(IoTest, SampleWriterRefusesAnOutputTheDiskCannotHold) {
+  const std::size_t huge = std::size_t{1} << 56;
+  const fs::space_info space = fs::space(dir_);
+  ASSERT_LT(static_cast<double>(space.available), 4.0 * static_cast<double>(huge));
+  EXPECT_TRUE(throws_input_error([&] { SampleWriter(path("big.npy"), Dtype::Float64, huge); },
+                                 {path("big.npy"), "the output needs 576460752.3 GB", "free"}));
+  EXPECT_TRUE(throws_input_error([&] { SampleWriter(path("big.txt"), Dtype::Float32, huge); },
+                                 {path("big.txt"), "needs at least 288230376.2 GB"}));
+  EXPECT_TRUE(fs::is_empty(dir_));
+  // One that fits is written.
+  SampleWriter small(path("small.f32"), Dtype::Float32, 1);
+  const float v = 0.5F;
+  small.write(&v, 1);
+  small.finish();
+  EXPECT_EQ(fs::file_size(path("small.f32")), 4u);
 }
 
 TEST_F(IoTest, WriterRejectsUnsupportedTargets) {

@@ -159,7 +159,8 @@ void add_fit_command(CLI::App& app, CommandList& commands) {
                   "component collapsed are chosen only when all did")
       ->check(CLI::IsMember({"bic", "aic", "icl"}))
       ->capture_default_str();
-  args->input.add(sub);
+  args->input.add(sub, true,
+                  "they weight the fit, and the sample size n in AIC/BIC becomes their sum");
   sub->add_option("-o,--output", args->output, "write the JSON result here instead of stdout");
   sub->add_option("--plot", args->plot,
                   "draw the fit as SVG into this file: the data's density histogram with the "

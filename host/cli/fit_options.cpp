@@ -99,6 +99,27 @@ std::optional<double> finite_number(const std::string& text) {
 }
 }  // namespace
 
+std::vector<double> parse_number_list(const std::string& option, const std::string& text) {
+  std::vector<double> values;
+  std::size_t begin = 0;
+  for (;;) {
+    const std::size_t comma = std::min(text.find(',', begin), text.size());
+    std::string item = text.substr(begin, comma - begin);
+    item.erase(0, item.find_first_not_of(" \t"));
+    item.erase(item.find_last_not_of(" \t") + 1);
+    const std::optional<double> v = finite_number(item);
+    if (!v) {
+      throw InputError(option + " \"" + text + "\": " +
+                       (item.empty() ? "value " + std::to_string(values.size() + 1) + " is empty"
+                                     : "\"" + item + "\" is not a finite number") +
+                       " (expected numbers separated by commas, e.g. 0.3,0.7)");
+    }
+    values.push_back(*v);
+    if (comma == text.size()) return values;
+    begin = comma + 1;
+  }
+}
+
 CLI::Validator positive_number() {
   return CLI::Validator(
       [](std::string& text) -> std::string {
@@ -154,7 +175,7 @@ BoundaryPolicy parse_boundary(const std::string& name) {
   throw InputError("unknown boundary policy \"" + name + "\" (expected reject or clamp)");
 }
 
-void InputCli::add(CLI::App* app, bool with_weights) {
+void InputCli::add(CLI::App* app, bool with_weights, const std::string& weights_effect) {
   app->add_option("--format", format,
                   "input format: auto (from the extension), npy, txt, csv, f32 or f64")
       ->check(CLI::IsMember({"auto", "npy", "txt", "csv", "f32", "f64"}))
@@ -164,7 +185,8 @@ void InputCli::add(CLI::App* app, bool with_weights) {
   if (!with_weights) return;
   app->add_option("--weights-file", weights_file,
                   "case weights, one per sample in the same order, in any input format (from the "
-                  "extension); finite and >= 0; the sample size n in AIC/BIC becomes their sum");
+                  "extension); finite and >= 0" +
+                      (weights_effect.empty() ? std::string() : "; " + weights_effect));
   app->add_option("--weight-column", weight_column,
                   "case weights from this CSV column (header name or 0-based index) of the "
                   "--weights-file, or of FILE when there is no --weights-file");
@@ -185,22 +207,33 @@ InputStream::InputStream(const std::string& file, const InputCli& in, BoundaryPo
   ro.on_boundary = policy;
   ro.eps = eps;
   const bool weighted = !in.weights_file.empty() || !in.weight_column.empty();
-  const std::string& from = in.weights_file.empty() ? file : in.weights_file;
-  if (weighted && from == "-" && file == "-") {
-    // Checked before anything is read, so that standard input is not consumed in vain.
+  // Checked before anything is read, so that standard input is not consumed in vain.
+  if (weighted && file == "-" && in.weights_file == "-") {
     throw InputError(
-        "stdin: samples and case weights cannot both come from standard input; write them to "
-        "a file (a CSV with --column and --weight-column reads both from one file)");
+        "stdin: samples and case weights cannot both come from standard input; give one of "
+        "them as a file, or both as columns of one CSV (--column and --weight-column)");
   }
-  samples_.emplace(file, ro, io::Values::Samples);
+  std::string path = file;
+  if (weighted && file == "-" && in.weights_file.empty()) {
+    // Two columns of one CSV on standard input: the two readers read a copy of it.
+    if (ro.format != io::Format::Csv) {
+      throw InputError("stdin: --weight-column reads a CSV column; add --format csv");
+    }
+    stdin_copy_ = std::make_unique<io::ScratchFile>("stdin");
+    stdin_copy_->copy_from(stdin, "stdin");
+    path = stdin_copy_->path();
+    ro.name = "stdin";
+  }
+  samples_.emplace(path, ro, io::Values::Samples);
   if (!weighted) return;
   io::ReadOptions wo;
   wo.column = in.weight_column;
+  wo.name = in.weights_file.empty() ? ro.name : std::string();
   if (in.weights_file.empty()) wo.format = ro.format;
   weights_source_ = in.weights_file.empty()
                         ? samples_->source() + " (column " + in.weight_column + ")"
                         : (in.weights_file == "-" ? std::string("stdin") : in.weights_file);
-  weights_.emplace(from, wo, io::Values::Weights);
+  weights_.emplace(in.weights_file.empty() ? path : in.weights_file, wo, io::Values::Weights);
 }
 
 std::size_t InputStream::next(std::size_t max, std::vector<double>& x, std::vector<double>& w) {

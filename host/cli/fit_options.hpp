@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "betamix/options.hpp"
 #include "betamix/result.hpp"
 #include "io/reader.hpp"
+#include "io/writer.hpp"
 
 namespace betamix::cli {
 
@@ -44,8 +46,9 @@ struct InputCli {
   std::string weights_file;
   std::string weight_column;
 
-  /// Adds --format, --column and, with `with_weights`, --weights-file and --weight-column.
-  void add(CLI::App* app, bool with_weights = true);
+  /// Adds --format, --column and, with `with_weights`, --weights-file and --weight-column, whose
+  /// help ends with `weights_effect`: what the weights do in this command.
+  void add(CLI::App* app, bool with_weights = true, const std::string& weights_effect = "");
 };
 
 /// Samples and case weights read and checked the same way by every command.
@@ -66,7 +69,9 @@ inline constexpr std::size_t kReadChunk = std::size_t{1} << 20;
 /// every check of read_input() (the streaming form behind it, for predict and score).
 class InputStream {
  public:
-  /// Opens the inputs (InputError when both would come from standard input).
+  /// Opens the inputs (InputError when both would come from standard input). Samples and weights
+  /// from two columns of a CSV on standard input are read from a copy of it in the temporary
+  /// directory, made here.
   InputStream(const std::string& file, const InputCli& in, BoundaryPolicy policy, double eps);
 
   /// Appends the next samples, at most `max`, to `x` and, with case weights, as many weights to
@@ -85,6 +90,7 @@ class InputStream {
   std::optional<std::size_t> expected_count() const { return samples_->expected_count(); }
 
  private:
+  std::unique_ptr<io::ScratchFile> stdin_copy_;  // declared first: destroyed after the readers
   std::optional<io::ChunkReader> samples_, weights_;
   std::string weights_source_;
 };
@@ -111,6 +117,10 @@ CLI::Validator non_negative_number();
 /// A finite number above `bound`.
 CLI::Validator number_above(double bound);
 CLI::Validator whole_number();
+
+/// Parses a comma-separated list of finite numbers given to `option` ("--alpha"); InputError
+/// naming the option and the item for an empty item or one that is not a finite number.
+std::vector<double> parse_number_list(const std::string& option, const std::string& text);
 
 /// Parses --on-boundary.
 BoundaryPolicy parse_boundary(const std::string& name);

@@ -59,7 +59,7 @@ void add_plot_command(CLI::App& app, CommandList& commands) {
   sub->add_option("--bins", args->bins, "histogram bins on [0, 1]")
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();
-  args->input.add(sub);
+  args->input.add(sub, true, "the histogram counts each sample with its weight");
   add_boundary_options(sub, args->on_boundary, args->eps);
   commands.push_back({sub, [args] { return run_plot(*args); }});
 }

@@ -18,8 +18,8 @@ namespace betamix::cli {
 namespace {
 
 struct SampleArgs {
-  std::vector<double> weights, alpha, beta;
-  std::string model;  // a result file of `fit`, instead of the three lists
+  std::string weights, alpha, beta;  // comma-separated lists, given once each
+  std::string model;                 // a result file of `fit`, instead of the three lists
   std::size_t n = 0;
   std::uint64_t seed = 0;
   std::string output;
@@ -64,7 +64,8 @@ MixtureParams mixture(const SampleArgs& a) {
         "sample: give the mixture as --weights, --alpha and --beta, or as --model "
         "result.json");
   }
-  MixtureParams p{a.weights, a.alpha, a.beta};
+  MixtureParams p{parse_number_list("--weights", a.weights), parse_number_list("--alpha", a.alpha),
+                  parse_number_list("--beta", a.beta)};
   p.validate();
   double sum = 0.0;
   for (double w : p.weights) sum += w;
@@ -110,15 +111,12 @@ void add_sample_command(CLI::App& app, CommandList& commands) {
       "Example: betamix sample --weights 0.5,0.5 --alpha 10,1.5 --beta 1.5,10 -n 1000000 -o "
       "data.npy\n"
       "         betamix sample --model result.json -n 1000000 -o simulated.npy  (from a fit)");
-  CLI::Option* weights = sub->add_option("--weights", args->weights,
-                                         "mixing weights, comma-separated (normalised to sum to 1)")
-                             ->delimiter(',');
-  CLI::Option* alpha =
-      sub->add_option("--alpha", args->alpha, "first shape of each component, comma-separated, > 0")
-          ->delimiter(',');
+  CLI::Option* weights = sub->add_option(
+      "--weights", args->weights, "mixing weights, comma-separated (normalised to sum to 1)");
+  CLI::Option* alpha = sub->add_option("--alpha", args->alpha,
+                                       "first shape of each component, comma-separated, > 0");
   CLI::Option* beta =
-      sub->add_option("--beta", args->beta, "second shape of each component, comma-separated, > 0")
-          ->delimiter(',');
+      sub->add_option("--beta", args->beta, "second shape of each component, comma-separated, > 0");
   sub->add_option("--model", args->model,
                   "draw from the mixture of a result file written by `fit` instead of --weights, "
                   "--alpha and --beta")
@@ -131,7 +129,8 @@ void add_sample_command(CLI::App& app, CommandList& commands) {
       ->capture_default_str();
   sub->add_option("-o,--output", args->output,
                   "output file; the extension picks the format: .npy, .txt (one value per line, "
-                  "round-trip precision), .f32 or .f64 (raw little-endian)")
+                  "round-trip precision), .f32 or .f64 (raw little-endian); - writes text to "
+                  "standard output")
       ->required();
   sub->add_option("--dtype", args->dtype, "float32 or float64 (default float64; .f32/.f64 fix it)")
       ->check(CLI::IsMember({"float32", "float64"}));

@@ -94,7 +94,8 @@ void add_score_command(CLI::App& app, CommandList& commands) {
                   "samples in (0,1): .npy, .txt, .csv, raw .f32/.f64, or - for standard input")
       ->required();
   sub->add_option("-o,--output", args->output, "write the JSON here instead of stdout");
-  args->input.add(sub);
+  args->input.add(sub, true,
+                  "the log-likelihood is weighted, and the mean NLL is per unit of weight");
   add_boundary_options(sub, args->on_boundary, args->eps);
   add_device_option(sub, args->device);
   add_threads_option(sub, args->threads);

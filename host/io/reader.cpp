@@ -158,18 +158,18 @@ struct Input {
   std::optional<std::uintmax_t> size;
 };
 
-Input open_input(const std::string& path) {
+Input open_input(const std::string& path, const std::string& name) {
   Input in;
-  in.source = source_name(path);
+  in.source = name;
   if (path == "-") {
     in.file = stdin;
     return in;
   }
   std::error_code ec;
   const auto status = std::filesystem::status(path, ec);
-  if (std::filesystem::is_directory(status)) fail(path, "cannot read: it is a directory");
+  if (std::filesystem::is_directory(status)) fail(name, "cannot read: it is a directory");
   in.owned.reset(std::fopen(path.c_str(), "rb"));
-  if (!in.owned) fail(path, "cannot open: " + errno_message());
+  if (!in.owned) fail(name, "cannot open: " + errno_message());
   in.file = in.owned.get();
   if (std::filesystem::is_regular_file(status)) {
     const auto size = std::filesystem::file_size(path, ec);
@@ -181,7 +181,8 @@ Input open_input(const std::string& path) {
 [[noreturn]] void fail_read(const Input& in) { fail(in.source, "read error: " + errno_message()); }
 
 [[noreturn]] void fail_empty(const Input& in) {
-  fail(in.source, in.size ? "no values: the file is empty" : "no values: the input is empty");
+  const bool file = in.size && in.source != "stdin";  // not a copy of standard input
+  fail(in.source, file ? "no values: the file is empty" : "no values: the input is empty");
 }
 
 /// Where value i of an input came from, and its values, as many as asked at a time.
@@ -198,7 +199,8 @@ class ValueReader {
 };
 
 /// The lines of a text input that hold data, read in blocks: each trimmed of blanks and '\r';
-/// blank lines, lines starting with '#' and a UTF-8 byte-order mark are skipped.
+/// blank lines, lines starting with '#' and a UTF-8 byte-order mark are skipped. Lines end in
+/// "\n", "\r\n" or, throughout a file written so, a lone '\r'.
 class LineSource {
  public:
   explicit LineSource(Input in) : in_(std::move(in)) {}
@@ -207,8 +209,8 @@ class LineSource {
   /// the next call.
   bool next(std::size_t& line, std::string_view& content) {
     for (;;) {
-      std::size_t newline = buffer_.find('\n', pos_);
-      while (newline == std::string::npos && fill()) newline = buffer_.find('\n', pos_);
+      std::size_t newline = buffer_.find(end_of_line_, pos_);
+      while (newline == std::string::npos && fill()) newline = buffer_.find(end_of_line_, pos_);
       if (newline == std::string::npos && pos_ == buffer_.size()) return false;
       const std::size_t end = newline == std::string::npos ? buffer_.size() : newline;
       std::string_view raw(buffer_.data() + pos_, end - pos_);
@@ -254,13 +256,29 @@ class LineSource {
     if (std::ferror(in_.file)) fail_read(in_);
     read_any_ = read_any_ || got > 0;
     eof_ = got < kBlock;
+    if (!end_of_line_known_) decide_end_of_line();
     return got > 0;
+  }
+
+  // Lines end in '\n' (with or without '\r' before it), or in a lone '\r' in files written
+  // that way: decided by the first line end seen, for the whole input.
+  void decide_end_of_line() {
+    const std::size_t cr = buffer_.find('\r'), lf = buffer_.find('\n');
+    if (cr < lf) {  // also where there is no '\n'
+      const bool last = cr + 1 == buffer_.size();
+      if (last && !eof_) return;  // a "\r\n" the block may have split
+      if (last || buffer_[cr + 1] != '\n') end_of_line_ = '\r';
+    } else if (lf == std::string::npos && !eof_) {
+      return;  // no line end yet
+    }
+    end_of_line_known_ = true;
   }
 
   Input in_;
   std::string buffer_;
   std::size_t pos_ = 0, line_ = 0;
-  bool eof_ = false, read_any_ = false;
+  bool eof_ = false, read_any_ = false, end_of_line_known_ = false;
+  char end_of_line_ = '\n';
 };
 
 std::string line_position(std::size_t line) { return "line " + std::to_string(line); }
@@ -792,11 +810,12 @@ Format resolve_format(const std::string& path, Format format) {
 
 std::unique_ptr<ValueReader> open_reader(const std::string& path, const ReadOptions& options) {
   const Format format = resolve_format(path, options.format);
+  const std::string name = options.name.empty() ? source_name(path) : options.name;
   if (format != Format::Csv && !options.column.empty()) {
-    fail(source_name(path),
-         "a column (" + quote(options.column) + ") can be selected in CSV input only");
+    fail(name, "a column (" + quote(options.column) + ") can be selected in CSV input only" +
+                   (path == "-" ? std::string("; --format csv reads standard input as CSV") : ""));
   }
-  Input in = open_input(path);
+  Input in = open_input(path, name);
   switch (format) {
     case Format::Npy:
       return open_npy(std::move(in));
@@ -848,7 +867,7 @@ ChunkReader::ChunkReader(const std::string& path, const ReadOptions& options, Va
   if (what == Values::Samples) detail::check_boundary_eps(options.on_boundary, options.eps);
   state_->options = options;
   state_->what = what;
-  state_->source = source_name(path);
+  state_->source = options.name.empty() ? source_name(path) : options.name;
   state_->reader = open_reader(path, options);
 }
 

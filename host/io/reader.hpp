@@ -40,6 +40,9 @@ struct ReadOptions {
   std::string column;
   BoundaryPolicy on_boundary = BoundaryPolicy::Reject;  ///< samples exactly 0 or 1
   double eps = 1e-6;                                    ///< clamp target under Clamp
+  /// The input's name in messages and in Samples::source; empty: the path, or "stdin" for "-"
+  /// (set to "stdin" where a copy of standard input is read from a file).
+  std::string name;
 };
 
 /// Samples read from one input, validated to lie in (0,1) after the boundary policy.

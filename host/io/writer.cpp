@@ -15,6 +15,7 @@
 #include <charconv>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <string>
@@ -24,6 +25,7 @@
 #include <vector>
 
 #include "betamix/error.hpp"
+#include "host_memory.hpp"
 #include "io/reader.hpp"
 
 namespace betamix::io {
@@ -201,6 +203,55 @@ void OutputFile::discard() noexcept {
   temporary_.clear();
 }
 
+ScratchFile::ScratchFile(const std::string& purpose) {
+  std::error_code ec;
+  const std::filesystem::path dir = std::filesystem::temp_directory_path(ec);
+  if (ec) {
+    const char* tmpdir = std::getenv("TMPDIR");
+    throw Error(std::string(tmpdir ? tmpdir : "/tmp") + ": cannot create a temporary file: " +
+                ec.message() + " (TMPDIR chooses the directory)");
+  }
+  std::string name = (dir / ("betamix-" + purpose + "-XXXXXX")).string();
+  fd_ = ::mkstemp(name.data());
+  if (fd_ < 0) {
+    throw Error(dir.string() + ": cannot create a temporary file: " +
+                std::generic_category().message(errno) + " (TMPDIR chooses the directory)");
+  }
+  path_ = name;
+  tracked_ = track(path_);
+}
+
+ScratchFile::~ScratchFile() {
+  ::close(fd_);
+  ::unlink(path_.c_str());
+  untrack(tracked_);
+}
+
+std::uintmax_t ScratchFile::copy_from(std::FILE* in, const std::string& in_name) {
+  std::vector<char> buffer(std::size_t{1} << 20);
+  std::uintmax_t total = 0;
+  for (;;) {
+    const std::size_t got = std::fread(buffer.data(), 1, buffer.size(), in);
+    for (std::size_t done = 0; done < got;) {
+      const ssize_t put = ::write(fd_, buffer.data() + done, got - done);
+      if (put < 0 && errno == EINTR) continue;
+      if (put <= 0) {
+        throw Error(path_ + ": cannot keep a copy of " + in_name + ": " +
+                    std::generic_category().message(put < 0 ? errno : ENOSPC) +
+                    " (TMPDIR chooses the directory)");
+      }
+      done += static_cast<std::size_t>(put);
+    }
+    total += got;
+    if (got < buffer.size()) {  // the end, or an error
+      if (std::ferror(in)) {
+        throw Error(in_name + ": read error: " + std::generic_category().message(errno));
+      }
+      return total;
+    }
+  }
+}
+
 std::string npy_header(const std::string& descr, const std::string& shape, std::size_t min_bytes) {
   std::string dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
   constexpr std::size_t kPreamble = 10;  // magic, version, uint16 header length
@@ -212,6 +263,22 @@ std::string npy_header(const std::string& descr, const std::string& shape, std::
   header += static_cast<char>(dict.size() & 0xff);
   header += static_cast<char>(dict.size() >> 8);
   return header + dict;
+}
+
+// An InputError when the file system that will hold `path` has less room than `bytes` (`at_least`:
+// a lower bound on what the output takes), before anything is drawn or written. Where the free
+// space cannot be read, nothing is checked.
+void check_free_space(const std::string& path, double bytes, bool at_least) {
+  std::error_code ec;
+  const std::filesystem::path dir = std::filesystem::absolute(path, ec).parent_path();
+  if (ec) return;
+  const std::filesystem::space_info space = std::filesystem::space(dir, ec);
+  if (ec || static_cast<double>(space.available) >= bytes) return;
+  const std::string need = bytes < 0x1p63 ? detail::format_bytes(static_cast<std::size_t>(bytes))
+                                          : "more than " + detail::format_bytes(SIZE_MAX);
+  throw InputError(path + ": the output needs " + (at_least ? "at least " : "") + need +
+                   ", but its file system has " + detail::format_bytes(space.available) +
+                   " free; write it elsewhere, or draw fewer samples");
 }
 
 struct SampleWriter::State {
@@ -234,11 +301,17 @@ SampleWriter::SampleWriter(const std::string& path, Dtype dtype, std::size_t n) 
                      dtype_name(dtype) + " values");
   }
   state_ = std::make_unique<State>(path, target, dtype, n);
+  std::string header;
   if (target == Target::Npy) {
-    const std::string header =
-        npy_header(dtype == Dtype::Float32 ? "<f4" : "<f8", "(" + std::to_string(n) + ",)");
-    state_->out.write(header.data(), header.size());
+    header = npy_header(dtype == Dtype::Float32 ? "<f4" : "<f8", "(" + std::to_string(n) + ",)");
   }
+  if (target != Target::Stdout && state_->out.staged()) {
+    // A binary output's size is known; a text value takes at least 4 bytes ("0.5\n").
+    const bool text = target == Target::Text;
+    const double per_value = text ? 4.0 : (dtype == Dtype::Float32 ? 4.0 : 8.0);
+    check_free_space(path, static_cast<double>(header.size()) + per_value * n, text);
+  }
+  if (!header.empty()) state_->out.write(header.data(), header.size());
 }
 
 SampleWriter::~SampleWriter() = default;

@@ -7,6 +7,7 @@
 // Any other extension is an InputError listing these.
 
 #include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -101,6 +102,29 @@ class OutputFile {
   std::string path_, temporary_, target_;
   std::FILE* file_ = nullptr;
   int tracked_ = -1;  // its slot among the files a signal handler removes
+};
+
+/// A file of this process's own in the temporary directory ($TMPDIR, else /tmp), removed when
+/// the object is destroyed or when SIGINT, SIGTERM or SIGHUP end the process (as OutputFile's
+/// temporary files are).
+class ScratchFile {
+ public:
+  /// Creates it, empty, named after `purpose` ("stdin"); Error naming the directory when it
+  /// cannot.
+  explicit ScratchFile(const std::string& purpose);
+  ~ScratchFile();
+  ScratchFile(const ScratchFile&) = delete;
+  ScratchFile& operator=(const ScratchFile&) = delete;
+
+  /// Copies `in` to the end of the file, up to its end; Error naming the file and the reason
+  /// when reading or writing fails (a full disk). Returns the bytes copied.
+  std::uintmax_t copy_from(std::FILE* in, const std::string& in_name);
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  int tracked_ = -1;
 };
 
 /// The .npy version 1.0 header numpy writes for a little-endian C-order array of type `descr`
