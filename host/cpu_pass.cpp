@@ -1,9 +1,9 @@
 // The CPU pass: for each sample of a chunk, the K weighted component log-densities, their
 // log-sum-exp and the responsibilities (betamix/math/beta_math.hpp), accumulated in double
-// into N_k, S_k, T_k and LL. The loop over samples is an `omp simd` loop so that exp and log
-// run through glibc's vector math (libmvec). That needs -ffast-math, which this file alone is
-// compiled with (CMakeLists.txt): it never sees a NaN, because the data were validated and
-// the constants are finite, and the fitting loop checks the totals outside fast-math code.
+// into N_k, S_k, T_k and LL. The loops over samples are `omp simd` loops, with an inline exp
+// and glibc's vector log (libmvec). That needs -ffast-math, which this file alone is compiled
+// with (CMakeLists.txt): it never sees a NaN, because the data were validated and the
+// constants are finite, and the fitting loop checks the totals outside fast-math code.
 
 #include "cpu_pass.hpp"
 
@@ -22,9 +22,8 @@ namespace betamix::detail {
 namespace {
 
 // exp(x) for x <= 0 in double, inline so that the sample loop vectorises without calls
-// (a call to a vector exp forces every accumulator of the loop out of registers). It pays
-// for K <= 4; with more components the loop is long enough to hide the calls, and libmvec's
-// exp is faster (bench_cpu, 1 thread, N = 1e6: K = 2 2.97 vs 4.73 ms, K = 8 23.9 vs 17.1 ms).
+// (a call to a vector exp forces every accumulator of the loop out of registers; bench_cpu,
+// 1 thread, N = 1e6, K = 2: 2.97 against 4.73 ms with libmvec's exp).
 // x = k ln 2 + r with |r| <= ln(2)/2, e^r by its Taylor polynomial to degree 13 (truncation
 // below 2e-16 relative), 2^k put into the exponent bits. Arguments below -708 are taken as
 // -708 (so even exp(-inf) is e^-708 = 3.3e-308, not 0): that can no longer change a sum that
@@ -60,17 +59,18 @@ struct InlineExp {
   }
 };
 
-// The loop over samples with a compile-time K, so that the per-sample loops over components
-// unroll and the sample loop vectorises.
+// The loop over samples with a compile-time K <= 4, so that the per-sample loops over
+// components unroll and the sample loop vectorises.
 template <int K, bool Weighted>
 void chunk_fixed_k(const double* __restrict log_x, const double* __restrict log1m_x,
                    const double* __restrict v, std::size_t n, const double* am1, const double* bm1,
                    const double* c, double* acc) {
   // Without case weights, sum_i log s_i is taken as the log of the product of the s_i over
   // blocks: one log per block instead of one per sample. Each s_i lies in [1, K], so a block of
-  // B samples keeps the product below K^B <= 2^512 (B = 512 for K = 2, 128 up to K = 16);
+  // B samples keeps the product below K^B <= 2^512 (B = 512 for K = 2, 256 for K = 3, 4);
   // longer blocks also spend less on the vector reductions at their ends.
-  constexpr std::size_t kLogBlock = K <= 2 ? 512 : K <= 4 ? 256 : 128;
+  static_assert(K <= 4, "chunk_staged() takes larger K");
+  constexpr std::size_t kLogBlock = K <= 2 ? 512 : 256;
   double sn[K] = {}, ss[K] = {}, st[K] = {};
   double ll = 0.0;
   const math::ComponentView<double> comp{am1, bm1, c};
@@ -81,11 +81,7 @@ void chunk_fixed_k(const double* __restrict log_x, const double* __restrict log1
     for (std::size_t i = b; i < b + len; ++i) {
       double r[K], m, s;
       const double lx = log_x[i], l1x = log1m_x[i];
-      if constexpr (K <= 4) {
-        math::mixture_responsibilities_split(lx, l1x, comp, K, r, m, s, InlineExp{});
-      } else {
-        math::mixture_responsibilities_split(lx, l1x, comp, K, r, m, s);
-      }
+      math::mixture_responsibilities_split(lx, l1x, comp, K, r, m, s, InlineExp{});
       double w = 1.0;
       if constexpr (Weighted) {
         w = v[i];
@@ -111,22 +107,90 @@ void chunk_fixed_k(const double* __restrict log_x, const double* __restrict log1
   acc[3 * K] = ll;
 }
 
-// Any K, scalar: used above the largest compile-time K.
-void chunk_any_k(const double* log_x, const double* log1m_x, const double* v, std::size_t n, int k,
-                 const double* am1, const double* bm1, const double* c, double* acc) {
-  std::vector<double> r(k);
-  for (int j = 0; j < 3 * k + 1; ++j) acc[j] = 0.0;
-  const math::ComponentView<double> comp{am1, bm1, c};
-  for (std::size_t i = 0; i < n; ++i) {
-    const double w = v ? v[i] : 1.0;
-    acc[3 * k] += w * math::mixture_responsibilities(log_x[i], log1m_x[i], comp, k, r.data());
-    for (int j = 0; j < k; ++j) {
-      const double wr = w * r[j];
-      acc[j] += wr;
-      acc[k + j] += wr * log_x[i];
-      acc[2 * k + j] += wr * log1m_x[i];
+// Any K, in stages over blocks of kStage samples, each stage a short loop over one component's
+// row that vectorises on its own: the K log-densities and their maximum, then the exps (inline)
+// and their sum, then the responsibilities' sums. Holding a block's K x kStage values in L1
+// costs loads and stores, but the loops need few registers and no calls, where the per-sample
+// loop of chunk_fixed_k spills its K-wide state above K = 4.
+template <bool Weighted>
+void chunk_staged(const double* __restrict log_x, const double* __restrict log1m_x,
+                  const double* __restrict v, std::size_t n, int k, const double* am1,
+                  const double* bm1, const double* c, double* acc) {
+  constexpr std::size_t kStage = 128;
+  const std::size_t ks = static_cast<std::size_t>(k);
+  std::vector<double> e(ks * kStage), sums(3 * ks, 0.0);
+  alignas(64) double m[kStage], s[kStage];
+  // Each s_i lies in [1, k]: a product of `group` of them stays below k^group <= 2^1000, so
+  // sum_i log s_i is taken as one log per group (per block up to k = 2^7).
+  const std::size_t group = std::clamp<std::size_t>(
+      static_cast<std::size_t>(1000.0 / std::log2(static_cast<double>(k))), 1, kStage);
+  double ll = 0.0;
+  for (std::size_t b = 0; b < n; b += kStage) {
+    const std::size_t len = std::min(kStage, n - b);
+    const double* __restrict lx = log_x + b;
+    const double* __restrict l1x = log1m_x + b;
+    for (std::size_t j = 0; j < ks; ++j) {
+      double* __restrict row = e.data() + j * kStage;
+      const double aj = am1[j], bj = bm1[j], cj = c[j];
+      if (j == 0) {
+#pragma omp simd
+        for (std::size_t i = 0; i < len; ++i) {
+          row[i] = m[i] = math::component_log_density(lx[i], l1x[i], aj, bj, cj);
+        }
+      } else {
+#pragma omp simd
+        for (std::size_t i = 0; i < len; ++i) {
+          const double l = math::component_log_density(lx[i], l1x[i], aj, bj, cj);
+          row[i] = l;
+          m[i] = l > m[i] ? l : m[i];
+        }
+      }
+    }
+    for (std::size_t i = 0; i < len; ++i) s[i] = 0.0;
+    for (std::size_t j = 0; j < ks; ++j) {
+      double* __restrict row = e.data() + j * kStage;
+#pragma omp simd
+      for (std::size_t i = 0; i < len; ++i) {
+        const double x = InlineExp{}(row[i] - m[i]);
+        row[i] = x;
+        s[i] += x;
+      }
+    }
+    double shift = 0.0;
+    if constexpr (Weighted) {
+#pragma omp simd reduction(+ : shift)
+      for (std::size_t i = 0; i < len; ++i) shift += v[b + i] * (m[i] + std::log(s[i]));
+    } else {
+#pragma omp simd reduction(+ : shift)
+      for (std::size_t i = 0; i < len; ++i) shift += m[i];
+      for (std::size_t g = 0; g < len; g += group) {
+        double prod = 1.0;
+        const std::size_t end = std::min(len, g + group);
+#pragma omp simd reduction(* : prod)
+        for (std::size_t i = g; i < end; ++i) prod *= s[i];
+        shift += std::log(prod);
+      }
+    }
+    ll += shift;
+#pragma omp simd
+    for (std::size_t i = 0; i < len; ++i) s[i] = (Weighted ? v[b + i] : 1.0) / s[i];
+    for (std::size_t j = 0; j < ks; ++j) {
+      const double* __restrict row = e.data() + j * kStage;
+      double sn = 0.0, ss = 0.0, st = 0.0;
+#pragma omp simd reduction(+ : sn, ss, st)
+      for (std::size_t i = 0; i < len; ++i) {
+        const double r = row[i] * s[i];
+        sn += r;
+        ss += r * lx[i];
+        st += r * l1x[i];
+      }
+      sums[j] += sn;
+      sums[ks + j] += ss;
+      sums[2 * ks + j] += st;
     }
   }
+  std::copy(sums.begin(), sums.end(), acc);
+  acc[3 * ks] = ll;
 }
 
 using ChunkFn = void (*)(const double*, const double*, const double*, std::size_t, const double*,
@@ -141,21 +205,24 @@ ChunkFn pick(int k, bool weighted, std::integer_sequence<int, Ks...>) {
   return fn;
 }
 
-constexpr int kMaxFixedK = 16;
+// K from which chunk_staged() is faster than chunk_fixed_k() (bench_cpu, 1 thread, N = 1e6,
+// ms/pass fixed against staged: K = 4 2.52 / 3.11, K = 5 4.60 / 3.86, K = 6 5.90 / 4.43).
+constexpr int kStagedFrom = 5;
 
 }  // namespace
 
 void cpu_pass_chunk(const double* log_x, const double* log1m_x, const double* v, std::size_t n,
                     int starts, int k, const double* am1, const double* bm1, const double* c,
                     double* acc) {
-  const ChunkFn fn = pick(k, v != nullptr, std::make_integer_sequence<int, kMaxFixedK>{});
+  const ChunkFn fn = pick(k, v != nullptr, std::make_integer_sequence<int, kStagedFrom - 1>{});
   for (int r = 0; r < starts; ++r) {
     const std::size_t off = static_cast<std::size_t>(r) * k;
     double* out = acc + static_cast<std::size_t>(r) * (3 * k + 1);
-    if (fn) {
-      fn(log_x, log1m_x, v, n, am1 + off, bm1 + off, c + off, out);
+    if (k >= kStagedFrom) {
+      (v ? &chunk_staged<true> : &chunk_staged<false>)(log_x, log1m_x, v, n, k, am1 + off,
+                                                       bm1 + off, c + off, out);
     } else {
-      chunk_any_k(log_x, log1m_x, v, n, k, am1 + off, bm1 + off, c + off, out);
+      fn(log_x, log1m_x, v, n, am1 + off, bm1 + off, c + off, out);
     }
   }
 }
