@@ -77,6 +77,9 @@ TEST(SamplerBoundaryTest, ExtremeShapesStayInside) {
 // Shapes in the millions and beyond keep their spread (sampler_cases.hpp).
 TEST(SamplerBoundaryTest, LargeShapesKeepTheirSpread) { test::check_large_shapes(Device::Cpu); }
 
+// Draws near 1 land on every representable number, not every other (sampler_cases.hpp).
+TEST(SamplerBoundaryTest, ValuesNearOneUseEveryNumber) { test::check_values_near_one(Device::Cpu); }
+
 // Shapes so small that log U / shape overflows: 0 or 1, never NaN (sampler_cases.hpp).
 TEST(SamplerBoundaryTest, VanishingShapesGiveZeroOrOneNeverNaN) {
   test::check_vanishing_shapes<float>(2e-38, 6e-38, Device::Cpu);

@@ -97,6 +97,11 @@ TEST(CudaSamplerBoundary, LargeShapesKeepTheirSpread) {
   test::check_large_shapes(Device::Cuda);
 }
 
+TEST(CudaSamplerBoundary, ValuesNearOneUseEveryNumber) {
+  if (!cuda_available()) GTEST_SKIP() << "no CUDA device";
+  test::check_values_near_one(Device::Cuda);
+}
+
 TEST(CudaSamplerBoundary, VanishingShapesGiveZeroOrOneNeverNaN) {
   if (!cuda_available()) GTEST_SKIP() << "no CUDA device";
   test::check_vanishing_shapes<float>(2e-38, 6e-38, Device::Cuda);

@@ -131,4 +131,36 @@ inline void check_large_shapes(Device device) {
   }
 }
 
+/// A component at 1: Beta(a, 1) with a so large that 1 - x spans a few dozen spacings of the
+/// numbers just below 1 (2^-24 in float, 2^-53 in double: 17 and 90 on average here). Each 1 - x
+/// is then a whole number m of spacings, and rounding to the nearest number makes m odd about
+/// half the time, where x = 1 / (1 + e) put 94 % of the float draws on even m (1 + e rounds e
+/// to the coarser spacing above 1). The mean of 1 - x, 1 / (a + 1), within 5 standard errors
+/// (its standard deviation is about its mean).
+template <class Real>
+inline void check_values_near_one(double a, Device device) {
+  SCOPED_TRACE(std::string(sizeof(Real) == 4 ? "float" : "double") + ", alpha " +
+               std::to_string(a) + ", beta 1");
+  const MixtureParams p{{1.0}, {a}, {1.0}};
+  std::vector<Real> x(200000);
+  sample(p, x.size(), 41, x.data(), device);
+  check_open_interval(x);
+  const double spacing = sizeof(Real) == 4 ? 0x1p-24 : 0x1p-53;
+  double sum = 0.0, odd = 0.0;
+  for (Real v : x) {
+    ASSERT_GE(v, Real(0.5));  // so that 1 - v is exact and a whole number of spacings
+    const double y = 1.0 - static_cast<double>(v);
+    sum += y;
+    odd += std::fmod(y / spacing, 2.0) == 1.0;
+  }
+  const double n = static_cast<double>(x.size()), mean = 1.0 / (a + 1.0);
+  EXPECT_NEAR(sum / n, mean, 5 * mean / std::sqrt(n));
+  EXPECT_NEAR(odd / n, 0.5, 0.05);
+}
+
+inline void check_values_near_one(Device device) {
+  check_values_near_one<float>(1e6, device);
+  check_values_near_one<double>(1e14, device);
+}
+
 }  // namespace betamix::test

@@ -160,9 +160,15 @@ BETAMIX_HD_INLINE Real sample_mixture(const SampleTables<const Real*>& t, Stream
     const bool one = uniform_open<Real>(s) * (ga[0] + gb[0]) < ga[0];
     return clamp_open_unit<Real>(one ? Real(1) : Real(0));
   }
-  // x = 1 / (1 + exp(log G2 - log G1)); exp may overflow to inf, giving exactly 0, which the
-  // clamp moves to the smallest positive normal number.
-  return clamp_open_unit<Real>(Real(1) / (Real(1) + std::exp(diff)));
+  // x = G1 / (G1 + G2) = 1 / (1 + e), e = exp(log G2 - log G1); exp may overflow to inf,
+  // giving exactly 0, which the clamp moves to the smallest positive normal number. Above 1/2
+  // x is taken as 1 - e / (1 + e): 1 + e would round e to the spacing of the numbers above 1,
+  // twice that below 1, so that x = 1 / (1 + e) lands on every other number near 1 (and 1 - x
+  // is off by up to that spacing); e / (1 + e) keeps e's relative precision, and the one
+  // rounding of 1 - e / (1 + e) lands on the nearest number.
+  const Real e = std::exp(diff);
+  const Real inv = Real(1) / (Real(1) + e);
+  return clamp_open_unit<Real>(e < Real(1) ? Real(1) - e * inv : inv);
 }
 
 }  // namespace betamix::math
