@@ -59,7 +59,7 @@ void require_visible_device() {
   if (!cuda_device_visible()) {
     throw DeviceError(
         "device cuda: no CUDA device is visible (check the driver and CUDA_VISIBLE_DEVICES), "
-        "or use --device cpu");
+        "or run on the CPU");
   }
 }
 

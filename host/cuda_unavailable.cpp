@@ -9,7 +9,7 @@ namespace {
 [[noreturn]] void no_cuda() {
   throw DeviceError(
       "device cuda: this betamix was built without CUDA support "
-      "(rebuild where nvcc is available, or use --device cpu)");
+      "(rebuild where nvcc is available, or run on the CPU)");
 }
 }  // namespace
 

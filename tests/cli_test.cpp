@@ -179,6 +179,10 @@ TEST_F(CliTest, SampleParameterErrors) {
                    {"--alpha \"1,x\"", "\"x\" is not a finite number"});
   expect_bad_input("sample --weights 1 --alpha 1 --beta inf -n 10 -o " + path("x.txt"),
                    {"--beta", "\"inf\""});
+  expect_bad_input("sample --weights 1 --alpha 1e400 --beta 1 -n 10 -o " + path("x.txt"),
+                   {"--alpha", "beyond the range of a double"});
+  expect_bad_input("sample --weights 1e-320,1 --alpha 1,1 --beta 1,1 -n 10 -o " + path("x.txt"),
+                   {"--weights", "below the smallest normal double"});
   const CliRun spaced =
       betamix("sample --weights '0.5, 0.5' --alpha '1 ,2' --beta 2,1 -n 3 -o " + path("x.txt"));
   EXPECT_EQ(spaced.code, 0) << spaced.err;
@@ -358,11 +362,11 @@ TEST_F(CliTest, OptionRanges) {
       {"--seed", "whole number"});
   EXPECT_FALSE(fs::exists(path("x.npy")));
   expect_bad_input("demo -n -1", {"-n", "whole number"});
-  expect_bad_input("fit " + data + " -k 1 --restarts 0", {"--restarts", "above 0", "\"0\""});
+  expect_bad_input("fit " + data + " -k 1 --restarts 0", {"--restarts", "from 1", "\"0\""});
   expect_bad_input("fit " + data + " -k 1 --lr abc", {"--lr", "above 0", "\"abc\""});
   expect_bad_input("fit " + data + " -k 1 --tol -1", {"--tol", "0 or more"});
   expect_bad_input("fit " + data + " -k 1 --on-boundary clamp --eps 1e-17",
-                   {"boundary eps", "2^-53"});
+                   {"--eps", "2^-53", "\"1e-17\""});
   expect_bad_input("fit " + data + " -k 2,2", {"-k", "twice"});
   const CliRun ok = betamix("fit " + data + " -k 1 -q --threads 1 --seed 18446744073709551615");
   EXPECT_EQ(ok.code, 0) << ok.err;
@@ -580,6 +584,14 @@ TEST_F(CliTest, HelpExplainsEveryCommand) {
   EXPECT_EQ(betamix("").code, 2);
   EXPECT_EQ(betamix("fit").code, 2);
   expect_bad_input("bogus", {"unknown command \"bogus\"", "fit, sample"});
+  expect_bad_input("--bogus", {"--bogus before the command", "fit, sample"});
+  expect_bad_input("-n 5 sample", {"-n before the command"});
+  // Whole-number options say so, and the hint names the command's own help.
+  expect_bad_input("pdf --model m.json --grid 1.5",
+                   {"--grid", "whole number", "\"1.5\"", "see betamix pdf --help"});
+  expect_bad_input("fit x.txt -k 1 --threads 1.0", {"--threads", "whole number"});
+  expect_bad_input("fit x.txt -k 1 --max-iter 1.5", {"--max-iter", "whole number"});
+  expect_bad_input("fit x.txt -k 1 --restarts 0", {"--restarts", "from 1"});
 }
 
 TEST_F(CliTest, CrosscheckPassesAndCatchesAPerturbedRun) {
@@ -592,6 +604,14 @@ TEST_F(CliTest, CrosscheckPassesAndCatchesAPerturbedRun) {
   const CliRun bad = betamix("crosscheck " + data + " -k 2 --against cpu --perturb 0.01");
   EXPECT_EQ(bad.code, 1) << bad.out << bad.err;
   EXPECT_NE(bad.out.find("FAIL"), std::string::npos) << bad.out;
+  if (!betamix::cuda_available()) {
+    // Without a GPU the default comparison cannot run: a device error that points to the
+    // option crosscheck has (not fit's --device).
+    const CliRun none = betamix("crosscheck " + data + " -k 2");
+    EXPECT_EQ(none.code, 3) << none.err;
+    EXPECT_NE(none.err.find("--against cpu"), std::string::npos) << none.err;
+    EXPECT_EQ(none.err.find("--device"), std::string::npos) << none.err;
+  }
 }
 
 TEST_F(CliTest, KSelectionTable) {
@@ -666,6 +686,10 @@ TEST_F(CliTest, CaseWeightsEqualRepeatedRows) {
   EXPECT_NE(nowhere.err.find("missing: cannot create a temporary file"), std::string::npos)
       << nowhere.err;
   EXPECT_NE(nowhere.err.find("TMPDIR"), std::string::npos) << nowhere.err;
+  ::setenv("TMPDIR", "", 1);  // empty counts as unset: /tmp
+  const CliRun empty_tmpdir =
+      betamix("fit - --format csv --column x --weight-column w" + common, path("xw.csv"));
+  EXPECT_EQ(empty_tmpdir.code, 0) << empty_tmpdir.err;
   old_tmpdir ? ::setenv("TMPDIR", saved.c_str(), 1) : ::unsetenv("TMPDIR");
   EXPECT_TRUE(std::filesystem::is_empty(tmp));
   ASSERT_EQ(rep.code, 0) << rep.err;
@@ -830,6 +854,47 @@ TEST_F(CliTest, PredictAndScoreStreamOverChunks) {
 // Option checks made before any work: two outputs naming one file, a --plot that is not .svg,
 // more than 1000 values of K, a warm start of the wrong K, crosscheck tolerances that cannot
 // be met, an output under a regular file.
+// An empty value (an unset shell variable) is an error, never "not given": an empty
+// --weights-file would otherwise fit without the weights.
+TEST_F(CliTest, EmptyValuesAreRefused) {
+  const std::string x = write("x.txt", "0.2\n0.5\n0.7\n");
+  // --eps out of its range is refused also where nothing is clamped.
+  expect_bad_input("fit " + x + " -k 1 --eps 1e-20", {"--eps", "2^-53"});
+  expect_bad_input("demo -n 100 --eps 0.6", {"--eps", "0.5"});
+  expect_bad_input("fit " + x + " -k 1 --weights-file ''", {"fit --weights-file", "empty"});
+  expect_bad_input("fit " + x + " -k 1 -o ''", {"fit --output", "empty"});
+  expect_bad_input("fit '' -k 1", {"fit FILE", "empty"});
+  expect_bad_input("pdf --model ''", {"pdf --model", "empty"});
+  expect_bad_input("sample --weights 1 --alpha 1 --beta '' -n 1 -o " + path("y.txt"),
+                   {"sample --beta", "empty"});
+  EXPECT_FALSE(std::filesystem::exists(path("y.txt")));
+  const CliRun version = betamix("--version");
+  EXPECT_EQ(version.code, 0);
+  EXPECT_EQ(version.out.rfind("betamix 0.", 0), 0u) << version.out;
+  EXPECT_NE(version.out.find("CUDA backend"), std::string::npos) << version.out;
+}
+
+// Devices take the text format whatever their name: /dev/stdout (here sent to a file by the
+// shell, whose contents must be appended to, not replaced) and /dev/null.
+TEST_F(CliTest, DevicesAreWrittenInPlace) {
+  write("m.json", R"({"weights": [0.5, 0.5], "alpha": [2, 5], "beta": [5, 2]})");
+  const CliRun pdf = betamix("pdf --model " + path("m.json") + " --grid 4 -o /dev/stdout");
+  EXPECT_EQ(pdf.code, 0) << pdf.err;
+  EXPECT_EQ(std::count(pdf.out.begin(), pdf.out.end(), '\n'), 5) << pdf.out;  // header + 4
+  const std::string x = write("x.txt", "0.2\n0.7\n");
+  const CliRun predict =
+      betamix("predict -q --model " + path("m.json") + " " + x + " -o /dev/stdout");
+  EXPECT_EQ(predict.code, 0) << predict.err;
+  EXPECT_EQ(predict.out.rfind("p1,p2,component\n", 0), 0u) << predict.out;
+  const CliRun both = betamix("sample -q --weights 1 --alpha 2 --beta 3 -n 3 -o /dev/stdout");
+  EXPECT_EQ(both.code, 0) << both.err;
+  EXPECT_EQ(std::count(both.out.begin(), both.out.end(), '\n'), 3) << both.out;
+  EXPECT_EQ(betamix("sample -q --weights 1 --alpha 2 --beta 3 -n 3 -o /dev/null").code, 0);
+  const CliRun plot = betamix("plot --model " + path("m.json") + " " + x + " -o /dev/stdout");
+  EXPECT_EQ(plot.code, 0) << plot.err;
+  EXPECT_NE(plot.out.find("</svg>"), std::string::npos);
+}
+
 TEST_F(CliTest, ConflictingOutputsAndImpossibleOptions) {
   const std::string data = path("d.f64"), model = path("m.json");
   ASSERT_EQ(betamix("sample --weights 1 --alpha 2 --beta 5 -n 300 -o " + data).code, 0);

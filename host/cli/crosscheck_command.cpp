@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <limits>
 
 #include "betamix/betamix.hpp"
 #include "cli/command.hpp"
@@ -62,7 +63,13 @@ int run_crosscheck(CrosscheckArgs a) {
     for (double& v : second.start->alpha) v *= 1.0 + a.perturb;
   }
   const FitResult r1 = fit(data.values.data(), n, first);
-  const FitResult r2 = fit(data.values.data(), n, second);
+  FitResult r2;
+  try {
+    r2 = fit(data.values.data(), n, second);
+  } catch (const DeviceError& e) {
+    throw DeviceError("crosscheck: the GPU run failed: " + std::string(e.what()) +
+                      "; --against cpu compares two CPU runs instead");
+  }
 
   double worst_ll = 0.0;
   int worst_it = 0;
@@ -122,7 +129,7 @@ void add_crosscheck_command(CLI::App& app, CommandList& commands) {
       "Example: betamix crosscheck data.npy -k 2");
   sub->add_option("FILE", args->file, "samples, as for `betamix fit`")->required();
   sub->add_option("-k", args->k, "number of components")
-      ->check(positive_number())
+      ->check(whole_number_in(1, std::numeric_limits<int>::max()))
       ->capture_default_str();
   sub->add_option("--format", args->format, "input format: auto, npy, txt, csv, f32 or f64")
       ->check(CLI::IsMember({"auto", "npy", "txt", "csv", "f32", "f64"}))

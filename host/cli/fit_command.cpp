@@ -10,6 +10,7 @@
 #include "cli/fit_options.hpp"
 #include "cli/result_json.hpp"
 #include "io/reader.hpp"
+#include "io/writer.hpp"
 #include "plot_svg.hpp"
 #include "samples.hpp"
 
@@ -61,7 +62,7 @@ int run_fit(const FitArgs& a) {
   check_writable(a.output, "-o", inputs);
   check_writable(a.plot, "--plot", inputs);
   check_distinct_outputs({{"-o", a.output}, {"--plot", a.plot}});
-  if (!a.plot.empty() && io::file_extension(a.plot) != ".svg") {
+  if (!a.plot.empty() && io::file_extension(a.plot) != ".svg" && !io::is_stream_path(a.plot)) {
     throw InputError("--plot " + a.plot + ": the plot is SVG; use a file name ending in .svg");
   }
   if (ks.size() > 1 && !a.fit.init_from.empty()) {

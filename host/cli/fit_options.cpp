@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -28,7 +29,7 @@ void FitCli::add(CLI::App* app, bool with_device) {
       ->capture_default_str();
   app->add_option("--max-iter", max_iter,
                   "iteration limit; a fit that reaches it has status max_iterations")
-      ->check(non_negative_number())
+      ->check(whole_number_in(0, std::numeric_limits<int>::max()))
       ->capture_default_str();
   app->add_option(
          "--tol", tol,
@@ -51,7 +52,7 @@ void FitCli::add(CLI::App* app, bool with_device) {
   app->add_option("--restarts", restarts,
                   "independent starts evaluated together in one pass per iteration; the first uses "
                   "--init, the others are seeded random starts")
-      ->check(positive_number())
+      ->check(whole_number_in(1, std::numeric_limits<int>::max()))
       ->capture_default_str();
   if (with_device) add_device_option(app, device);
   add_boundary_options(app, on_boundary, eps);
@@ -69,7 +70,7 @@ void add_device_option(CLI::App* app, std::string& device) {
 void add_threads_option(CLI::App* app, int& threads) {
   app->add_option("--threads", threads,
                   "CPU threads (0: all cores; at most " + std::to_string(kMaxThreads) + ")")
-      ->check(CLI::Range(0, kMaxThreads))
+      ->check(whole_number_in(0, kMaxThreads))
       ->capture_default_str();
 }
 
@@ -79,9 +80,21 @@ void add_boundary_options(CLI::App* app, std::string& on_boundary, double& eps) 
                   "counted in n_clamped)")
       ->check(CLI::IsMember({"reject", "clamp"}))
       ->capture_default_str();
+  // Checked whatever --on-boundary says: an --eps that clamp would refuse is a mistake anyway.
+  const CLI::Validator eps_range(
+      [](std::string& text) -> std::string {
+        char* end = nullptr;
+        const double v = std::strtod(text.c_str(), &end);
+        if (!text.empty() && end == text.c_str() + text.size() && v >= 0x1p-53 && v < 0.5) {
+          return {};
+        }
+        return "must be a number from 2^-53 (about 1.1e-16) up to, not including, 0.5, got \"" +
+               text + "\"";
+      },
+      "[2^-53, 0.5)");
   app->add_option("--eps", eps,
                   "distance from 0 and 1 that --on-boundary clamp moves values to, in [2^-53, 0.5)")
-      ->check(positive_number())
+      ->check(eps_range)
       ->capture_default_str();
 }
 
@@ -109,10 +122,19 @@ std::vector<double> parse_number_list(const std::string& option, const std::stri
     item.erase(item.find_last_not_of(" \t") + 1);
     const std::optional<double> v = finite_number(item);
     if (!v) {
-      throw InputError(option + " \"" + text + "\": " +
-                       (item.empty() ? "value " + std::to_string(values.size() + 1) + " is empty"
-                                     : "\"" + item + "\" is not a finite number") +
-                       " (expected numbers separated by commas, e.g. 0.3,0.7)");
+      errno = 0;
+      char* end = nullptr;
+      const double parsed = item.empty() ? 0.0 : std::strtod(item.c_str(), &end);
+      const bool range = !item.empty() && end == item.c_str() + item.size() && errno == ERANGE;
+      std::string what = "\"" + item + "\" is not a finite number";
+      if (item.empty()) what = "value " + std::to_string(values.size() + 1) + " is empty";
+      if (range) {
+        what = "\"" + item + "\" is " +
+               (std::abs(parsed) > 1.0 ? "beyond the range of a double (about 1.8e308)"
+                                       : "below the smallest normal double (2.2e-308)");
+      }
+      throw InputError(option + " \"" + text + "\": " + what +
+                       (range ? "" : " (expected numbers separated by commas, e.g. 0.3,0.7)"));
     }
     values.push_back(*v);
     if (comma == text.size()) return values;
@@ -151,6 +173,23 @@ CLI::Validator number_above(double bound) {
         return "must be a number above " + b + ", got \"" + value + "\"";
       },
       "NUMBER > " + b);
+}
+
+CLI::Validator whole_number_in(long long lo, long long hi) {
+  const std::string range = std::to_string(lo) + " to " + std::to_string(hi);
+  return CLI::Validator(
+      [lo, hi, range](std::string& text) -> std::string {
+        if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos) {
+          errno = 0;
+          const unsigned long long v = std::strtoull(text.c_str(), nullptr, 10);
+          if (errno != ERANGE && v >= static_cast<unsigned long long>(lo) &&
+              v <= static_cast<unsigned long long>(hi)) {
+            return {};
+          }
+        }
+        return "must be a whole number from " + range + ", got \"" + text + "\"";
+      },
+      "INT in [" + range + "]");
 }
 
 CLI::Validator whole_number() {

@@ -117,6 +117,8 @@ CLI::Validator non_negative_number();
 /// A finite number above `bound`.
 CLI::Validator number_above(double bound);
 CLI::Validator whole_number();
+/// A whole number from `lo` to `hi` (0 <= lo <= hi), digits only.
+CLI::Validator whole_number_in(long long lo, long long hi);
 
 /// Parses a comma-separated list of finite numbers given to `option` ("--alpha"); InputError
 /// naming the option and the item for an empty item or one that is not a finite number.

@@ -20,6 +20,11 @@ int main(int argc, char** argv) {
       "betamix");
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "help for every command");
+  app.set_version_flag(
+      "--version",
+      std::string("betamix ") + BETAMIX_VERSION +
+          (BETAMIX_CUDA_BUILT ? " (with the CUDA backend)" : " (without the CUDA backend)"),
+      "print the version and exit");
   CommandList commands;
   add_demo_command(app, commands);
   add_fit_command(app, commands);
@@ -29,8 +34,9 @@ int main(int argc, char** argv) {
   add_score_command(app, commands);
   add_pdf_command(app, commands);
   add_plot_command(app, commands);
-  // A first word that names no command: say so (CLI11 would only ask for a command).
-  if (argc > 1 && argv[1][0] != '-') {
+  // A first word that names no command, or an option before the command: say so (CLI11 would
+  // only ask for a command, or report a command's option as missing).
+  if (argc > 1) {
     const std::string word = argv[1];
     std::string names;
     bool known = false;
@@ -38,9 +44,18 @@ int main(int argc, char** argv) {
       known = known || c.app->get_name() == word;
       names += (names.empty() ? "" : ", ") + c.app->get_name();
     }
-    if (!known) {
+    const bool top_level =
+        word == "-h" || word == "--help" || word == "--help-all" || word == "--version";
+    if (word[0] != '-' && !known) {
       std::cerr << "betamix: error: unknown command \"" << word << "\" (the commands: " << names
                 << "; see betamix --help)\n";
+      return kExitBadInput;
+    }
+    if (word[0] == '-' && !top_level) {
+      std::cerr << "betamix: error: " << word
+                << " before the command: options follow the command, as in betamix fit FILE -k "
+                   "2 (the commands: "
+                << names << "; see betamix --help)\n";
       return kExitBadInput;
     }
   }
@@ -50,9 +65,31 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::cerr << "betamix: error: " << e.what() << " (see betamix --help)\n";
+    // Point to the help of the command that was run, where there is one.
+    std::string help = "betamix --help";
+    for (const Command& c : commands) {
+      if (argc > 1 && c.app->get_name() == argv[1])
+        help = "betamix " + c.app->get_name() + " --help";
+    }
+    std::cerr << "betamix: error: " << e.what() << " (see " << help << ")\n";
     return kExitBadInput;
+  }
+  // An empty value is never meant: it is what an unset shell variable gives ("--weights-file
+  // $W"), and taking it as "not given" would drop the weights without a word.
+  for (const Command& c : commands) {
+    if (!c.app->parsed()) continue;
+    for (const CLI::Option* option : c.app->get_options()) {
+      for (const std::string& value : option->results()) {
+        if (!value.empty() || option->get_expected_min() == 0) continue;
+        const std::string name = option->get_name();
+        std::cerr << "betamix: error: " << c.app->get_name() << " " << name
+                  << ": the value is empty (an unset shell variable?)\n";
+        return kExitBadInput;
+      }
+    }
   }
   try {
     for (const Command& c : commands) {

@@ -7,8 +7,10 @@
 
 #include "betamix/betamix.hpp"
 #include "cli/command.hpp"
+#include "cli/fit_options.hpp"
 #include "cli/result_json.hpp"
 #include "io/reader.hpp"
+#include "io/writer.hpp"
 
 namespace betamix::cli {
 namespace {
@@ -19,7 +21,7 @@ struct PdfArgs {
 };
 
 int run_pdf(const PdfArgs& a) {
-  if (!a.output.empty() && a.output != "-") {
+  if (!a.output.empty() && a.output != "-" && !io::is_stream_path(a.output)) {
     const std::string ext = io::file_extension(a.output);
     if (ext != ".csv" && ext != ".txt") {
       throw InputError(a.output + ": pdf writes CSV; use a .csv or .txt file, or - for stdout");
@@ -64,7 +66,7 @@ void add_pdf_command(CLI::App& app, CommandList& commands) {
       "Example: betamix pdf --model result.json --grid 1000 -o density.csv");
   sub->add_option("--model", args->model, "result JSON written by `betamix fit`")->required();
   sub->add_option("--grid", args->grid, "number of grid points in (0,1)")
-      ->check(CLI::Range(1, 100000000))
+      ->check(whole_number_in(1, 100000000))
       ->capture_default_str();
   sub->add_option("-o,--output", args->output, "write the CSV here instead of stdout");
   commands.push_back({sub, [args] { return run_pdf(*args); }});

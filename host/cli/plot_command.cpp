@@ -9,6 +9,7 @@
 #include "cli/fit_options.hpp"
 #include "cli/result_json.hpp"
 #include "io/reader.hpp"
+#include "io/writer.hpp"
 #include "plot_svg.hpp"
 
 namespace betamix::cli {
@@ -23,7 +24,7 @@ struct PlotArgs {
 };
 
 int run_plot(const PlotArgs& a) {
-  if (io::file_extension(a.output) != ".svg") {
+  if (io::file_extension(a.output) != ".svg" && !io::is_stream_path(a.output)) {
     throw InputError(a.output + ": plot writes SVG; use a file name ending in .svg");
   }
   check_writable(a.output, "-o", {a.model, a.file, a.input.weights_file});
@@ -57,7 +58,7 @@ void add_plot_command(CLI::App& app, CommandList& commands) {
       ->required();
   sub->add_option("-o,--output", args->output, "the SVG file to write")->required();
   sub->add_option("--bins", args->bins, "histogram bins on [0, 1]")
-      ->check(CLI::Range(1, 100000))
+      ->check(whole_number_in(1, 100000))
       ->capture_default_str();
   args->input.add(sub, true, "the histogram counts each sample with its weight");
   add_boundary_options(sub, args->on_boundary, args->eps);

@@ -43,9 +43,12 @@ struct PredictArgs {
 class RowWriter {
  public:
   RowWriter(const std::string& path, std::size_t k)
-      : path_(path.empty() ? "-" : path), k_(k), npy_(io::file_extension(path) == ".npy") {
+      : path_(path.empty() ? "-" : path),
+        k_(k),
+        npy_(io::file_extension(path) == ".npy" && !io::is_stream_path(path)) {
     const std::string ext = io::file_extension(path);
-    if (path_ != "-" && ext != ".csv" && ext != ".txt" && ext != ".npy") {
+    if (path_ != "-" && ext != ".csv" && ext != ".txt" && ext != ".npy" &&
+        !io::is_stream_path(path_)) {
       throw InputError(path + ": cannot write " +
                        (ext.empty() ? "files without an extension" : "'" + ext + "' files") +
                        "; use .csv, .npy or - for CSV on standard output");

@@ -43,6 +43,7 @@ Target target_for(const std::string& path) {
   if (ext == ".txt") return Target::Text;
   if (ext == ".f32") return Target::F32;
   if (ext == ".f64") return Target::F64;
+  if (is_stream_path(path)) return Target::Stdout;  // /dev/stdout, a FIFO: text
   throw InputError(path + ": cannot write " +
                    (ext.empty() ? "files without an extension" : "'" + ext + "' files") +
                    "; use .npy, .txt, .f32, .f64 or - for standard output");
@@ -143,7 +144,7 @@ OutputFile::OutputFile(const std::string& path) : path_(path) {
   std::error_code status_ec, link_ec, ec;
   const fs::file_status st = fs::status(path, status_ec);  // through a link
   const bool missing = !fs::exists(fs::symlink_status(path, link_ec));
-  if (fs::is_regular_file(st) || missing) {
+  if ((fs::is_regular_file(st) && !is_stream_path(path)) || missing) {
     // A link to a file: the file it names is replaced, and the link stays.
     const fs::path target = missing ? fs::path(path) : fs::canonical(path, ec);
     if (!ec) {
@@ -167,7 +168,9 @@ OutputFile::OutputFile(const std::string& path) : path_(path) {
       }
     }
   }
-  if (!file_) file_ = std::fopen(path.c_str(), "wb");  // a device, a FIFO, or no other way
+  // A device or a FIFO, or no other way. Appending, not truncating: /dev/stdout sent to a file
+  // by the shell holds what the shell has written there already.
+  if (!file_) file_ = std::fopen(path.c_str(), is_stream_path(path) ? "ab" : "wb");
   if (!file_) {
     throw InputError(path + ": cannot create: " + std::generic_category().message(errno));
   }
@@ -203,14 +206,18 @@ void OutputFile::discard() noexcept {
   temporary_.clear();
 }
 
-ScratchFile::ScratchFile(const std::string& purpose) {
+bool is_stream_path(const std::string& path) {
   std::error_code ec;
-  const std::filesystem::path dir = std::filesystem::temp_directory_path(ec);
-  if (ec) {
-    const char* tmpdir = std::getenv("TMPDIR");
-    throw Error(std::string(tmpdir ? tmpdir : "/tmp") + ": cannot create a temporary file: " +
-                ec.message() + " (TMPDIR chooses the directory)");
-  }
+  const std::filesystem::file_status st = std::filesystem::status(path, ec);
+  if (ec || !std::filesystem::exists(st) || std::filesystem::is_directory(st)) return false;
+  // /dev/stdout is a link to the shell's redirection target, which may be a regular file: that
+  // must be written through, not replaced.
+  return !std::filesystem::is_regular_file(st) || path.rfind("/dev/", 0) == 0;
+}
+
+ScratchFile::ScratchFile(const std::string& purpose) {
+  const char* tmpdir = std::getenv("TMPDIR");  // unset or empty: /tmp
+  const std::filesystem::path dir = tmpdir && *tmpdir ? tmpdir : "/tmp";
   std::string name = (dir / ("betamix-" + purpose + "-XXXXXX")).string();
   fd_ = ::mkstemp(name.data());
   if (fd_ < 0) {
@@ -274,10 +281,14 @@ void check_free_space(const std::string& path, double bytes, bool at_least) {
   if (ec) return;
   const std::filesystem::space_info space = std::filesystem::space(dir, ec);
   if (ec || static_cast<double>(space.available) >= bytes) return;
-  const std::string need = bytes < 0x1p63 ? detail::format_bytes(static_cast<std::size_t>(bytes))
-                                          : "more than " + detail::format_bytes(SIZE_MAX);
-  throw InputError(path + ": the output needs " + (at_least ? "at least " : "") + need +
-                   ", but its file system has " + detail::format_bytes(space.available) +
+  const bool huge = !(bytes < 0x1p63);
+  const std::string need =
+      huge ? detail::format_bytes(SIZE_MAX) : detail::format_bytes(static_cast<std::size_t>(bytes));
+  throw InputError(path + ": the output needs " +
+                   (huge       ? "more than "
+                    : at_least ? "at least "
+                               : "") +
+                   need + ", but its file system has " + detail::format_bytes(space.available) +
                    " free; write it elsewhere, or draw fewer samples");
 }
 

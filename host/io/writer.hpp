@@ -15,6 +15,11 @@
 
 namespace betamix::io {
 
+/// True for an existing path that is neither a regular file nor a directory (following links),
+/// or that lies under /dev/: /dev/stdout (also when the shell sends it to a file), a FIFO, a
+/// terminal. Such an output is written in place, in a command's text format whatever its name.
+bool is_stream_path(const std::string& path);
+
 /// Precision of written samples.
 enum class Dtype { Float32, Float64 };
 
@@ -104,7 +109,8 @@ class OutputFile {
   int tracked_ = -1;  // its slot among the files a signal handler removes
 };
 
-/// A file of this process's own in the temporary directory ($TMPDIR, else /tmp), removed when
+/// A file of this process's own in the temporary directory ($TMPDIR, where set and not empty,
+/// else /tmp), removed when
 /// the object is destroyed or when SIGINT, SIGTERM or SIGHUP end the process (as OutputFile's
 /// temporary files are).
 class ScratchFile {
