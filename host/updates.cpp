@@ -71,6 +71,21 @@ double shape_objective(double a, double b, double sbar, double tbar) {
 // Where the log-space Hessian is not negative definite (far from the optimum), the step is the
 // (a, b)-space Newton step, which is an ascent direction because f is concave in (a, b).
 void newton_shapes(double& a, double& b, double sbar, double tbar, double runaway) {
+  // Below 1e-150 trigamma overflows (1/a^2): the search starts there instead, which the
+  // maximum of a concave function does not depend on, and keeps the old shapes only if it
+  // ends lower than they were.
+  constexpr double kTiny = 1e-150;
+  if (a < kTiny || b < kTiny) {
+    const double a0 = a, b0 = b, f0 = shape_objective(a, b, sbar, tbar);
+    a = std::max(a, kTiny);
+    b = std::max(b, kTiny);
+    newton_shapes(a, b, sbar, tbar, runaway);
+    if (!(shape_objective(a, b, sbar, tbar) >= f0)) {
+      a = a0;
+      b = b0;
+    }
+    return;
+  }
   double f = shape_objective(a, b, sbar, tbar);
   for (int iter = 0; iter < 100; ++iter) {
     const double psi_ab = digamma(a + b), tri_ab = trigamma(a + b);
@@ -86,27 +101,43 @@ void newton_shapes(double& a, double& b, double sbar, double tbar, double runawa
       du = -(hvv * gu - huv * gv) / det_log;
       dv = -(huu * gv - huv * gu) / det_log;
     } else {
-      const double det = haa * hbb - hab * hab;
-      const double da = -(hbb * ga - hab * gb) / det;
-      const double db = -(haa * gb - hab * ga) / det;
+      // Scaled by the largest entry: at tiny shapes trigamma(a) ~ 1/a^2, and the determinant
+      // of the unscaled Hessian overflows (a = 1e-100: 1e400), which made the step 0.
+      const double h = std::max({std::abs(haa), std::abs(hbb), std::abs(hab)});
+      const double saa = haa / h, sbb = hbb / h, sab = hab / h;
+      const double det = saa * sbb - sab * sab;
+      const double da = -(sbb * (ga / h) - sab * (gb / h)) / det;
+      const double db = -(saa * (gb / h) - sab * (ga / h)) / det;
       du = std::log1p(std::max(da / a, -0.5));
       dv = std::log1p(std::max(db / b, -0.5));
     }
-    // Keep a single step within a factor e^3 of the current shapes.
-    const double scale = std::min(1.0, 3.0 / std::max(std::abs(du), std::abs(dv)));
-    double step = scale;
-    bool accepted = false;
-    for (int bt = 0; bt < 60 && !accepted; ++bt, step *= 0.5) {
-      const double na = a * std::exp(step * du), nb = b * std::exp(step * dv);
-      const double nf = shape_objective(na, nb, sbar, tbar);
-      if (nf >= f) {
-        a = na;
-        b = nb;
-        f = nf;
-        accepted = true;
+    // Moves (a, b) along (du, dv) in log space, at most a factor e^3, halving the step until f
+    // does not decrease; the step taken (0 when none was).
+    const auto search = [&](double du, double dv) {
+      if (!std::isfinite(du) || !std::isfinite(dv) || (du == 0.0 && dv == 0.0)) return 0.0;
+      double step = std::min(1.0, 3.0 / std::max(std::abs(du), std::abs(dv)));
+      for (int bt = 0; bt < 60; ++bt, step *= 0.5) {
+        const double na = a * std::exp(step * du), nb = b * std::exp(step * dv);
+        const double nf = shape_objective(na, nb, sbar, tbar);
+        if (nf >= f) {
+          const bool gained = nf > f;
+          a = na;
+          b = nb;
+          f = nf;
+          return gained ? step * std::max(std::abs(du), std::abs(dv)) : 0.0;
+        }
       }
+      return 0.0;
+    };
+    double moved = search(du, dv);
+    if (moved == 0.0) {
+      // No gain along the Newton step: a Hessian singular or ill-conditioned in double (as
+      // a -> 0 f is nearly linear in log a and flat in b) gives none or a poor direction. The
+      // signs of the log-space gradient are an ascent direction.
+      moved = search(static_cast<double>((gu > 0.0) - (gu < 0.0)),
+                     static_cast<double>((gv > 0.0) - (gv < 0.0)));
     }
-    if (!accepted || std::max(std::abs(du), std::abs(dv)) * step < 1e-13) return;
+    if (moved < 1e-13) return;
     if (a > runaway || b > runaway) return;
   }
 }
