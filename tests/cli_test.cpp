@@ -851,9 +851,6 @@ TEST_F(CliTest, PredictAndScoreStreamOverChunks) {
       {"d.f64", std::to_string(n) + " case weights for " + std::to_string(n - 1) + " samples"});
 }
 
-// Option checks made before any work: two outputs naming one file, a --plot that is not .svg,
-// more than 1000 values of K, a warm start of the wrong K, crosscheck tolerances that cannot
-// be met, an output under a regular file.
 // An empty value (an unset shell variable) is an error, never "not given": an empty
 // --weights-file would otherwise fit without the weights.
 TEST_F(CliTest, EmptyValuesAreRefused) {
@@ -895,6 +892,9 @@ TEST_F(CliTest, DevicesAreWrittenInPlace) {
   EXPECT_NE(plot.out.find("</svg>"), std::string::npos);
 }
 
+// Option checks made before any work: two outputs naming one file, a --plot that is not .svg,
+// more than 1000 values of K, a warm start of the wrong K, crosscheck tolerances that cannot
+// be met, an output under a regular file, one where no file can be created.
 TEST_F(CliTest, ConflictingOutputsAndImpossibleOptions) {
   const std::string data = path("d.f64"), model = path("m.json");
   ASSERT_EQ(betamix("sample --weights 1 --alpha 2 --beta 5 -n 300 -o " + data).code, 0);
@@ -903,6 +903,11 @@ TEST_F(CliTest, ConflictingOutputsAndImpossibleOptions) {
   expect_bad_input("fit " + data + " -k 1 -o " + model + " --plot " + model, {"are the same file"});
   EXPECT_EQ(slurp(model), before);
   expect_bad_input("fit " + data + " -k 1 --plot " + path("fit.png"), {"ending in .svg"});
+  if (std::filesystem::exists("/proc/self")) {
+    // access() says /proc is writable; creating a file there fails, and so must the check,
+    // before the fit (no summary on stderr).
+    expect_bad_input("fit " + data + " -k 1 -o /proc/x.json", {"-o /proc/x.json: cannot write"});
+  }
   expect_bad_input("fit " + data + " -k 1:2147483647", {"at most 1000 values of K"});
   expect_bad_input("fit " + data + " -k 2,3,", {"expected a number"});
   expect_bad_input("fit " + data + " -k 2 --init-from " + model,

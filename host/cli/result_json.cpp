@@ -1,5 +1,6 @@
 #include "cli/result_json.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -161,6 +162,18 @@ void check_writable(const std::string& path, const std::string& option,
   if (fs::exists(dir_status) && !fs::is_directory(dir_status)) fail(dir + " is not a directory");
   if (!fs::is_directory(dir_status)) fail("no directory " + dir);
   if (::access(dir.c_str(), W_OK) != 0) fail("directory " + dir + ": " + std::strerror(errno));
+  // access() can pass where creating fails (/proc, some network file systems, root's view of
+  // permissions): create and remove an empty file there, before the work.
+  const std::string probe = (fs::path(dir) / ("." + fs::path(path).filename().string() +
+                                              ".betamix-probe-" + std::to_string(::getpid())))
+                                .string();
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    if (errno != EEXIST) fail(std::strerror(errno));
+    return;
+  }
+  ::close(fd);
+  ::unlink(probe.c_str());
 }
 
 void check_distinct_outputs(const std::vector<std::pair<std::string, std::string>>& outputs) {
