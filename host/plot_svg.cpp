@@ -26,9 +26,45 @@ const char* const kPalette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#94
 constexpr const char* kMixtureColour = "#111111";
 constexpr const char* kHistogramFill = "#c8d3e0";
 
+// The length of the well-formed UTF-8 sequence at text[i] (RFC 3629: no overlong forms, no
+// surrogates, nothing above U+10FFFF), or 0.
+std::size_t utf8_length(const std::string& text, std::size_t i) {
+  const auto at = [&](std::size_t j) {
+    return j < text.size() ? static_cast<unsigned char>(text[j]) : 0u;
+  };
+  const unsigned lead = at(i);
+  const auto cont = [&](std::size_t j, unsigned lo = 0x80, unsigned hi = 0xBF) {
+    return at(j) >= lo && at(j) <= hi;
+  };
+  if (lead >= 0xC2 && lead <= 0xDF) return cont(i + 1) ? 2 : 0;
+  if (lead >= 0xE0 && lead <= 0xEF) {
+    const unsigned lo = lead == 0xE0 ? 0xA0 : 0x80, hi = lead == 0xED ? 0x9F : 0xBF;
+    return cont(i + 1, lo, hi) && cont(i + 2) ? 3 : 0;
+  }
+  if (lead >= 0xF0 && lead <= 0xF4) {
+    const unsigned lo = lead == 0xF0 ? 0x90 : 0x80, hi = lead == 0xF4 ? 0x8F : 0xBF;
+    return cont(i + 1, lo, hi) && cont(i + 2) && cont(i + 3) ? 4 : 0;
+  }
+  return 0;
+}
+
+// Text for an XML document declared UTF-8: the five special characters escaped, control
+// characters dropped, and bytes that are not UTF-8 (a file name in Latin-1) each replaced by
+// U+FFFD.
 std::string escape(const std::string& text) {
   std::string out;
-  for (char c : text) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (static_cast<unsigned char>(c) >= 0x80) {
+      const std::size_t len = utf8_length(text, i);
+      if (len == 0) {
+        out += "\xEF\xBF\xBD";
+      } else {
+        out.append(text, i, len);
+        i += len - 1;
+      }
+      continue;
+    }
     switch (c) {
       case '&':
         out += "&amp;";
@@ -158,21 +194,41 @@ void density_panel(std::string& svg, const PlotData& d, const Panel& box) {
   }
   const double width = 1.0 / d.bins;
   for (double& h : hist) h = total > 0.0 ? h / (total * width) : 0.0;
-  // Curves on a grid of cell midpoints, so that no point sits on 0 or 1.
-  std::vector<double> xs(kCurvePoints), mix(kCurvePoints, 0.0);
-  std::vector<std::vector<double>> comp(k, std::vector<double>(kCurvePoints));
-  for (int g = 0; g < kCurvePoints; ++g) {
-    xs[g] = (g + 0.5) / kCurvePoints;
+  // Curves on a grid of cell midpoints, so that no point sits on 0 or 1, and around each
+  // component narrower than a few cells (mean +- 4 sd in steps of sd / 2), which the grid
+  // alone would step over: a collapsed component must show as a spike, not as nothing.
+  std::vector<double> xs(kCurvePoints);
+  for (int g = 0; g < kCurvePoints; ++g) xs[g] = (g + 0.5) / kCurvePoints;
+  for (int j = 0; j < k; ++j) {
+    const double a = p.alpha[j], b = p.beta[j], mean = a / (a + b);
+    const double sd = std::sqrt(mean * (1.0 - mean) / (a + b + 1.0));
+    if (!(sd < 4.0 / kCurvePoints)) continue;
+    for (int t = -8; t <= 8; ++t) {
+      const double v = mean + 0.5 * t * sd;
+      if (v > 0.0 && v < 1.0) xs.push_back(v);
+    }
+  }
+  std::sort(xs.begin(), xs.end());
+  xs.erase(std::unique(xs.begin(), xs.end()), xs.end());
+  const std::size_t points = xs.size();
+  std::vector<double> mix(points, 0.0);
+  std::vector<std::vector<double>> comp(k, std::vector<double>(points));
+  for (std::size_t g = 0; g < points; ++g) {
     for (int j = 0; j < k; ++j) {
       comp[j][g] = p.weights[j] * std::exp(beta_log_pdf(xs[g], p.alpha[j], p.beta[j]));
       mix[g] += comp[j][g];
     }
   }
-  // The y range follows the histogram and the curve away from the ends, where a shape below 1
-  // sends the density to infinity; the clip path cuts what rises above.
+  // The y range follows the histogram and the curve on the regular grid away from the ends,
+  // where a shape below 1 sends the density to infinity; the clip path cuts what rises above
+  // (a narrow spike, too, which then runs off the top).
   double top = *std::max_element(hist.begin(), hist.end());
   for (int g = 0; g < kCurvePoints; ++g) {
-    if (xs[g] > 0.02 && xs[g] < 0.98 && std::isfinite(mix[g])) top = std::max(top, mix[g]);
+    const double v = (g + 0.5) / kCurvePoints;
+    double m = 0.0;
+    for (int j = 0; j < k; ++j)
+      m += p.weights[j] * std::exp(beta_log_pdf(v, p.alpha[j], p.beta[j]));
+    if (v > 0.02 && v < 0.98 && std::isfinite(m)) top = std::max(top, m);
   }
   if (!(top > 0.0)) top = 1.0;
   const double ystep = nice_step(1.1 * top, 6);
@@ -202,8 +258,12 @@ void density_panel(std::string& svg, const PlotData& d, const Panel& box) {
   svg += "</g>\n";
   axes(svg, pl, 0.1, ystep, "x", "density",
        "Data and fitted mixture (K = " + std::to_string(k) + ", n = " + std::to_string(d.n) + ")");
-  // Legend to the right of the box, where it hides no data.
-  const double lw = kWidth - pl.right - 30, lh = 22.0 * (k + 2) + 8;
+  // Legend to the right of the box, where it hides no data, no taller than the box: with more
+  // components than fit, the last row counts the ones not listed.
+  const int room = std::max(3, static_cast<int>((pl.py(0.0) - pl.top - 8.0) / 22.0)) - 2;
+  const int listed = k <= room ? k : room - 1;
+  const int rows = listed + (listed < k ? 1 : 0);
+  const double lw = kWidth - pl.right - 30, lh = 22.0 * (rows + 2) + 8;
   const double lx = pl.right + 15, ly = pl.top;
   svg += "<g class=\"legend\" font-size=\"13\" fill=\"#222\">\n<rect x=\"" + num(lx) + "\" y=\"" +
          num(ly) + "\" width=\"" + num(lw) + "\" height=\"" + num(lh) +
@@ -224,12 +284,16 @@ void density_panel(std::string& svg, const PlotData& d, const Panel& box) {
         "data (histogram, " + std::to_string(d.bins) + " bins)");
   entry(1, line_mark(1, std::string("stroke=\"") + kMixtureColour + "\" stroke-width=\"2.5\""),
         "fitted mixture");
-  for (int j = 0; j < k; ++j) {
+  for (int j = 0; j < listed; ++j) {
     entry(j + 2,
           line_mark(j + 2, std::string("stroke=\"") + kPalette[j % 10] +
                                "\" stroke-width=\"2\" stroke-dasharray=\"7 4\""),
           std::to_string(j + 1) + ": w=" + format_param(p.weights[j]) +
               " \xCE\xB1=" + format_param(p.alpha[j]) + " \xCE\xB2=" + format_param(p.beta[j]));
+  }
+  if (listed < k) {
+    entry(listed + 2, "",
+          "\xE2\x80\xA6 and " + std::to_string(k - listed) + " more components (in the JSON)");
   }
   svg += "</g>\n";
 }

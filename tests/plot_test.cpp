@@ -4,6 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <cctype>
+#include <cstdio>
+#include <cstdlib>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -123,9 +126,10 @@ TEST(PlotSvg, WellFormedWithEverySeries) {
 }
 
 // One Beta(2, 3) component over three samples, with `history`.
-std::string small_plot(const std::vector<double>& history) {
+std::string small_plot(const std::vector<double>& history, const std::string& title = "") {
   static const std::vector<double> x{0.1, 0.4, 0.6};
   detail::PlotData d;
+  d.title = title;
   d.x = x.data();
   d.n = x.size();
   d.params = MixtureParams{{1.0}, {2.0}, {3.0}};
@@ -137,6 +141,75 @@ TEST(PlotSvg, EmptyHistorySaysSo) {
   const std::string svg = small_plot({});
   EXPECT_EQ(xml_problem(svg), "");
   EXPECT_NE(svg.find("no iteration history"), std::string::npos);
+}
+
+// A file name that is not UTF-8 (Latin-1 bytes, an overlong form, a surrogate) must not make
+// the document, declared UTF-8, ill-formed: each bad byte becomes U+FFFD; well-formed 2-, 3-
+// and 4-byte characters stay.
+TEST(PlotSvg, TitlesAreMadeUtf8) {
+  const std::string good = "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80";
+  const std::string svg = small_plot({1.0}, "u\xFF" + good + "\xC0\xAF|\xED\xA0\x80|\xF4\x90");
+  EXPECT_EQ(xml_problem(svg), "");
+  EXPECT_NE(svg.find("u\xEF\xBF\xBD" + good), std::string::npos);
+  EXPECT_NE(svg.find(good + "\xEF\xBF\xBD\xEF\xBF\xBD|"), std::string::npos);        // overlong
+  EXPECT_NE(svg.find("|\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD|"), std::string::npos);  // surrogate
+  EXPECT_EQ(svg.find('\xFF'), std::string::npos);
+  EXPECT_EQ(svg.find("\xED\xA0"), std::string::npos);
+  EXPECT_EQ(svg.find("\xF4\x90"), std::string::npos);
+}
+
+// A legend for many components stays inside the density panel (y from 70 to 470 at the
+// fixed canvas size): the rows that do not fit become one that counts them. All 50 curves are
+// still drawn.
+TEST(PlotSvg, LegendOfManyComponentsFitsThePanel) {
+  static const std::vector<double> x{0.1, 0.4, 0.6};
+  detail::PlotData d;
+  d.x = x.data();
+  d.n = x.size();
+  for (int j = 0; j < 50; ++j) {
+    d.params.weights.push_back(0.02);
+    d.params.alpha.push_back(1.0 + j);
+    d.params.beta.push_back(51.0 - j);
+  }
+  d.history = {1.0};
+  const std::string svg = detail::plot_svg(d);
+  EXPECT_EQ(xml_problem(svg), "");
+  const std::size_t legend = svg.find("<g class=\"legend\"");
+  ASSERT_NE(legend, std::string::npos);
+  double y = 0.0, height = 0.0;
+  ASSERT_EQ(std::sscanf(svg.c_str() + svg.find("y=\"", legend),
+                        "y=\"%lf\" width=\"%*f\" height=\"%lf", &y, &height),
+            2);
+  EXPECT_LE(y + height, 470.0);
+  const std::size_t more = svg.find(" more components", legend);
+  ASSERT_NE(more, std::string::npos);
+  const int listed = 50 - std::atoi(svg.c_str() + svg.rfind("and ", more) + 4);
+  EXPECT_GT(listed, 5);
+  EXPECT_NE(svg.find(std::to_string(listed) + ": w=", legend), std::string::npos);
+  EXPECT_EQ(svg.find(std::to_string(listed + 1) + ": w=", legend), std::string::npos);
+  EXPECT_NE(svg.find("data-series=\"component-50\""), std::string::npos) << "every curve is drawn";
+}
+
+// A component far narrower than the curve grid (Beta(1e10, 1e10): sd 3.5e-6, the grid's cells
+// 1e-3) still shows: a spike that runs off the top of the panel (y below 70), where the regular
+// grid alone drew a flat line at 0 (y = 470).
+TEST(PlotSvg, NarrowComponentShowsAsASpike) {
+  static const std::vector<double> x{0.1, 0.4, 0.6};
+  detail::PlotData d;
+  d.x = x.data();
+  d.n = x.size();
+  d.params = MixtureParams{{1.0}, {1e10}, {1e10}};
+  d.history = {1.0};
+  const std::string svg = detail::plot_svg(d);
+  EXPECT_EQ(xml_problem(svg), "");
+  const std::size_t at = svg.find("data-series=\"component-1\"");
+  ASSERT_NE(at, std::string::npos);
+  const std::size_t begin = svg.find("points=\"", at) + 8, end = svg.find('"', begin);
+  std::istringstream pts(svg.substr(begin, end - begin));
+  double top = 1e9, px = 0.0, py = 0.0;
+  char comma = 0;
+  while (pts >> px >> comma >> py) top = std::min(top, py);
+  EXPECT_LT(top, 70.0);
 }
 
 // A history spanning more than the doubles (a hand-edited model) still draws finite
