@@ -594,6 +594,22 @@ TEST_F(CliTest, HelpExplainsEveryCommand) {
   expect_bad_input("fit x.txt -k 1 --restarts 0", {"--restarts", "from 1"});
 }
 
+// A held-out log-likelihood beyond the doubles (300000 samples of 1e-300 under Beta(1e300, 1):
+// about -2e308) is null in the JSON, which has no infinity, with a note saying why.
+TEST_F(CliTest, ScoreExplainsALikelihoodBeyondTheDoubles) {
+  const std::vector<double> x(300000, 1e-300);
+  const std::string data = write(
+      "tiny.f64", std::string(reinterpret_cast<const char*>(x.data()), x.size() * sizeof(double)));
+  write("m.json", R"({"weights": [1], "alpha": [1e300], "beta": [1]})");
+  const CliRun r = betamix("score --model " + path("m.json") + " " + data);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_TRUE(j["log_likelihood"].is_null());
+  EXPECT_TRUE(j["mean_nll"].is_null());
+  EXPECT_NE(j.value("note", "").find("-inf"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("note: the log-likelihood is -inf"), std::string::npos) << r.err;
+}
+
 TEST_F(CliTest, CrosscheckPassesAndCatchesAPerturbedRun) {
   const std::string data = path("d.f64");
   ASSERT_EQ(

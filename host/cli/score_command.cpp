@@ -3,6 +3,7 @@
 // read and go through the same backend pass as a fit (CPU or GPU) in chunks, so neither the
 // host nor the device ever holds more than one chunk.
 
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -65,12 +66,23 @@ int run_score(const ScoreArgs& a) {
   j["mean_nll"] = -ll / total;
   j["n_clamped"] = input.n_clamped();
   j["device"] = backend->name();
+  std::string why;
+  if (!std::isfinite(ll)) {
+    // JSON has no infinity: null, and a note that says what it stands for.
+    why = std::string("the log-likelihood is ") + (ll < 0.0 ? "-inf" : "not finite") +
+          ": the data's log-densities under the model sum beyond the range of a double "
+          "(-1.8e308), or some sample has density 0 there";
+    j["log_likelihood"] = nullptr;
+    j["mean_nll"] = nullptr;
+    j["note"] = why;
+  }
   if (!a.quiet) {
     const std::string line =
         "  log-likelihood " + fixed(ll, 6) + ", mean NLL " + fixed(-ll / total, 8) + "\n";
     std::cerr << "betamix: " << n << " samples from " << input.source() << " under the model in "
               << a.model << ", on " << backend->name() << " (" << backend->device_name() << ")\n"
-              << (note.empty() ? "" : "  note: " + note + "\n") << line;
+              << (note.empty() ? "" : "  note: " + note + "\n") << line
+              << (why.empty() ? "" : "  note: " + why + "\n");
     if (input.weighted()) {
       std::cerr << "  case weights from " << input.weights_source() << ", total " << total << "\n";
     }
