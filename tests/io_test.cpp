@@ -408,6 +408,31 @@ TEST_F(IoTest, CsvHeaderColumnByNameOrIndex) {
   EXPECT_EQ(read_weights(file, weights), (std::vector<double>{2, 3}));
 }
 
+// A first row whose chosen field is a number but another field is not: a header where the
+// next row has a number in that field ("id,1,0" over "1,0.2,0.9"), else data with a text
+// column (labels). Read one value at a time, too, the order and positions stay.
+TEST_F(IoTest, CsvHeaderWithNumericNamesOrALabelColumn) {
+  const std::string header = write_file("h.csv", "id,1,0\n1,0.2,0.9\n2,0.3,0.8\n");
+  EXPECT_EQ(read(header, Format::Auto, "1"), (std::vector<double>{0.2, 0.3}));
+  const std::string labels = write_file("l.csv", "A,0.2\nB,0.3\nC,0.4\n");
+  EXPECT_EQ(read(labels, Format::Auto, "1"), (std::vector<double>{0.2, 0.3, 0.4}));
+  ReadOptions ro;
+  ro.column = "1";
+  ChunkReader one(labels, ro, Values::Samples);
+  std::vector<double> got;
+  while (one.next(1, got) > 0) {
+  }
+  EXPECT_EQ(got, (std::vector<double>{0.2, 0.3, 0.4}));
+  const std::string single = write_file("s.csv", "A,0.2\n");
+  EXPECT_EQ(read(single, Format::Auto, "1"), (std::vector<double>{0.2}));
+  const std::string bad = write_file("b.csv", "id,1,0\n1,0.2,0.9\n2,1.5,0.8\n");
+  EXPECT_TRUE(throws_input_error([&] { read(bad, Format::Auto, "1"); },
+                                 {bad + ": line 3, column 2: value 1.5 is outside"}));
+  const std::string twice = write_file("t.csv", "x,y,x\n0.1,0.2,0.3\n");
+  EXPECT_TRUE(throws_input_error([&] { read(twice, Format::Auto, "x"); },
+                                 {twice, "two columns \"x\" (columns 1 and 3)"}));
+}
+
 TEST_F(IoTest, CsvWithoutHeader) {
   const std::string file = write_file("t.csv", "0.25,7\n0.5,8\n# note\n0.75,9");
   EXPECT_EQ(read(file), (std::vector<double>{0.25, 0.5, 0.75}));

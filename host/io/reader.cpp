@@ -394,7 +394,39 @@ class CsvReader final : public ValueReader {
     const std::string& source = lines_.input().source;
     std::size_t got = 0, line = 0;
     std::string_view row;
-    while (got < max && lines_.next(line, row)) {
+    while (got < max) {
+      if (held_) {
+        held_text_ = std::move(held_->second);
+        line = held_->first;
+        held_.reset();
+        row = held_text_;
+      } else if (!lines_.next(line, row)) {
+        if (!pending_) break;
+        // A one-row input whose row only looked like a header: it is data.
+        held_text_ = std::move(pending_->second);
+        line = pending_->first;
+        pending_.reset();
+        row = held_text_;
+      } else if (pending_) {
+        // The second row decides whether the first was a header: it was where a field that is
+        // not a number there ("id") is a number here. Otherwise the first row is data, read
+        // now, and this one is held for the next turn.
+        const std::pair<std::size_t, std::string> first = std::move(*pending_);
+        pending_.reset();
+        std::vector<std::string_view> a, b;
+        split_row(first.second, kNoLimit, a);
+        split_row(row, kNoLimit, b);
+        bool header = false;
+        for (std::size_t j = 0; j < a.size() && j < b.size(); ++j) {
+          header = header || (!is_number(field_text(a[j])) && is_number(field_text(b[j])));
+        }
+        if (!header) {
+          held_.emplace(line, std::string(row));
+          pending_text_ = first.second;
+          line = first.first;
+          row = pending_text_;
+        }
+      }
       const bool by_name = first_row_ && choice_.name;
       if (!split_row(row, by_name ? kNoLimit : choice_.index + 1, fields_))
         fail(source, line_position(line) +
@@ -408,11 +440,30 @@ class CsvReader final : public ValueReader {
             fail(source, line_position(line) + ": no column named " + quote(*choice_.name) +
                              " in the header (" + list_names(fields_) + ")");
           }
+          const auto again = std::find_if(found + 1, fields_.end(), [&](std::string_view f) {
+            return header_name(f) == *choice_.name;
+          });
+          if (again != fields_.end()) {
+            fail(source, line_position(line) + ": the header names two columns " +
+                             quote(*choice_.name) + " (columns " +
+                             std::to_string(found - fields_.begin() + 1) + " and " +
+                             std::to_string(again - fields_.begin() + 1) +
+                             "); select one by its 0-based index");
+          }
           choice_.index = static_cast<std::size_t>(found - fields_.begin());
           continue;
         }
         if (fields_.size() > choice_.index && !is_number(field_text(fields_[choice_.index])))
           continue;
+        // The chosen field is a number, another is not ("id,1,0" read at column 1): a header
+        // whose names include numbers, or data with a text column; the next row decides.
+        std::vector<std::string_view> all;
+        split_row(row, kNoLimit, all);
+        if (std::any_of(all.begin(), all.end(),
+                        [](std::string_view f) { return !is_number(field_text(f)); })) {
+          pending_.emplace(line, std::string(row));
+          continue;
+        }
       }
       if (fields_.size() <= choice_.index) {
         fail(source, line_position(line) + ": the row has " + std::to_string(fields_.size()) +
@@ -441,6 +492,10 @@ class CsvReader final : public ValueReader {
   std::vector<std::string_view> fields_;
   std::size_t count_ = 0;
   bool first_row_ = true;
+  // The first row while the second decides whether it is a header, and a row read ahead to be
+  // taken next; the texts that `row` points into meanwhile.
+  std::optional<std::pair<std::size_t, std::string>> pending_, held_;
+  std::string held_text_, pending_text_;
 };
 
 // ---- binary -------------------------------------------------------------------------------------
