@@ -610,6 +610,18 @@ TEST_F(CliTest, ScoreExplainsALikelihoodBeyondTheDoubles) {
   EXPECT_NE(r.err.find("note: the log-likelihood is -inf"), std::string::npos) << r.err;
 }
 
+// The summary table shows a shape too small for four decimals in scientific notation, not as
+// 0.0000 beside a JSON value of 5e-324.
+TEST_F(CliTest, SummaryShowsTinyValues) {
+  const std::string x = write("x.txt", "0.2\n0.5\n0.7\n");
+  write("s.json", R"({"weights": [1], "alpha": [5e-324], "beta": [1]})");
+  const CliRun r = betamix("fit " + x + " -k 1 --max-iter 0 --no-se --init-from " + path("s.json"));
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("  1            1.0000  4.94e-324     1.0000  4.94e-324\n"),
+            std::string::npos)
+      << r.err;
+}
+
 TEST_F(CliTest, CrosscheckPassesAndCatchesAPerturbedRun) {
   const std::string data = path("d.f64");
   ASSERT_EQ(

@@ -393,7 +393,13 @@ std::vector<int> parse_k_list(const std::string& text) {
 
 std::string fixed(double value, int decimals) {
   char text[64];
-  std::snprintf(text, sizeof text, std::abs(value) < 1e9 ? "%.*f" : "%.*e", decimals, value);
+  const double a = std::abs(value);
+  if (a > 0.0 && a < 0.5 * std::pow(10.0, -decimals)) {
+    // Fixed point would print a nonzero value (alpha 5e-324) as 0.0000.
+    std::snprintf(text, sizeof text, "%.*e", std::max(1, decimals - 2), value);
+  } else {
+    std::snprintf(text, sizeof text, a < 1e9 ? "%.*f" : "%.*e", decimals, value);
+  }
   return text;
 }
 
@@ -433,8 +439,9 @@ std::string summary(const FitResult& r, const std::string& source, const Mixture
                     fixed(truth->alpha[j], 4).c_str(), fixed(b, 4).c_str(),
                     fixed(truth->beta[j], 4).c_str());
     } else {
-      std::snprintf(line, sizeof line, "  %-9zu %9.4f %10s %10s %10.4f\n", j + 1,
-                    r.params.weights[j], fixed(a, 4).c_str(), fixed(b, 4).c_str(), a / (a + b));
+      std::snprintf(line, sizeof line, "  %-9zu %9s %10s %10s %10s\n", j + 1,
+                    fixed(r.params.weights[j], 4).c_str(), fixed(a, 4).c_str(), fixed(b, 4).c_str(),
+                    fixed(a / (a + b), 4).c_str());
     }
     os << line;
   }

@@ -142,7 +142,8 @@ Device parse_device(const std::string& name);
 std::string summary(const FitResult& r, const std::string& source, const MixtureParams* truth);
 
 /// `value` with `decimals` digits after the point; from 1e9 in magnitude on, where fixed point
-/// would run to hundreds of digits, in scientific notation with as many (also inf and nan).
+/// would run to hundreds of digits, in scientific notation with as many (also inf and nan), and
+/// below what `decimals` digits show (but not 0) in scientific notation with 2 fewer.
 std::string fixed(double value, int decimals);
 
 /// The standard errors and 95 % intervals for humans (stderr), or why there are none.
