@@ -610,6 +610,24 @@ TEST_F(CliTest, ScoreExplainsALikelihoodBeyondTheDoubles) {
   EXPECT_NE(r.err.find("note: the log-likelihood is -inf"), std::string::npos) << r.err;
 }
 
+// Help on a full disk fails like any output; a model is not read from standard input; weights
+// that sum beyond the doubles say so rather than "inf".
+TEST_F(CliTest, HelpModelAndWeightSumEdges) {
+  if (std::filesystem::exists("/dev/full")) {
+    const std::string cmd =
+        std::string(BETAMIX_CLI_PATH) + " sample --help >/dev/full 2>" + path("help.err");
+    const int status = std::system(cmd.c_str());
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 1);
+    EXPECT_NE(slurp(path("help.err")).find("stdout: write failed"), std::string::npos);
+  }
+  expect_bad_input("sample --model - -n 1 -o " + path("x.txt"), {"not from standard input"});
+  const CliRun big =
+      betamix("sample --weights 1e308,1e308 --alpha 1,2 --beta 2,1 -n 2 -o " + path("y.txt"));
+  EXPECT_EQ(big.code, 0) << big.err;
+  EXPECT_NE(big.err.find("sum to more than a double holds"), std::string::npos) << big.err;
+}
+
 // The summary table shows a shape too small for four decimals in scientific notation, not as
 // 0.0000 beside a JSON value of 5e-324.
 TEST_F(CliTest, SummaryShowsTinyValues) {

@@ -11,6 +11,19 @@
 #include "betamix/error.hpp"
 #include "cli/command.hpp"
 
+namespace {
+// Prints help or the version; a write that fails (a full disk) is an error, as for any output.
+int help_exit(const CLI::App& app, const CLI::Error& e) {
+  const int code = app.exit(e);
+  std::cout.flush();
+  if (!std::cout || std::fflush(stdout) != 0 || std::ferror(stdout)) {
+    std::cerr << "betamix: error: stdout: write failed: " << std::strerror(errno) << "\n";
+    return betamix::cli::kExitFailure;
+  }
+  return code;
+}
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace betamix::cli;
   CLI::App app(
@@ -62,11 +75,11 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
+    return help_exit(app, e);
   } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
+    return help_exit(app, e);
   } catch (const CLI::CallForVersion& e) {
-    return app.exit(e);
+    return help_exit(app, e);
   } catch (const CLI::ParseError& e) {
     // Point to the help of the command that was run, where there is one.
     std::string help = "betamix --help";

@@ -77,6 +77,11 @@ nlohmann::json to_json(const FitResult& r) {
 MixtureParams read_params_json(const std::string& path) { return read_model_json(path).params; }
 
 ModelFile read_model_json(const std::string& path) {
+  if (path == "-") {
+    throw InputError(
+        "-: a model is read from a file, not from standard input (which may hold "
+        "the data)");
+  }
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
     throw InputError(path + ": is a directory, not a model file");

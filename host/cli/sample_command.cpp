@@ -70,7 +70,13 @@ MixtureParams mixture(const SampleArgs& a) {
   double sum = 0.0;
   for (double w : p.weights) sum += w;
   if (std::abs(sum - 1.0) > 1e-12 && !a.quiet) {
-    std::cerr << "betamix: note: the weights sum to " << sum << "; normalised to sum to 1\n";
+    std::cerr << "betamix: note: the weights sum to ";
+    if (std::isfinite(sum)) {
+      std::cerr << sum;
+    } else {
+      std::cerr << "more than a double holds";
+    }
+    std::cerr << "; normalised to sum to 1\n";
   }
   return p.normalized();
 }
