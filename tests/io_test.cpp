@@ -725,6 +725,8 @@ TEST_F(IoTest, WriterRejectsUnsupportedTargets) {
                                  {path("x.parquet"), "cannot write '.parquet' files"}));
   EXPECT_TRUE(throws_input_error([&] { write_samples(path("x"), d.data(), d.size()); },
                                  {"without an extension"}));
+  EXPECT_TRUE(throws_input_error([&] { write_samples(path(".npy"), d.data(), d.size()); },
+                                 {"\".npy\" is a hidden file's whole name", "like x.npy"}));
   EXPECT_TRUE(throws_input_error([&] { write_samples(path("x.f32"), d.data(), d.size()); },
                                  {path("x.f32"), "cannot hold float64"}));
   EXPECT_TRUE(throws_input_error([&] { write_samples(path("x.f64"), f.data(), f.size()); },

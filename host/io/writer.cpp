@@ -44,6 +44,13 @@ Target target_for(const std::string& path) {
   if (ext == ".f32") return Target::F32;
   if (ext == ".f64") return Target::F64;
   if (is_stream_path(path)) return Target::Stdout;  // /dev/stdout, a FIFO: text
+  const std::string name = std::filesystem::path(path).filename().string();
+  if (ext.empty() && name.size() > 1 && name[0] == '.' && name.find('.', 1) == std::string::npos) {
+    throw InputError(path + ": \"" + name +
+                     "\" is a hidden file's whole name, without an extension; name the file "
+                     "like x" +
+                     name);
+  }
   throw InputError(path + ": cannot write " +
                    (ext.empty() ? "files without an extension" : "'" + ext + "' files") +
                    "; use .npy, .txt, .f32, .f64 or - for standard output");
