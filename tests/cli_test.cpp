@@ -176,9 +176,12 @@ TEST_F(CliTest, SampleParameterErrors) {
   expect_bad_input("sample --weights 1, --alpha 1 --beta 1 -n 10 -o " + path("x.txt"),
                    {"--weights \"1,\"", "value 2 is empty"});
   expect_bad_input("sample --weights 1 --alpha 1,x --beta 1,2 -n 10 -o " + path("x.txt"),
-                   {"--alpha \"1,x\"", "\"x\" is not a finite number"});
+                   {"--alpha \"1,x\"", "\"x\" is not a finite decimal number"});
   expect_bad_input("sample --weights 1 --alpha 1 --beta inf -n 10 -o " + path("x.txt"),
                    {"--beta", "\"inf\""});
+  expect_bad_input("sample --weights 1 --alpha 0x10 --beta 1 -n 10 -o " + path("x.txt"),
+                   {"--alpha", "\"0x10\" is not a finite decimal number"});
+  expect_bad_input("fit " + path("x.txt") + " -k 1 --lr 0x1p-3", {"--lr", "\"0x1p-3\""});
   expect_bad_input("sample --weights 1 --alpha 1e400 --beta 1 -n 10 -o " + path("x.txt"),
                    {"--alpha", "beyond the range of a double"});
   expect_bad_input("sample --weights 1e-320,1 --alpha 1,1 --beta 1,1 -n 10 -o " + path("x.txt"),

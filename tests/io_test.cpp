@@ -433,6 +433,18 @@ TEST_F(IoTest, CsvHeaderWithNumericNamesOrALabelColumn) {
                                  {twice, "two columns \"x\" (columns 1 and 3)"}));
 }
 
+// A row with more fields than the first (a comma too many) is an error naming the line;
+// empty fields at the end of a row (a trailing comma) are not counted.
+TEST_F(IoTest, CsvRowsWiderThanTheFirstAreRefused) {
+  const std::string ragged = write_file("r.csv", "x,y\n0.1,0.2\n0.3,0.4,0.5\n");
+  EXPECT_TRUE(throws_input_error([&] { read(ragged); },
+                                 {ragged + ": line 3: the row has 3 fields, the first row 2"}));
+  const std::string trailing = write_file("t.csv", "x\n0.1,\n0.3, ,\n");
+  EXPECT_EQ(read(trailing), (std::vector<double>{0.1, 0.3}));
+  const std::string quoted = write_file("q.csv", "\"a,b\",x\n\"c,d\",0.2\n");
+  EXPECT_EQ(read(quoted, Format::Auto, "x"), (std::vector<double>{0.2}));
+}
+
 TEST_F(IoTest, CsvWithoutHeader) {
   const std::string file = write_file("t.csv", "0.25,7\n0.5,8\n# note\n0.75,9");
   EXPECT_EQ(read(file), (std::vector<double>{0.25, 0.5, 0.75}));

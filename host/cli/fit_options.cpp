@@ -101,7 +101,9 @@ void add_boundary_options(CLI::App* app, std::string& on_boundary, double& eps) 
 namespace {
 // The value of `text` when all of it is a finite number.
 std::optional<double> finite_number(const std::string& text) {
-  if (text.empty()) return std::nullopt;
+  // Decimal only: strtod would also read hexadecimal ("0x10" as 16), which no other option
+  // (-n, --seed) and no input file takes.
+  if (text.empty() || text.find_first_of("xX") != std::string::npos) return std::nullopt;
   char* end = nullptr;
   errno = 0;
   const double v = std::strtod(text.c_str(), &end);
@@ -126,7 +128,7 @@ std::vector<double> parse_number_list(const std::string& option, const std::stri
       char* end = nullptr;
       const double parsed = item.empty() ? 0.0 : std::strtod(item.c_str(), &end);
       const bool range = !item.empty() && end == item.c_str() + item.size() && errno == ERANGE;
-      std::string what = "\"" + item + "\" is not a finite number";
+      std::string what = "\"" + item + "\" is not a finite decimal number";
       if (item.empty()) what = "value " + std::to_string(values.size() + 1) + " is empty";
       if (range) {
         what = "\"" + item + "\" is " +

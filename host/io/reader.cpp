@@ -313,12 +313,20 @@ class TextReader final : public ValueReader {
 
 /// Splits a CSV row at the commas outside double quotes into its first `max_fields` raw fields
 /// (quotes and blanks kept). Returns false when a quote is left open anywhere in the row, also
-/// after the fields taken.
-bool split_row(std::string_view row, std::size_t max_fields,
-               std::vector<std::string_view>& fields) {
+/// after the fields taken. `used`, where given, receives the number of fields up to the last
+/// one that holds more than blanks, over the whole row (0 for a row of blank fields).
+bool split_row(std::string_view row, std::size_t max_fields, std::vector<std::string_view>& fields,
+               std::size_t* used = nullptr) {
   fields.clear();
   bool quoted = false;
-  std::size_t begin = 0, i = 0;
+  std::size_t begin = 0, i = 0, field = 0, last = 0;
+  const auto look = [&](char c) {
+    if (c == ',' && !quoted) {
+      ++field;
+    } else if (c != ' ' && c != '\t') {
+      last = field + 1;
+    }
+  };
   for (;; ++i) {
     if (i == row.size() || (row[i] == ',' && !quoted)) {
       fields.push_back(row.substr(begin, i - begin));
@@ -327,8 +335,13 @@ bool split_row(std::string_view row, std::size_t max_fields,
     } else if (row[i] == '"') {
       quoted = !quoted;  // "" inside quotes toggles twice
     }
+    look(row[i]);
   }
-  for (; i < row.size(); ++i) quoted ^= row[i] == '"';
+  for (; i < row.size(); ++i) {
+    look(row[i]);
+    quoted ^= row[i] == '"';
+  }
+  if (used) *used = last;
   return !quoted;
 }
 
@@ -428,9 +441,18 @@ class CsvReader final : public ValueReader {
         }
       }
       const bool by_name = first_row_ && choice_.name;
-      if (!split_row(row, by_name ? kNoLimit : choice_.index + 1, fields_))
+      std::size_t used = 0;
+      if (!split_row(row, by_name ? kNoLimit : choice_.index + 1, fields_, &used))
         fail(source, line_position(line) +
                          ": a quoted field is not closed (fields that span lines are not read)");
+      // A row with more fields than the first (not counting empty ones at its end) has most
+      // likely a comma too many, which shifts the column: refused rather than read askew.
+      if (first_row_) width_ = used;
+      if (used > width_) {
+        fail(source, line_position(line) + ": the row has " + std::to_string(used) +
+                         " fields, the first row " + std::to_string(width_) +
+                         " (an unquoted comma inside a field shifts the columns)");
+      }
       if (std::exchange(first_row_, false)) {
         if (by_name) {
           const auto found = std::find_if(fields_.begin(), fields_.end(), [&](std::string_view f) {
@@ -490,7 +512,7 @@ class CsvReader final : public ValueReader {
   LineSource lines_;
   LineIndex index_;
   std::vector<std::string_view> fields_;
-  std::size_t count_ = 0;
+  std::size_t count_ = 0, width_ = 0;
   bool first_row_ = true;
   // The first row while the second decides whether it is a header, and a row read ahead to be
   // taken next; the texts that `row` points into meanwhile.
