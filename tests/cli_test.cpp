@@ -477,6 +477,15 @@ TEST_F(CliTest, CudaRequestWithoutDevice) {
   const CliRun a = betamix("fit " + f + " -k 1 --device auto");
   EXPECT_EQ(a.code, 0) << a.err;
   EXPECT_NE(a.err.find("running on the CPU"), std::string::npos) << a.err;
+  // sample refuses before it creates the output, also where it would draw nothing.
+  for (const char* n : {"0", "5"}) {
+    const CliRun s =
+        betamix(std::string("sample --weights 1 --alpha 2 --beta 3 --device cuda -n ") + n +
+                " -o " + path("s.txt"));
+    EXPECT_EQ(s.code, 3) << n << ": " << s.err;
+    EXPECT_NE(s.err.find("device cuda"), std::string::npos) << s.err;
+    EXPECT_FALSE(std::filesystem::exists(path("s.txt")));
+  }
 }
 
 // The closing line says which device drew the values: auto resolves to the GPU only when one
