@@ -269,6 +269,8 @@ TEST_F(IoTest, NpyBadHeaders) {
       {"{'descr': '<f8', 'fortran_order': 0, 'shape': (7,)}",
        {"'fortran_order' has the wrong type"}},
       {"{'descr': '<f8', 'fortran_order': False, 'shape': 7}", {"'shape' has the wrong type"}},
+      // (7) is 7 in parentheses for Python, so numpy refuses it as a shape: so do we.
+      {"{'descr': '<f8', 'fortran_order': False, 'shape': (7)}", {"'shape' has the wrong type"}},
       {"{'descr': [('a', '<f8')], 'fortran_order': False, 'shape': (7,)}", {"structured array"}},
       {"{'descr': '<f8', 'fortran_order': False, 'shape': (7, 2)}", {"unsupported shape (7, 2)"}},
       {"{'descr': '<f8', 'fortran_order': False, 'shape': (1, 7)}", {"unsupported shape (1, 7)"}},

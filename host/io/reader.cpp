@@ -676,14 +676,21 @@ class NpyHeaderParser {
       v.kind = c == '(' ? PyValue::Kind::Tuple : PyValue::Kind::List;
       const char end = c == '(' ? ')' : ']';
       ++pos_;
+      bool comma = false;
       while (!accept(end)) {
         v.items.push_back(value());
         if (!accept(',')) {
           expect(end);
           break;
         }
+        comma = true;
       }
       --depth_;
+      // As in Python, (7) is 7 in parentheses, not a tuple: only (7,) is.
+      if (c == '(' && v.items.size() == 1 && !comma) {
+        PyValue inner = std::move(v.items.front());
+        v = std::move(inner);
+      }
     } else if (c >= '0' && c <= '9') {
       const auto [ptr, ec] =
           std::from_chars(text_.data() + pos_, text_.data() + text_.size(), v.integer);
