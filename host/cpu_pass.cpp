@@ -118,7 +118,11 @@ void chunk_staged(const double* __restrict log_x, const double* __restrict log1m
                   const double* bm1, const double* c, double* acc) {
   constexpr std::size_t kStage = 128;
   const std::size_t ks = static_cast<std::size_t>(k);
-  std::vector<double> e(ks * kStage), sums(3 * ks, 0.0);
+  // Per thread and reused from call to call: no allocation per chunk once it has grown.
+  thread_local std::vector<double> scratch;
+  scratch.assign(ks * kStage + 3 * ks, 0.0);
+  double* const e = scratch.data();
+  double* const sums = e + ks * kStage;
   alignas(64) double m[kStage], s[kStage];
   // Each s_i lies in [1, k]: a product of `group` of them stays below k^group <= 2^1000, so
   // sum_i log s_i is taken as one log per group (per block up to k = 2^7).
@@ -130,7 +134,7 @@ void chunk_staged(const double* __restrict log_x, const double* __restrict log1m
     const double* __restrict lx = log_x + b;
     const double* __restrict l1x = log1m_x + b;
     for (std::size_t j = 0; j < ks; ++j) {
-      double* __restrict row = e.data() + j * kStage;
+      double* __restrict row = e + j * kStage;
       const double aj = am1[j], bj = bm1[j], cj = c[j];
       if (j == 0) {
 #pragma omp simd
@@ -148,7 +152,7 @@ void chunk_staged(const double* __restrict log_x, const double* __restrict log1m
     }
     for (std::size_t i = 0; i < len; ++i) s[i] = 0.0;
     for (std::size_t j = 0; j < ks; ++j) {
-      double* __restrict row = e.data() + j * kStage;
+      double* __restrict row = e + j * kStage;
 #pragma omp simd
       for (std::size_t i = 0; i < len; ++i) {
         const double x = InlineExp{}(row[i] - m[i]);
@@ -175,7 +179,7 @@ void chunk_staged(const double* __restrict log_x, const double* __restrict log1m
 #pragma omp simd
     for (std::size_t i = 0; i < len; ++i) s[i] = (Weighted ? v[b + i] : 1.0) / s[i];
     for (std::size_t j = 0; j < ks; ++j) {
-      const double* __restrict row = e.data() + j * kStage;
+      const double* __restrict row = e + j * kStage;
       double sn = 0.0, ss = 0.0, st = 0.0;
 #pragma omp simd reduction(+ : sn, ss, st)
       for (std::size_t i = 0; i < len; ++i) {
@@ -189,7 +193,7 @@ void chunk_staged(const double* __restrict log_x, const double* __restrict log1m
       sums[2 * ks + j] += st;
     }
   }
-  std::copy(sums.begin(), sums.end(), acc);
+  std::copy(sums, sums + 3 * ks, acc);
   acc[3 * ks] = ll;
 }
 

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "special.hpp"
@@ -197,38 +198,41 @@ void density_panel(std::string& svg, const PlotData& d, const Panel& box) {
   // Curves on a grid of cell midpoints, so that no point sits on 0 or 1, and around each
   // component narrower than a few cells (mean +- 4 sd in steps of sd / 2), which the grid
   // alone would step over: a collapsed component must show as a spike, not as nothing.
-  std::vector<double> xs(kCurvePoints);
-  for (int g = 0; g < kCurvePoints; ++g) xs[g] = (g + 0.5) / kCurvePoints;
+  // Each point with whether it is on the regular grid, which alone sets the y range below.
+  std::vector<std::pair<double, bool>> grid;
+  for (int g = 0; g < kCurvePoints; ++g) grid.emplace_back((g + 0.5) / kCurvePoints, true);
   for (int j = 0; j < k; ++j) {
     const double a = p.alpha[j], b = p.beta[j], mean = a / (a + b);
     const double sd = std::sqrt(mean * (1.0 - mean) / (a + b + 1.0));
     if (!(sd < 4.0 / kCurvePoints)) continue;
     for (int t = -8; t <= 8; ++t) {
       const double v = mean + 0.5 * t * sd;
-      if (v > 0.0 && v < 1.0) xs.push_back(v);
+      if (v > 0.0 && v < 1.0) grid.emplace_back(v, false);
     }
   }
-  std::sort(xs.begin(), xs.end());
-  xs.erase(std::unique(xs.begin(), xs.end()), xs.end());
-  const std::size_t points = xs.size();
-  std::vector<double> mix(points, 0.0);
+  // Sorted with a grid point before an added one at the same x, which unique() then keeps.
+  std::sort(grid.begin(), grid.end(), [](const auto& u, const auto& v) {
+    return u.first < v.first || (u.first == v.first && u.second > v.second);
+  });
+  grid.erase(std::unique(grid.begin(), grid.end(),
+                         [](const auto& u, const auto& v) { return u.first == v.first; }),
+             grid.end());
+  const std::size_t points = grid.size();
+  std::vector<double> xs(points), mix(points, 0.0);
   std::vector<std::vector<double>> comp(k, std::vector<double>(points));
-  for (std::size_t g = 0; g < points; ++g) {
-    for (int j = 0; j < k; ++j) {
-      comp[j][g] = p.weights[j] * std::exp(beta_log_pdf(xs[g], p.alpha[j], p.beta[j]));
-      mix[g] += comp[j][g];
-    }
-  }
   // The y range follows the histogram and the curve on the regular grid away from the ends,
   // where a shape below 1 sends the density to infinity; the clip path cuts what rises above
   // (a narrow spike, too, which then runs off the top).
   double top = *std::max_element(hist.begin(), hist.end());
-  for (int g = 0; g < kCurvePoints; ++g) {
-    const double v = (g + 0.5) / kCurvePoints;
-    double m = 0.0;
-    for (int j = 0; j < k; ++j)
-      m += p.weights[j] * std::exp(beta_log_pdf(v, p.alpha[j], p.beta[j]));
-    if (v > 0.02 && v < 0.98 && std::isfinite(m)) top = std::max(top, m);
+  for (std::size_t g = 0; g < points; ++g) {
+    xs[g] = grid[g].first;
+    for (int j = 0; j < k; ++j) {
+      comp[j][g] = p.weights[j] * std::exp(beta_log_pdf(xs[g], p.alpha[j], p.beta[j]));
+      mix[g] += comp[j][g];
+    }
+    if (grid[g].second && xs[g] > 0.02 && xs[g] < 0.98 && std::isfinite(mix[g])) {
+      top = std::max(top, mix[g]);
+    }
   }
   if (!(top > 0.0)) top = 1.0;
   const double ystep = nice_step(1.1 * top, 6);

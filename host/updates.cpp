@@ -113,18 +113,18 @@ void newton_shapes(double& a, double& b, double sbar, double tbar, double runawa
     }
     // Moves (a, b) along (du, dv) in log space, at most a factor e^3, halving the step until f
     // does not decrease; the step taken (0 when none was).
-    const auto search = [&](double du, double dv) {
-      if (!std::isfinite(du) || !std::isfinite(dv) || (du == 0.0 && dv == 0.0)) return 0.0;
-      double step = std::min(1.0, 3.0 / std::max(std::abs(du), std::abs(dv)));
+    const auto search = [&](double su, double sv) {
+      if (!std::isfinite(su) || !std::isfinite(sv) || (su == 0.0 && sv == 0.0)) return 0.0;
+      double step = std::min(1.0, 3.0 / std::max(std::abs(su), std::abs(sv)));
       for (int bt = 0; bt < 60; ++bt, step *= 0.5) {
-        const double na = a * std::exp(step * du), nb = b * std::exp(step * dv);
+        const double na = a * std::exp(step * su), nb = b * std::exp(step * sv);
         const double nf = shape_objective(na, nb, sbar, tbar);
         if (nf >= f) {
           const bool gained = nf > f;
           a = na;
           b = nb;
           f = nf;
-          return gained ? step * std::max(std::abs(du), std::abs(dv)) : 0.0;
+          return gained ? step * std::max(std::abs(su), std::abs(sv)) : 0.0;
         }
       }
       return 0.0;

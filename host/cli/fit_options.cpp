@@ -14,8 +14,25 @@
 
 #include "betamix/error.hpp"
 #include "cli/result_json.hpp"
+#include "samples.hpp"
 
 namespace betamix::cli {
+
+namespace {
+// The value of `text` when all of it is a finite number.
+std::optional<double> finite_number(const std::string& text) {
+  // Decimal only: strtod would also read hexadecimal ("0x10" as 16), which no other option
+  // (-n, --seed) and no input file takes.
+  if (text.empty() || text.find_first_of("xX") != std::string::npos) return std::nullopt;
+  char* end = nullptr;
+  errno = 0;
+  const double v = std::strtod(text.c_str(), &end);
+  if (end != text.c_str() + text.size() || !std::isfinite(v) || errno == ERANGE) {
+    return std::nullopt;
+  }
+  return v;
+}
+}  // namespace
 
 void FitCli::add(CLI::App* app, bool with_device) {
   app->add_option("--method", method,
@@ -80,16 +97,18 @@ void add_boundary_options(CLI::App* app, std::string& on_boundary, double& eps) 
                   "counted in n_clamped)")
       ->check(CLI::IsMember({"reject", "clamp"}))
       ->capture_default_str();
-  // Checked whatever --on-boundary says: an --eps that clamp would refuse is a mistake anyway.
+  // Checked whatever --on-boundary says, by the library's own check for clamping: an --eps
+  // that clamp would refuse is a mistake anyway.
   const CLI::Validator eps_range(
       [](std::string& text) -> std::string {
-        char* end = nullptr;
-        const double v = std::strtod(text.c_str(), &end);
-        if (!text.empty() && end == text.c_str() + text.size() && v >= 0x1p-53 && v < 0.5) {
-          return {};
+        const std::optional<double> v = finite_number(text);
+        if (!v) return "must be a number, got \"" + text + "\"";
+        try {
+          detail::check_boundary_eps(BoundaryPolicy::Clamp, *v);
+        } catch (const InputError& e) {
+          return e.what();
         }
-        return "must be a number from 2^-53 (about 1.1e-16) up to, not including, 0.5, got \"" +
-               text + "\"";
+        return {};
       },
       "[2^-53, 0.5)");
   app->add_option("--eps", eps,
@@ -97,22 +116,6 @@ void add_boundary_options(CLI::App* app, std::string& on_boundary, double& eps) 
       ->check(eps_range)
       ->capture_default_str();
 }
-
-namespace {
-// The value of `text` when all of it is a finite number.
-std::optional<double> finite_number(const std::string& text) {
-  // Decimal only: strtod would also read hexadecimal ("0x10" as 16), which no other option
-  // (-n, --seed) and no input file takes.
-  if (text.empty() || text.find_first_of("xX") != std::string::npos) return std::nullopt;
-  char* end = nullptr;
-  errno = 0;
-  const double v = std::strtod(text.c_str(), &end);
-  if (end != text.c_str() + text.size() || !std::isfinite(v) || errno == ERANGE) {
-    return std::nullopt;
-  }
-  return v;
-}
-}  // namespace
 
 std::vector<double> parse_number_list(const std::string& option, const std::string& text) {
   std::vector<double> values;

@@ -150,6 +150,11 @@ class LineIndex {
 /// The name of an input in messages.
 std::string source_name(const std::string& path) { return path == "-" ? "stdin" : path; }
 
+/// The name of an input in messages, as ReadOptions::name says.
+std::string source_name(const std::string& path, const ReadOptions& options) {
+  return options.name.empty() ? source_name(path) : options.name;
+}
+
 /// An open input. `size` is known for regular files only (not for stdin or pipes).
 struct Input {
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> owned{nullptr, &std::fclose};
@@ -894,7 +899,7 @@ Format resolve_format(const std::string& path, Format format) {
 
 std::unique_ptr<ValueReader> open_reader(const std::string& path, const ReadOptions& options) {
   const Format format = resolve_format(path, options.format);
-  const std::string name = options.name.empty() ? source_name(path) : options.name;
+  const std::string name = source_name(path, options);
   if (format != Format::Csv && !options.column.empty()) {
     fail(name, "a column (" + quote(options.column) + ") can be selected in CSV input only" +
                    (path == "-" ? std::string("; --format csv reads standard input as CSV") : ""));
@@ -951,7 +956,7 @@ ChunkReader::ChunkReader(const std::string& path, const ReadOptions& options, Va
   if (what == Values::Samples) detail::check_boundary_eps(options.on_boundary, options.eps);
   state_->options = options;
   state_->what = what;
-  state_->source = options.name.empty() ? source_name(path) : options.name;
+  state_->source = source_name(path, options);
   state_->reader = open_reader(path, options);
 }
 

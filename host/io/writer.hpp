@@ -110,9 +110,8 @@ class OutputFile {
 };
 
 /// A file of this process's own in the temporary directory ($TMPDIR, where set and not empty,
-/// else /tmp), removed when
-/// the object is destroyed or when SIGINT, SIGTERM or SIGHUP end the process (as OutputFile's
-/// temporary files are).
+/// else /tmp), removed when the object is destroyed or when SIGINT, SIGTERM or SIGHUP end the
+/// process (as OutputFile's temporary files are).
 class ScratchFile {
  public:
   /// Creates it, empty, named after `purpose` ("stdin"); Error naming the directory when it
