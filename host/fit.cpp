@@ -139,14 +139,18 @@ MixtureParams first_params(const FitOptions& o, int r, const double* x, const do
 }
 
 // Adam: the change of the mean NLL h stays below tol * max(1, |h|) for kAdamStopWindow
-// iterations.
-bool adam_converged(const std::vector<double>& h, double tol) {
+// iterations, and an EM step from the statistics of the last point would not gain more than
+// that either. A flat history alone proves little: a step size too small to move (--lr 1e-300)
+// flattens it anywhere. The EM gain is a lower bound on what is still to be had there.
+bool adam_converged(const Start& s, const StartStats& st, double tol, double runaway) {
+  const std::vector<double>& h = s.history;
   if (static_cast<int>(h.size()) <= kAdamStopWindow) return false;
   const double scale = std::max(1.0, std::abs(h.back()));
   for (std::size_t i = h.size() - kAdamStopWindow; i < h.size(); ++i) {
     if (std::abs(h[i] - h[i - 1]) > tol * scale) return false;
   }
-  return true;
+  const MStep m = em_step(s.params, st, runaway);
+  return m.collapsed >= 0 || !(em_gain(s.params, m.params, st) > tol * scale);
 }
 
 // EM never decreases the likelihood and converges linearly, d_t ~ rho d_(t-1), so a small
@@ -167,10 +171,10 @@ bool em_converged(const std::vector<double>& h, double tol) {
 
 // The stopping rule of the method, after s.history has received the point just evaluated.
 // SQUAREM applies EM's rule to its cycles, at each cycle's first point.
-bool converged(Start& s, double tol, Method method) {
+bool converged(Start& s, const StartStats& st, double tol, double runaway, Method method) {
   switch (method) {
     case Method::Adam:
-      return adam_converged(s.history, tol);
+      return adam_converged(s, st, tol, runaway);
     case Method::EM:
       return em_converged(s.history, tol);
     case Method::Squarem:
@@ -340,7 +344,7 @@ FitResult fit_loaded(Backend& backend, const FitOptions& o, const double* x, con
       s.sum_r_log_r = sum_r_log_r(constants, static_cast<int>(a), st, ll);
       s.iterations = iteration;
       s.history.push_back(-ll / total);
-      if (tol > 0.0 && converged(s, tol, o.method)) {
+      if (tol > 0.0 && converged(s, st, tol, runaway, o.method)) {
         s.done = true;
         s.status = FitStatus::Converged;
         continue;

@@ -167,6 +167,19 @@ MStep em_step(const MixtureParams& p, const StartStats& st, double runaway) {
   return out;
 }
 
+double em_gain(const MixtureParams& from, const MixtureParams& to, const StartStats& st) {
+  double gain = 0.0;
+  for (std::size_t j = 0; j < from.k(); ++j) {
+    const double nk = st.n[j];
+    if (!(nk > 0.0)) continue;
+    const double sbar = st.s[j] / nk, tbar = st.t[j] / nk;
+    const double shapes = shape_objective(to.alpha[j], to.beta[j], sbar, tbar) -
+                          shape_objective(from.alpha[j], from.beta[j], sbar, tbar);
+    gain += nk * (std::log(to.weights[j] / from.weights[j]) + shapes);
+  }
+  return gain / st.total;
+}
+
 int dead_component(const StartStats& st, int k, std::string& reason) {
   for (int j = 0; j < k; ++j) {
     const double nk = st.n[j];

@@ -73,4 +73,13 @@ struct MStep {
 /// steps and report the component as collapsed.
 MStep em_step(const MixtureParams& p, const StartStats& st, double runaway);
 
+/// Q(to | from) - Q(from | from), per unit of total weight, where Q is the EM objective at
+/// `from`'s statistics:
+///   Q(t | f) = sum_k N_k log w_k(t) + N_k (-log B(a_k, b_k) + (a_k - 1) sbar_k + (b_k - 1) tbar_k)
+/// with sbar = S_k / N_k, tbar = T_k / N_k. For `to` an M-step from `from`, it is >= 0 and a
+/// lower bound on the gain of the mean log-likelihood from `from` to `to`: a certificate that
+/// `from` is not yet a maximum when it exceeds the tolerance. Components with no weight left
+/// (N_k = 0) add nothing.
+double em_gain(const MixtureParams& from, const MixtureParams& to, const StartStats& st);
+
 }  // namespace betamix::detail

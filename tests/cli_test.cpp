@@ -453,7 +453,8 @@ TEST_F(CliTest, DataOnOneValue) {
   expect_bad_input("crosscheck " + f + " -k 1", {"same.txt", "every sample equals 0.37"});
 }
 
-// Adam stopped by its iteration limit points to the alternatives; EM stopped so does not.
+// Adam stopped by its iteration limit points to the alternatives, or to --lr where the fit
+// stood still; EM stopped so does not.
 TEST_F(CliTest, UnconvergedAdamGetsAHint) {
   const std::string f = path("d.f64");
   ASSERT_EQ(betamix("sample --weights 0.5,0.5 --alpha 10,1.5 --beta 1.5,10 -n 2000 -o " + f).code,
@@ -466,6 +467,12 @@ TEST_F(CliTest, UnconvergedAdamGetsAHint) {
   ASSERT_EQ(em.code, 0) << em.err;
   EXPECT_NE(em.err.find("max_iterations"), std::string::npos) << em.err;
   EXPECT_EQ(em.err.find("hint:"), std::string::npos) << em.err;
+  // A step size too small to move the parameters is named as the cause instead.
+  const CliRun still = betamix("fit " + f + " -k 2 --device cpu --max-iter 50 --lr 1e-300");
+  ASSERT_EQ(still.code, 0) << still.err;
+  EXPECT_NE(still.err.find("max_iterations"), std::string::npos) << still.err;
+  EXPECT_NE(still.err.find("step size (--lr) may be too small"), std::string::npos) << still.err;
+  EXPECT_EQ(adam.err.find("--lr"), std::string::npos) << adam.err;
 }
 
 TEST_F(CliTest, CudaRequestWithoutDevice) {

@@ -51,7 +51,8 @@ void FitCli::add(CLI::App* app, bool with_device) {
   app->add_option(
          "--tol", tol,
          "Adam stops when the mean NLL changes by less than tol * max(1, |mean NLL|) in each "
-         "of the last 10 iterations; EM when its last change and the Aitken estimate of the "
+         "of the last 10 iterations and an EM step from its last point would gain less than that "
+         "too; EM when its last change and the Aitken estimate of the "
          "gain still to come are below that (SQUAREM: the same, from cycle to cycle); 0 runs "
          "exactly --max-iter iterations")
       ->check(non_negative_number())
@@ -419,7 +420,14 @@ std::string summary(const FitResult& r, const std::string& source, const Mixture
   os << line;
   if (!r.status_detail.empty()) os << ": " << r.status_detail;
   os << "\n";
-  if (r.status == FitStatus::MaxIterations && r.method == Method::Adam) {
+  const bool stood_still =
+      r.history.size() > 1 && std::abs(r.history.back() - r.history.front()) <=
+                                  1e-9 * std::max(1.0, std::abs(r.history.front()));
+  if (r.status == FitStatus::MaxIterations && r.method == Method::Adam && stood_still) {
+    os << "  hint: the mean NLL hardly moved from the start: the step size (--lr) may be too "
+          "small\n"
+          "  to move the parameters (the default is 0.05)\n";
+  } else if (r.status == FitStatus::MaxIterations && r.method == Method::Adam) {
     os << "  hint: Adam did not converge; where components are concentrated (large shapes) or "
           "well\n"
           "  separated, --method squarem converges in far fewer passes; or raise --max-iter\n";
