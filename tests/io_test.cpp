@@ -518,6 +518,22 @@ TEST_F(IoTest, RawSizeMustBeAMultipleOfTheElement) {
   EXPECT_TRUE(throws_input_error([&] { read(empty); }, {empty, "no values: the file is empty"}));
 }
 
+// "The file is empty" is said of a file read under its own name, whatever that name is (here
+// "stdin"); an input read under another name (a copy of standard input) is "the input".
+TEST_F(IoTest, EmptyFileOrEmptyInput) {
+  const std::string named = write_file("stdin", "");
+  const std::filesystem::path cwd = std::filesystem::current_path();
+  std::filesystem::current_path(std::filesystem::path(named).parent_path());
+  const bool said_file = throws_input_error([&] { read_samples("stdin", {}); },
+                                            {"stdin: no values: the file is empty"});
+  std::filesystem::current_path(cwd);
+  EXPECT_TRUE(said_file);
+  ReadOptions copy;
+  copy.name = "stdin";
+  EXPECT_TRUE(throws_input_error([&] { read_samples(named, copy); },
+                                 {"stdin: no values: the input is empty"}));
+}
+
 TEST_F(IoTest, BinaryPositionsAreIndices) {
   std::vector<double> x = grid(7);
   x[3] = std::numeric_limits<double>::quiet_NaN();

@@ -161,6 +161,7 @@ struct Input {
   std::FILE* file = nullptr;
   std::string source;
   std::optional<std::uintmax_t> size;
+  bool named_file = false;  ///< a file read under its own name (not stdin, nor a copy of it)
 };
 
 Input open_input(const std::string& path, const std::string& name) {
@@ -186,8 +187,8 @@ Input open_input(const std::string& path, const std::string& name) {
 [[noreturn]] void fail_read(const Input& in) { fail(in.source, "read error: " + errno_message()); }
 
 [[noreturn]] void fail_empty(const Input& in) {
-  const bool file = in.size && in.source != "stdin";  // not a copy of standard input
-  fail(in.source, file ? "no values: the file is empty" : "no values: the input is empty");
+  fail(in.source,
+       in.size && in.named_file ? "no values: the file is empty" : "no values: the input is empty");
 }
 
 /// Where value i of an input came from, and its values, as many as asked at a time.
@@ -905,6 +906,7 @@ std::unique_ptr<ValueReader> open_reader(const std::string& path, const ReadOpti
                    (path == "-" ? std::string("; --format csv reads standard input as CSV") : ""));
   }
   Input in = open_input(path, name);
+  in.named_file = path != "-" && options.name.empty();
   switch (format) {
     case Format::Npy:
       return open_npy(std::move(in));
