@@ -1,10 +1,12 @@
 #pragma once
 // Special functions evaluated on the host in double precision, once per component and
-// iteration (never per sample): log B, digamma and trigamma from Boost.Math.
+// iteration (never per sample): digamma and trigamma from Boost.Math, log B from its lgamma
+// and, at large shapes, Stirling's formula.
 
 namespace betamix::detail {
 
-/// log B(a, b) = lgamma(a) + lgamma(b) - lgamma(a + b).
+/// log B(a, b) = lgamma(a) + lgamma(b) - lgamma(a + b), without its cancellation at large
+/// shapes (Stirling's formula for a shape >= 10): good to a few ulps of the result's terms.
 double log_beta(double a, double b);
 /// psi(x) = d/dx log Gamma(x).
 double digamma(double x);

@@ -11,6 +11,8 @@ so running the script again rewrites byte-identical files:
 Files:
   special_functions.csv  a, b, x -> log B(a,b), log Beta(x; a, b) and the magnitude of the
                          terms each is a difference of (the conditioning the tests allow for)
+  log_beta_large.csv     a, b -> log B(a,b) at shapes up to 1e300 (at 400 digits, as loggamma
+                         cancels there), and the size of the terms of its Stirling form
   polygamma.csv          x -> digamma(x), trigamma(x)
   mixture_density.csv    x -> log p(x) and the responsibilities of a K = 3 mixture
   single_beta_data.txt   2000 draws of Beta(2.5, 6), numpy seed 20240501, 17 digits each
@@ -69,10 +71,30 @@ def special_functions():
     write("special_functions.csv", "a,b,x,log_beta,log_beta_scale,log_pdf,log_pdf_scale", rows)
 
 
+def log_beta_large():
+    # Every pair of shapes from tiny to the largest allowed (1e300), both orders for unequal
+    # pairs, around the formula's switch at 10. loggamma(1e300) ~ 7e302, so the difference
+    # needs ~320 digits before any are left for log B itself.
+    shapes = [0.05, 0.163, 1.0, 3.5, 9.99, 10.0, 10.5, 37.25, 1e3, 5e3, 1e4, 1e6, 1e8, 1e10,
+              1.94e14, 1e15, 1e200, 1e300]
+    rows = []
+    with mp.workdps(400):
+        for i, a in enumerate(shapes):
+            for b in shapes[i:]:
+                for A, B in ((dbl(a), dbl(b)), (dbl(b), dbl(a)))[: 1 if a == b else 2]:
+                    lb = log_beta(A, B)
+                    p, q = min(A, B), max(A, B)
+                    scale = (abs(lb) + abs(mp.loggamma(p)) + p * (2 + abs(mp.log(p + q)))
+                             + abs(mp.log(q)) / 2 + 1)
+                    rows.append([g17(A), g17(B), g17(lb), g17(scale)])
+    write("log_beta_large.csv", "a,b,log_beta,scale", rows)
+
+
 def polygamma():
     # Log-spaced from 1e-3 to 1e4, plus the points where digamma is small (near its root
     # 1.4616...) or changes regime in common implementations (around 1, 2, 10).
-    xs = [float(v) for v in np.logspace(-3, 4, 36)]
+    # (mpmath's powers rounded once: numpy's logspace differs in the last bit between releases)
+    xs = [float(mp.power(10, mp.mpf(-3) + mp.mpf(7) * i / 35)) for i in range(36)]
     xs += [0.5, 1.0, 1.4616321449683622, 1.5, 2.0, 9.75, 10.0, 10.25, 123.456]
     rows = [[g17(x), g17(mp.digamma(dbl(x))), g17(mp.polygamma(1, dbl(x)))] for x in sorted(xs)]
     write("polygamma.csv", "x,digamma,trigamma", rows)
@@ -135,6 +157,7 @@ def single_beta():
 
 if __name__ == "__main__":
     special_functions()
+    log_beta_large()
     polygamma()
     mixture_density()
     single_beta()
