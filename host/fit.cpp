@@ -228,7 +228,7 @@ void adam_step(Start& s, const StartStats& st, double lr) {
 
 // SQUAREM: the parameters of the next pass, from `em`, the EM step at the point just evaluated
 // (s.params).
-void squarem_step(Start& s, MixtureParams em) {
+void squarem_step(Start& s, MixtureParams em, double runaway) {
   SquaremState& q = s.squarem;
   switch (q.phase) {
     case SquaremState::Phase::AtTheta0:
@@ -252,7 +252,11 @@ void squarem_step(Start& s, MixtureParams em) {
         t[i] = q.theta0[i] + 2.0 * q.alpha * r[i] + q.alpha * q.alpha * v[i];
       }
       MixtureParams extrapolated = from_unconstrained(t);
-      if (!all_in_domain(extrapolated)) {
+      std::string unused;
+      // An extrapolation to shapes beyond the runaway limit is not tried: there the M-step
+      // would report a collapse that EM itself never reached, at shapes whose log-density
+      // the pass no longer evaluates well.
+      if (!all_in_domain(extrapolated) || runaway_component(extrapolated, runaway, unused) >= 0) {
         s.params = std::move(em);  // nothing to try: theta2 starts the next cycle
         q.phase = SquaremState::Phase::AtTheta0;
         return;
@@ -368,7 +372,7 @@ FitResult fit_loaded(Backend& backend, const FitOptions& o, const double* x, con
         collapsed = m.collapsed;
         reason = std::move(m.reason);
         if (collapsed < 0 && o.method == Method::Squarem) {
-          squarem_step(s, std::move(m.params));
+          squarem_step(s, std::move(m.params), runaway);
         } else if (collapsed < 0) {
           s.params = std::move(m.params);
         }

@@ -385,6 +385,26 @@ TEST(RunawayShapesTest, ASpikeOfEqualValuesStopsTheFit) {
   }
 }
 
+// SQUAREM's extrapolation can jump past the runaway limit in one step (to alpha ~ 2e14 here,
+// where 0.5 Beta(0.02, 50) + 0.5 Beta(50, 0.02) puts a quarter of its draws on 1 - 2^-53, the
+// largest double below 1): such a point is not tried, so the result, the point before the
+// collapse, keeps its shapes below the limit, and its log-likelihood is that of its parameters
+// (to 1e-6 relative, the accuracy of the lgamma-based reference at shapes near 1e10, ~1e-5 per
+// sample; it was 3e3 nats off, 4.6e-3 relative, at the extrapolated point).
+TEST(RunawayShapesTest, SquaremDoesNotExtrapolatePastTheLimit) {
+  const std::vector<double> x =
+      sample(MixtureParams{{0.5, 0.5}, {0.02, 50.0}, {50.0, 0.02}}, 20000, 1);
+  FitOptions o = em_options(2);
+  o.method = Method::Squarem;
+  const FitResult r = fit(x, o);
+  EXPECT_EQ(r.status, FitStatus::ComponentCollapsed) << r.status_detail;
+  for (std::size_t j = 0; j < 2; ++j) {
+    EXPECT_LT(std::max(r.params.alpha[j], r.params.beta[j]), detail::kRunawayShape) << j;
+  }
+  const test::RefStats ref = test::ref_stats(r.params, x);
+  EXPECT_NEAR(r.log_likelihood, ref.ll, 1e-6 * std::abs(ref.ll));
+}
+
 // Real data can be narrow: 10^5 samples of Beta(2e7, 2e7) (standard deviation 1.1e-4) and of
 // Beta(3e9, 3e9) have maximum-likelihood shapes, which EM and SQUAREM find on the CPU rather than
 // calling them a runaway. The shapes' standard errors are about 0.45 % of them at this n
