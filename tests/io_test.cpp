@@ -412,7 +412,7 @@ TEST_F(IoTest, CsvHeaderColumnByNameOrIndex) {
 
 // A first row whose chosen field is a number but another field is not: a header where the
 // next row has a number in that field ("id,1,0" over "1,0.2,0.9"), else data with a text
-// column (labels). Read one value at a time, too, the order and positions stay.
+// column (labels) or a missing value. Read one value at a time, too, the order and positions stay.
 TEST_F(IoTest, CsvHeaderWithNumericNamesOrALabelColumn) {
   const std::string header = write_file("h.csv", "id,1,0\n1,0.2,0.9\n2,0.3,0.8\n");
   EXPECT_EQ(read(header, Format::Auto, "1"), (std::vector<double>{0.2, 0.3}));
@@ -430,6 +430,12 @@ TEST_F(IoTest, CsvHeaderWithNumericNamesOrALabelColumn) {
   const std::string bad = write_file("b.csv", "id,1,0\n1,0.2,0.9\n2,1.5,0.8\n");
   EXPECT_TRUE(throws_input_error([&] { read(bad, Format::Auto, "1"); },
                                  {bad + ": line 3, column 2: value 1.5 is outside"}));
+  // An empty field or a missing-value marker in another column is data lacking a value there,
+  // not a column name: the first row is read (it had been dropped as a header).
+  for (const char* missing : {"", "NA", "null", "N/A"}) {
+    const std::string na = write_file("na.csv", std::string("0.25,") + missing + ",7\n0.5,3,2\n");
+    EXPECT_EQ(read(na), (std::vector<double>{0.25, 0.5})) << "missing \"" << missing << "\"";
+  }
   const std::string twice = write_file("t.csv", "x,y,x\n0.1,0.2,0.3\n");
   EXPECT_TRUE(throws_input_error([&] { read(twice, Format::Auto, "x"); },
                                  {twice, "two columns \"x\" (columns 1 and 3)"}));

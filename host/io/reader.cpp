@@ -360,6 +360,16 @@ std::string_view field_text(std::string_view raw) {
   return raw;
 }
 
+/// A field that can name a column: not a number, not empty and not a common missing-value
+/// marker (NA, null, ...), which in a row of data says that another column lacks a value, so
+/// "0.25,,7" or "0.25,NA" over "0.5,3" is data, not a header.
+bool could_be_name(std::string_view field) {
+  static constexpr std::string_view kMissing[] = {"NA",   "na",   "N/A",  "n/a", "null", "NULL",
+                                                  "Null", "None", "none", "-",   ".",    "?"};
+  if (field.empty() || is_number(field)) return false;
+  return std::find(std::begin(kMissing), std::end(kMissing), field) == std::end(kMissing);
+}
+
 std::string header_name(std::string_view raw) {
   std::string name;
   const std::string_view text = field_text(raw);
@@ -437,7 +447,7 @@ class CsvReader final : public ValueReader {
         split_row(row, kNoLimit, b);
         bool header = false;
         for (std::size_t j = 0; j < a.size() && j < b.size(); ++j) {
-          header = header || (!is_number(field_text(a[j])) && is_number(field_text(b[j])));
+          header = header || (could_be_name(field_text(a[j])) && is_number(field_text(b[j])));
         }
         if (!header) {
           held_.emplace(line, std::string(row));
@@ -488,7 +498,7 @@ class CsvReader final : public ValueReader {
         std::vector<std::string_view> all;
         split_row(row, kNoLimit, all);
         if (std::any_of(all.begin(), all.end(),
-                        [](std::string_view f) { return !is_number(field_text(f)); })) {
+                        [](std::string_view f) { return could_be_name(field_text(f)); })) {
           pending_.emplace(line, std::string(row));
           continue;
         }
