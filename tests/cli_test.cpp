@@ -149,6 +149,16 @@ TEST_F(CliTest, MalformedNpy) {
                                            payload) +
                        " -k 1",
                    {"be.npy"});
+  // On standard input the header's count cannot be checked against a size first: a shape of
+  // 1e15 over 3 values is bad input (exit 2) once the payload ends, not a failed allocation.
+  const std::string huge = write("huge.npy", npy_header("{'descr': '<f8', 'fortran_order': False, "
+                                                        "'shape': (1000000000000000,), }") +
+                                                 std::string(24, '\x10'));
+  const CliRun r = betamix("fit - --format npy -k 1 --device cpu", huge);
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("stdin: index 3: the payload ends after 3 of the 1000000000000000"),
+            std::string::npos)
+      << r.err;
 }
 
 TEST_F(CliTest, RawSizeNotMultiple) {

@@ -244,6 +244,26 @@ TEST_F(IoTest, NpyVersion3Header) {
   EXPECT_EQ(read(file), x);
 }
 
+// '=f8' and 'f4' (native order, written by tools other than np.save) read as numpy reads them
+// on a little-endian machine.
+TEST_F(IoTest, NpyNativeByteOrderIsLittleEndian) {
+  const std::vector<double> x = grid(7);
+  for (const char* dtype : {"=f8", "f8"}) {
+    const std::string file = write_npy(
+        "n.npy", std::string("{'descr': '") + dtype + "', 'fortran_order': False, 'shape': (7,), }",
+        f64_bytes(x));
+    EXPECT_EQ(read(file), x) << dtype;
+  }
+  const std::vector<float> f = to_float(x);
+  const std::string file =
+      write_npy("n4.npy", "{'descr': '=f4', 'fortran_order': False, 'shape': (7,), }",
+                std::string(reinterpret_cast<const char*>(f.data()), f.size() * sizeof(float)));
+  EXPECT_EQ(read(file).size(), 7u);
+  const std::string bad =
+      write_npy("b.npy", "{'descr': '=i4', 'fortran_order': False, 'shape': (7,), }", f64_bytes(x));
+  EXPECT_TRUE(throws_input_error([&] { read(bad); }, {bad, "unsupported dtype '=i4'"}));
+}
+
 TEST_F(IoTest, NpyPython2LongShape) {
   const std::vector<double> x = grid(7);
   const std::string file = write_npy(
@@ -311,6 +331,9 @@ TEST_F(IoTest, NpyBadPreamble) {
   const std::string l =
       write_file("length.npy", std::string("\x93NUMPY\x02\x00\xff\xff\xff\xff{}", 14));
   EXPECT_TRUE(throws_input_error([&] { read(l); }, {l, "length 4294967295 bytes is implausible"}));
+  // Shorter than the preamble but not its beginning: not .npy at all, rather than truncated.
+  const std::string t = write_file("text.npy", "0.5\n");
+  EXPECT_TRUE(throws_input_error([&] { read(t); }, {t, "not a .npy file", "magic"}));
   const std::string e = write_file("empty.npy", "");
   EXPECT_TRUE(throws_input_error([&] { read(e); }, {e, "no values", "empty"}));
 }

@@ -779,8 +779,13 @@ NpyLayout parse_npy_header(std::string_view text, const std::string& source) {
 
   NpyLayout layout;
   layout.shape = shape_text(shape);
-  if (dtype == "<f4" || dtype == "<f8") {
-    layout.float64 = dtype == "<f8";
+  // '=' and no byte-order mark mean native order, which numpy takes to be the reader's: on a
+  // little-endian machine (every one betamix builds for) the same as '<'.
+  const std::string order_free = dtype.size() == 3 && dtype[0] == '=' ? dtype.substr(1)
+                                 : dtype.size() == 2                  ? dtype
+                                                                      : "";
+  if (dtype == "<f4" || dtype == "<f8" || order_free == "f4" || order_free == "f8") {
+    layout.float64 = dtype.back() == '8';
   } else if (dtype == ">f4" || dtype == ">f8") {
     fail(source, "unsupported byte order: big-endian '" + dtype +
                      "'; save little-endian data, e.g. x.astype('<f8')");
@@ -829,7 +834,13 @@ class NpyReader final : public ValueReader {
   }
 
   std::string position(std::size_t i) const override { return detail::index_position(i); }
-  std::optional<std::size_t> expected_count() const override { return layout_.count; }
+  // A stream's header is a promise the payload may not keep (a truncated copy, a hostile
+  // shape): what is reserved for it on trust stays bounded, beyond which the values grow as
+  // they arrive, so such input ends as "the payload ends after ..." rather than out of memory.
+  std::optional<std::size_t> expected_count() const override {
+    constexpr std::size_t kTrustedStreamCount = std::size_t{1} << 27;  // 1 GiB as double
+    return in_.size ? layout_.count : std::min(layout_.count, kTrustedStreamCount);
+  }
 
  private:
   [[noreturn]] void truncated(std::size_t got) const {
@@ -856,6 +867,10 @@ std::unique_ptr<ValueReader> open_npy(Input in) {
   const std::size_t got = std::fread(preamble, 1, 8, in.file);
   if (std::ferror(in.file)) fail_read(in);
   if (got == 0) fail_empty(in);
+  if (std::string_view(reinterpret_cast<const char*>(preamble), std::min(got, kMagic.size())) !=
+      kMagic.substr(0, std::min(got, kMagic.size()))) {
+    fail(in.source, "not a .npy file: bad magic bytes (use --format to read another format)");
+  }
   if (got < 8)
     fail(in.source,
          "truncated .npy header: the input ends after " + std::to_string(got) + " bytes");

@@ -80,7 +80,8 @@ class ChunkReader {
   std::size_t n_clamped() const;
   /// The path, or "stdin".
   const std::string& source() const;
-  /// The number of values the input announces (binary formats), if it does.
+  /// The number of values to reserve for: the count a binary file announces and its size
+  /// confirms; from a stream, the count its .npy header announces up to 2^27.
   std::optional<std::size_t> expected_count() const;
 
  private:
