@@ -355,6 +355,26 @@ TEST_F(IoTest, TextAndCsvWithLoneCarriageReturns) {
   EXPECT_TRUE(throws_input_error([&] { read(bad); }, {bad + ": line 4: value 2 is outside"}));
 }
 
+// Mixed line ends: '\r's before '\n' ("\r\r\n", as a twice-converted file has) are trimmed;
+// an input whose first line ends in a lone '\r' is read with '\r', '\n' and "\r\n" each
+// ending a line (Python's universal newlines), which the line numbers count too, also where a
+// "\r\n" straddles the reader's 4 MiB blocks.
+TEST_F(IoTest, TextWithMixedLineEnds) {
+  const std::string twice = write_file("rrn.txt", "0.25\r\r\n0.5\r\r\n0.125\r\r\n");
+  EXPECT_EQ(read(twice), (std::vector<double>{0.25, 0.5, 0.125}));
+  const std::string mixed = write_file("mix.txt", "0.25\r0.5\n0.125\r\n0.75");
+  EXPECT_EQ(read(mixed), (std::vector<double>{0.25, 0.5, 0.125, 0.75}));
+  const std::string bad = write_file("bad.txt", "0.1\r0.2\n\r\n2");
+  EXPECT_TRUE(throws_input_error([&] { read(bad); }, {bad + ": line 4: value 2 is outside"}));
+  // "0.25\r" then "0.5\r\n" lines put a '\r' on the last byte of the first block (5 + 5 k + 3
+  // = 4194303 for k = 838859).
+  std::string big = "0.25\r";
+  for (int i = 0; i < 838860; ++i) big += "0.5\r\n";
+  const std::string straddle = write_file("big.txt", big + "2\n");
+  EXPECT_TRUE(throws_input_error([&] { read(straddle); },
+                                 {straddle + ": line 838862: value 2 is outside"}));
+}
+
 TEST_F(IoTest, TextPositionsAreRealLineNumbers) {
   // Values on lines 2, 3, 6, 7, 8; the bad one is on line 8.
   const std::string file = write_file("x.txt", "# head\n0.1\n0.2\n\n# gap\n0.3\n0.4\n1.5\n");

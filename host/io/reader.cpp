@@ -215,12 +215,16 @@ class LineSource {
   /// the next call.
   bool next(std::size_t& line, std::string_view& content) {
     for (;;) {
-      std::size_t newline = buffer_.find(end_of_line_, pos_);
-      while (newline == std::string::npos && fill()) newline = buffer_.find(end_of_line_, pos_);
+      std::size_t newline = find_end_of_line();
+      while (newline == std::string::npos && fill()) newline = find_end_of_line();
       if (newline == std::string::npos && pos_ == buffer_.size()) return false;
       const std::size_t end = newline == std::string::npos ? buffer_.size() : newline;
       std::string_view raw(buffer_.data() + pos_, end - pos_);
       pos_ = newline == std::string::npos ? end : end + 1;
+      if (newline != std::string::npos && universal_ && buffer_[newline] == '\r' &&
+          pos_ < buffer_.size() && buffer_[pos_] == '\n') {
+        ++pos_;  // "\r\n" ends one line
+      }
       if (line_++ == 0) {
         constexpr std::string_view kBom = "\xEF\xBB\xBF";
         if (raw.substr(0, kBom.size()) == kBom) raw.remove_prefix(kBom.size());
@@ -266,25 +270,39 @@ class LineSource {
     return got > 0;
   }
 
-  // Lines end in '\n' (with or without '\r' before it), or in a lone '\r' in files written
-  // that way: decided by the first line end seen, for the whole input.
+  // Lines end in '\n', with any '\r's before it (trimmed with the line's blanks): found by one
+  // memchr per line. An input whose first line ends in a lone '\r' (written that way, or with
+  // mixed endings) is read with universal line ends instead: '\r', '\n' and "\r\n" each end
+  // a line, as Python reads text.
   void decide_end_of_line() {
     const std::size_t cr = buffer_.find('\r'), lf = buffer_.find('\n');
     if (cr < lf) {  // also where there is no '\n'
-      const bool last = cr + 1 == buffer_.size();
+      std::size_t after = cr;
+      while (after < buffer_.size() && buffer_[after] == '\r') ++after;
+      const bool last = after == buffer_.size();
       if (last && !eof_) return;  // a "\r\n" the block may have split
-      if (last || buffer_[cr + 1] != '\n') end_of_line_ = '\r';
+      universal_ = last || buffer_[after] != '\n';
     } else if (lf == std::string::npos && !eof_) {
       return;  // no line end yet
     }
     end_of_line_known_ = true;
   }
 
+  // The next line end at or after pos_, npos when the buffer holds none (in universal mode
+  // also for a '\r' that ends the buffer before the input does: it may start a "\r\n").
+  std::size_t find_end_of_line() const {
+    if (!universal_) return buffer_.find('\n', pos_);
+    const std::size_t at = buffer_.find_first_of("\r\n", pos_);
+    if (at != std::string::npos && at + 1 == buffer_.size() && buffer_[at] == '\r' && !eof_) {
+      return std::string::npos;
+    }
+    return at;
+  }
+
   Input in_;
   std::string buffer_;
   std::size_t pos_ = 0, line_ = 0;
-  bool eof_ = false, read_any_ = false, end_of_line_known_ = false;
-  char end_of_line_ = '\n';
+  bool eof_ = false, read_any_ = false, end_of_line_known_ = false, universal_ = false;
 };
 
 std::string line_position(std::size_t line) { return "line " + std::to_string(line); }
