@@ -767,6 +767,12 @@ TEST_F(CliTest, CaseWeightsEqualRepeatedRows) {
   EXPECT_EQ(empty_tmpdir.code, 0) << empty_tmpdir.err;
   old_tmpdir ? ::setenv("TMPDIR", saved.c_str(), 1) : ::unsetenv("TMPDIR");
   EXPECT_TRUE(std::filesystem::is_empty(tmp));
+  // A standard input that cannot be read is bad input (exit 2), as it is without the copy.
+  const CliRun unreadable =
+      betamix("fit - --format csv --column x --weight-column w" + common, tmp);
+  EXPECT_EQ(unreadable.code, 2) << unreadable.err;
+  EXPECT_NE(unreadable.err.find("stdin: read error"), std::string::npos) << unreadable.err;
+
   ASSERT_EQ(rep.code, 0) << rep.err;
   ASSERT_EQ(piped.code, 0) << piped.err;
   EXPECT_EQ(nlohmann::json::parse(piped.out)["source"], "stdin");

@@ -479,6 +479,11 @@ TEST_F(IoTest, CsvHeaderWithNumericNamesOrALabelColumn) {
     const std::string na = write_file("na.csv", std::string("0.25,") + missing + ",7\n0.5,3,2\n");
     EXPECT_EQ(read(na), (std::vector<double>{0.25, 0.5})) << "missing \"" << missing << "\"";
   }
+  for (const char* only : {"x\n", "x,w\n\n# no rows\n"}) {
+    const std::string h = write_file("h.csv", only);
+    EXPECT_TRUE(throws_input_error([&] { read(h, Format::Auto, "x"); },
+                                   {h + ": no values: only a header row, no data rows"}));
+  }
   const std::string twice = write_file("t.csv", "x,y,x\n0.1,0.2,0.3\n");
   EXPECT_TRUE(throws_input_error([&] { read(twice, Format::Auto, "x"); },
                                  {twice, "two columns \"x\" (columns 1 and 3)"}));

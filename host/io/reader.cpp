@@ -467,6 +467,7 @@ class CsvReader final : public ValueReader {
         for (std::size_t j = 0; j < a.size() && j < b.size(); ++j) {
           header = header || (could_be_name(field_text(a[j])) && is_number(field_text(b[j])));
         }
+        header_read_ = header;
         if (!header) {
           held_.emplace(line, std::string(row));
           pending_text_ = first.second;
@@ -507,10 +508,13 @@ class CsvReader final : public ValueReader {
                              "); select one by its 0-based index");
           }
           choice_.index = static_cast<std::size_t>(found - fields_.begin());
+          header_read_ = true;
           continue;
         }
-        if (fields_.size() > choice_.index && !is_number(field_text(fields_[choice_.index])))
+        if (fields_.size() > choice_.index && !is_number(field_text(fields_[choice_.index]))) {
+          header_read_ = true;
           continue;
+        }
         // The chosen field is a number, another is not ("id,1,0" read at column 1): a header
         // whose names include numbers, or data with a text column; the next row decides.
         std::vector<std::string_view> all;
@@ -533,6 +537,7 @@ class CsvReader final : public ValueReader {
       ++got;
     }
     count_ += got;
+    if (count_ == 0 && header_read_) fail(source, "no values: only a header row, no data rows");
     if (count_ == 0) lines_.fail_no_values();
     return got;
   }
@@ -547,7 +552,7 @@ class CsvReader final : public ValueReader {
   LineIndex index_;
   std::vector<std::string_view> fields_;
   std::size_t count_ = 0, width_ = 0;
-  bool first_row_ = true;
+  bool first_row_ = true, header_read_ = false;
   // The first row while the second decides whether it is a header, and a row read ahead to be
   // taken next; the texts that `row` points into meanwhile.
   std::optional<std::pair<std::size_t, std::string>> pending_, held_;

@@ -258,8 +258,8 @@ std::uintmax_t ScratchFile::copy_from(std::FILE* in, const std::string& in_name)
     }
     total += got;
     if (got < buffer.size()) {  // the end, or an error
-      if (std::ferror(in)) {
-        throw Error(in_name + ": read error: " + std::generic_category().message(errno));
+      if (std::ferror(in)) {    // bad input, as the readers say of it; only the copy is ours
+        throw InputError(in_name + ": read error: " + std::generic_category().message(errno));
       }
       return total;
     }

@@ -122,7 +122,8 @@ class ScratchFile {
   ScratchFile& operator=(const ScratchFile&) = delete;
 
   /// Copies `in` to the end of the file, up to its end; Error naming the file and the reason
-  /// when reading or writing fails (a full disk). Returns the bytes copied.
+  /// when writing fails (a full disk), InputError naming `in_name` when reading it fails.
+  /// Returns the bytes copied.
   std::uintmax_t copy_from(std::FILE* in, const std::string& in_name);
   const std::string& path() const { return path_; }
 
