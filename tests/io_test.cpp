@@ -656,6 +656,14 @@ TEST_F(IoTest, StdinBinaryCrossesReadChunks) {
   write_samples(path("x.npy"), x.data(), x.size());
   with_redirected(0, path("x.npy"), [&] { got = read("-", Format::Npy); });
   EXPECT_EQ(got, x);
+  // Without --format, .npy on standard input is recognised by its first byte (0x93); text
+  // is still text.
+  got.clear();
+  with_redirected(0, path("x.npy"), [&] { got = read("-"); });
+  EXPECT_EQ(got, x);
+  write_file("x.txt", "0.25\n0.5\n");
+  with_redirected(0, path("x.txt"), [&] { got = read("-"); });
+  EXPECT_EQ(got, (std::vector<double>{0.25, 0.5}));
 
   write_file("odd.f64", f64_bytes(grid(3)) + "abc");
   with_redirected(0, path("odd.f64"), [&] {

@@ -221,8 +221,10 @@ BoundaryPolicy parse_boundary(const std::string& name) {
 }
 
 void InputCli::add(CLI::App* app, bool with_weights, const std::string& weights_effect) {
-  app->add_option("--format", format,
-                  "input format: auto (from the extension), npy, txt, csv, f32 or f64")
+  app->add_option(
+         "--format", format,
+         "input format: auto (from the extension; stdin: npy by its first byte, else txt), npy, "
+         "txt, csv, f32 or f64")
       ->check(CLI::IsMember({"auto", "npy", "txt", "csv", "f32", "f64"}))
       ->capture_default_str();
   app->add_option("--column", column,

@@ -947,7 +947,7 @@ Format resolve_format(const std::string& path, Format format) {
 }
 
 std::unique_ptr<ValueReader> open_reader(const std::string& path, const ReadOptions& options) {
-  const Format format = resolve_format(path, options.format);
+  Format format = resolve_format(path, options.format);
   const std::string name = source_name(path, options);
   if (format != Format::Csv && !options.column.empty()) {
     fail(name, "a column (" + quote(options.column) + ") can be selected in CSV input only" +
@@ -955,6 +955,13 @@ std::unique_ptr<ValueReader> open_reader(const std::string& path, const ReadOpti
   }
   Input in = open_input(path, name);
   in.named_file = path != "-" && options.name.empty();
+  if (path == "-" && options.format == Format::Auto) {
+    // Standard input has no extension: .npy announces itself by its first byte, 0x93, which
+    // no text (ASCII or UTF-8) starts with; anything else is read as text.
+    const int first = std::fgetc(in.file);
+    if (first == 0x93) format = Format::Npy;
+    if (first != EOF) std::ungetc(first, in.file);
+  }
   switch (format) {
     case Format::Npy:
       return open_npy(std::move(in));
