@@ -946,8 +946,37 @@ Format resolve_format(const std::string& path, Format format) {
   return Format::Text;
 }
 
+// Standard input without --format, which has no extension to go by: .npy announces itself by
+// its first byte, 0x93, which no text (ASCII or UTF-8) starts with; anything else is text. The
+// byte is looked at on the first read, not on opening, which must not wait for input (outputs
+// are prepared in between).
+class SniffingReader final : public ValueReader {
+ public:
+  explicit SniffingReader(Input in) : in_(std::move(in)) {}
+
+  std::size_t read(std::size_t max, std::vector<double>& out) override {
+    if (!inner_) {
+      const int first = std::fgetc(in_.file);
+      if (first != EOF) std::ungetc(first, in_.file);
+      inner_ =
+          first == 0x93 ? open_npy(std::move(in_)) : std::make_unique<TextReader>(std::move(in_));
+    }
+    return inner_->read(max, out);
+  }
+  std::string position(std::size_t i) const override {
+    return inner_ ? inner_->position(i) : detail::index_position(i);
+  }
+  std::optional<std::size_t> expected_count() const override {
+    return inner_ ? inner_->expected_count() : std::nullopt;
+  }
+
+ private:
+  Input in_;
+  std::unique_ptr<ValueReader> inner_;
+};
+
 std::unique_ptr<ValueReader> open_reader(const std::string& path, const ReadOptions& options) {
-  Format format = resolve_format(path, options.format);
+  const Format format = resolve_format(path, options.format);
   const std::string name = source_name(path, options);
   if (format != Format::Csv && !options.column.empty()) {
     fail(name, "a column (" + quote(options.column) + ") can be selected in CSV input only" +
@@ -956,11 +985,7 @@ std::unique_ptr<ValueReader> open_reader(const std::string& path, const ReadOpti
   Input in = open_input(path, name);
   in.named_file = path != "-" && options.name.empty();
   if (path == "-" && options.format == Format::Auto) {
-    // Standard input has no extension: .npy announces itself by its first byte, 0x93, which
-    // no text (ASCII or UTF-8) starts with; anything else is read as text.
-    const int first = std::fgetc(in.file);
-    if (first == 0x93) format = Format::Npy;
-    if (first != EOF) std::ungetc(first, in.file);
+    return std::make_unique<SniffingReader>(std::move(in));
   }
   switch (format) {
     case Format::Npy:
