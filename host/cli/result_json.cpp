@@ -10,6 +10,9 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <set>
+#include <string>
+#include <vector>
 
 #include "betamix/error.hpp"
 #include "io/writer.hpp"
@@ -89,8 +92,22 @@ ModelFile read_model_json(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw InputError(path + ": cannot open the model file");
   nlohmann::json j;
+  // JSON leaves a repeated key to the reader (nlohmann keeps the last): in a model it means
+  // an edit gone wrong, so it is refused rather than half-read.
+  std::vector<std::set<std::string>> keys;
+  std::string repeated;
+  const nlohmann::json::parser_callback_t no_repeats = [&](int, nlohmann::json::parse_event_t event,
+                                                           nlohmann::json& parsed) {
+    if (event == nlohmann::json::parse_event_t::object_start) keys.emplace_back();
+    if (event == nlohmann::json::parse_event_t::object_end && !keys.empty()) keys.pop_back();
+    if (event == nlohmann::json::parse_event_t::key && !keys.empty() &&
+        !keys.back().insert(parsed.get<std::string>()).second && repeated.empty()) {
+      repeated = parsed.get<std::string>();
+    }
+    return true;
+  };
   try {
-    j = nlohmann::json::parse(in);
+    j = nlohmann::json::parse(in, no_repeats);
   } catch (const nlohmann::json::parse_error& e) {
     throw InputError(path + ": not valid JSON (byte " + std::to_string(e.byte) + ")");
   } catch (const nlohmann::json::out_of_range&) {
@@ -100,6 +117,10 @@ ModelFile read_model_json(const std::string& path) {
   } catch (const std::ios_base::failure& e) {
     throw InputError(path + ": cannot read the model file (" + e.what() + ")");
   }
+  if (!repeated.empty()) {
+    throw InputError(path + ": the key \"" + repeated + "\" appears twice in one object; keep one");
+  }
+  if (!j.is_object()) throw InputError(path + ": not a model: expected a JSON object");
   // A result with a K selection table stores the selected fit at the top level too.
   MixtureParams p;
   for (const char* key : {"weights", "alpha", "beta"}) {
@@ -127,8 +148,19 @@ ModelFile read_model_json(const std::string& path) {
     append_number(text, sum);
     throw InputError(path + ": the weights sum to " + text + ", not 1");
   }
+  // "k" is written by fit; where present it must say what the lists say.
+  if (j.contains("k")) {
+    const nlohmann::json& k = j["k"];
+    if (!k.is_number_unsigned() || k.get<std::uint64_t>() != p.k()) {
+      throw InputError(path + ": field \"k\" is " + k.dump() + ", but the lists hold " +
+                       std::to_string(p.k()) + " components");
+    }
+  }
   ModelFile model{std::move(p), {}};
-  if (j.contains("history") && j["history"].is_array()) {
+  if (j.contains("history") && !j["history"].is_array()) {
+    throw InputError(path + ": field \"history\" is not a list");
+  }
+  if (j.contains("history")) {
     for (const auto& v : j["history"]) {
       if (!v.is_number()) throw InputError(path + ": field \"history\" holds a non-number");
       model.history.push_back(v.get<double>());
@@ -181,6 +213,10 @@ void check_writable(const std::string& path, const std::string& option,
   ::unlink(probe.c_str());
 }
 
+bool is_standard_output(const std::string& path) {
+  return path == "-" || path == "/dev/stdout" || path == "/dev/fd/1" || path == "/proc/self/fd/1";
+}
+
 void check_distinct_outputs(const std::vector<std::pair<std::string, std::string>>& outputs) {
   namespace fs = std::filesystem;
   const auto same = [](const std::string& a, const std::string& b) {
@@ -194,7 +230,12 @@ void check_distinct_outputs(const std::vector<std::pair<std::string, std::string
     for (std::size_t j = i + 1; j < outputs.size(); ++j) {
       const auto& [option_a, a] = outputs[i];
       const auto& [option_b, b] = outputs[j];
-      if (a.empty() || a == "-" || b.empty() || b == "-") continue;
+      if (a.empty() || b.empty()) continue;
+      if (is_standard_output(a) && is_standard_output(b)) {
+        throw InputError(option_a + " " + a + " and " + option_b + " " + b +
+                         " both write to standard output: give one of them a file");
+      }
+      if (is_standard_output(a) || is_standard_output(b)) continue;
       if (same(a, b)) {
         throw InputError(option_a + " " + a + " and " + option_b + " " + b +
                          " are the same file: give each output its own name");

@@ -53,9 +53,12 @@ std::string dump_json(const nlohmann::json& j);
 void check_writable(const std::string& path, const std::string& option,
                     const std::vector<std::string>& inputs = {});
 
+/// "-", /dev/stdout or another name of file descriptor 1.
+bool is_standard_output(const std::string& path);
+
 /// Throws InputError when two of a command's outputs (option, path) name the same file (also
-/// through a link or another name): the later one would replace the earlier. Empty paths and
-/// "-" are skipped.
+/// through a link or another name), or both standard output: the later one would replace or
+/// mix into the earlier. Empty paths (no such output) are skipped.
 void check_distinct_outputs(const std::vector<std::pair<std::string, std::string>>& outputs);
 
 }  // namespace betamix::cli
