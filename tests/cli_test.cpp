@@ -92,12 +92,16 @@ TEST_F(CliTest, EmptyFile) {
 TEST_F(CliTest, NonNumericText) {
   const std::string f = write("words.txt", "0.5\n0.25\nhello\n");
   expect_bad_input("fit " + f + " -k 1", {"words.txt", "line 3", "hello"});
-  // .npy bytes on standard input are read as text unless told: the message says what to do.
+  // .npy bytes in a file named as text are read as text unless told: the message says what to
+  // do. On standard input, which has no name, .npy is recognised by its first byte.
   const std::string npy = path("d.npy");
   ASSERT_EQ(betamix("sample --weights 1 --alpha 2 --beta 3 -n 10 -o " + npy).code, 0);
-  const CliRun r = betamix("fit - -k 1", npy);
+  fs::copy_file(npy, path("d.txt"));
+  const CliRun r = betamix("fit " + path("d.txt") + " -k 1");
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("give --format npy"), std::string::npos) << r.err;
+  EXPECT_EQ(betamix("fit " + path("d.txt") + " --format npy -k 1 -q").code, 0);
+  EXPECT_EQ(betamix("fit - -k 1 -q", npy).code, 0);
   EXPECT_EQ(betamix("fit - --format npy -k 1 -q", npy).code, 0);
 }
 
@@ -396,6 +400,66 @@ TEST_F(CliTest, UnreadableModelFiles) {
   fs::create_directory(path("adir"));
   expect_bad_input("score --model " + path("adir") + " " + data, {"adir", "is a directory"});
   expect_bad_input("fit " + data + " -k 1 --init-from " + path("adir"), {"is a directory"});
+}
+
+// A model file is one JSON object whose optional fields agree with the lists: a "k" that
+// does not count them, a "history" that is not a list and a key given twice are refused (each
+// had been ignored, or the last copy taken); a K selection result, with "k" in nested objects
+// too, still reads.
+TEST_F(CliTest, ModelFileFieldsAgree) {
+  const std::string data = write("d.txt", "0.2\n0.4\n0.5\n0.9\n");
+  const std::string lists = R"("weights": [0.5, 0.5], "alpha": [1, 2], "beta": [1, 2])";
+  const auto model = [&](const std::string& name, const std::string& extra) {
+    return write(name, "{" + lists + extra + "}");
+  };
+  expect_bad_input("predict --model " + model("k3.json", R"(, "k": 3)") + " " + data,
+                   {"k3.json", "field \"k\" is 3, but the lists hold 2 components"});
+  expect_bad_input("score --model " + model("ks.json", R"(, "k": "two")") + " " + data,
+                   {"ks.json", "field \"k\" is \"two\""});
+  expect_bad_input("plot --model " + model("h.json", R"(, "history": "x")") + " " + data + " -o " +
+                       path("p.svg"),
+                   {"h.json", "field \"history\" is not a list"});
+  expect_bad_input("score --model " + model("dup.json", R"(, "weights": [0.9, 0.1])") + " " + data,
+                   {"dup.json", "the key \"weights\" appears twice"});
+  expect_bad_input("score --model " + write("a.json", "[1, 2]") + " " + data,
+                   {"a.json", "expected a JSON object"});
+  EXPECT_EQ(betamix("score -q --model " + model("k2.json", R"(, "k": 2)") + " " + data).code, 0);
+  const std::string sel = path("sel.json");
+  ASSERT_EQ(betamix("fit " + data + " -k 1:2 --no-se -q -o " + sel).code, 0);
+  EXPECT_EQ(betamix("score -q --model " + sel + " " + data).code, 0);
+}
+
+// Options that another option makes meaningless are refused, not dropped: --init beside
+// --init-from, --criterion with one K, --lr with EM or SQUAREM; the plot and the JSON result
+// cannot share standard output. --restarts says its real range, -k takes digits (blanks around
+// them aside), and demo, which fits K = 2, does not suggest a -k it lacks.
+TEST_F(CliTest, ConflictingOptionsAreRefused) {
+  const std::string data = write("d.txt", "0.2\n0.4\n0.5\n0.9\n0.35\n0.6\n");
+  const std::string start =
+      write("s.json", R"({"weights": [0.5, 0.5], "alpha": [2, 5], "beta": [5, 2]})");
+  const std::string fit = "fit " + data + " --device cpu ";
+  expect_bad_input(fit + "-k 2 --init random --init-from " + start,
+                   {"--init excludes --init-from"});
+  expect_bad_input(fit + "-k 2 --criterion aic", {"--criterion chooses among several K"});
+  expect_bad_input(fit + "-k 2 --method em --lr 0.1", {"--lr is Adam's step size", "em"});
+  expect_bad_input(fit + "-k 2 --method squarem --lr 0.1", {"--lr is Adam's step size"});
+  EXPECT_EQ(betamix(fit + "-k 2 --lr 0.1 -q").code, 0);
+  EXPECT_EQ(betamix(fit + "-k 1:2 --criterion aic -q").code, 0);
+  expect_bad_input(fit + "-k 2 --plot /dev/stdout",
+                   {"--plot /dev/stdout writes to standard output"});
+  expect_bad_input(fit + "-k 2 -o - --plot /dev/stdout", {"both write to standard output"});
+  expect_bad_input(fit + "-k 2 --restarts 1000001", {"from 1 to 1000000"});
+  EXPECT_NE(betamix("fit --help").out.find("INT in [1 to 1000000]"), std::string::npos);
+  expect_bad_input(fit + "-k +2", {"-k \"+2\": expected a number"});
+  for (const char* k : {"' 2'", "'2 '", "'1, 2'", "'1 : 2'"}) {
+    EXPECT_EQ(betamix(fit + "-k " + k + " -q").code, 0) << k;
+  }
+  const std::string three =
+      write("t.json", R"({"weights": [0.25, 0.25, 0.5], "alpha": [2, 2, 5], "beta": [3, 3, 1]})");
+  expect_bad_input("demo --device cpu --init-from " + three,
+                   {"the model has 3 components, but this command fits 2"});
+  const CliRun demo = betamix("demo --device cpu --init-from " + three);
+  EXPECT_EQ(demo.err.find("give -k"), std::string::npos) << demo.err;
 }
 
 // A result that cannot be delivered is an error: standard output on a full device (the

@@ -26,7 +26,7 @@ int run_demo(DemoArgs a) {
   const double sample_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   a.fit.device = a.device;
-  FitOptions o = a.fit.options(2);
+  FitOptions o = a.fit.options(2, "");
   o.progress = progress_line(false);
   const FitResult r = fit(x, o);
   end_progress_line(false);

@@ -21,6 +21,7 @@ struct FitArgs {
   std::string file;
   std::string k = "2";
   std::string criterion = "bic";
+  const CLI::Option* criterion_option = nullptr;
   InputCli input;
   std::string output;
   std::string plot;
@@ -61,6 +62,11 @@ int run_fit(const FitArgs& a) {
   const std::vector<std::string> inputs = {a.file, a.input.weights_file, a.fit.init_from};
   check_writable(a.output, "-o", inputs);
   check_writable(a.plot, "--plot", inputs);
+  if (a.output.empty() && is_standard_output(a.plot)) {
+    throw InputError("--plot " + a.plot +
+                     " writes to standard output, where the JSON result goes without -o: give "
+                     "-o result.json, or the plot a file name");
+  }
   check_distinct_outputs({{"-o", a.output}, {"--plot", a.plot}});
   if (!a.plot.empty() && io::file_extension(a.plot) != ".svg" && !io::is_stream_path(a.plot)) {
     throw InputError("--plot " + a.plot + ": the plot is SVG; use a file name ending in .svg");
@@ -68,6 +74,11 @@ int run_fit(const FitArgs& a) {
   if (ks.size() > 1 && !a.fit.init_from.empty()) {
     throw InputError("--init-from starts one K; -k \"" + a.k +
                      "\" asks for several: give the K of " + a.fit.init_from);
+  }
+  if (ks.size() == 1 && a.criterion_option && a.criterion_option->count() > 0) {
+    throw InputError(
+        "--criterion chooses among several K, and -k \"" + a.k +
+        "\" is one: give a range (-k 1:6) or a list (-k 2,3), or leave --criterion out");
   }
   FitOptions o = a.fit.options(ks.front());
   o.standard_errors = !a.no_se;
@@ -155,11 +166,12 @@ void add_fit_command(CLI::App& app, CommandList& commands) {
                   "number of components: a number (2), a range (1:6) or a list (2,3,5), at most "
                   "1000 values; several K are all fitted and one is selected by --criterion")
       ->capture_default_str();
-  sub->add_option("--criterion", args->criterion,
-                  "how to choose among several K: bic, aic or icl, lowest wins; fits whose "
-                  "component collapsed are chosen only when all did")
-      ->check(CLI::IsMember({"bic", "aic", "icl"}))
-      ->capture_default_str();
+  args->criterion_option =
+      sub->add_option("--criterion", args->criterion,
+                      "how to choose among several K: bic, aic or icl, lowest wins; fits whose "
+                      "component collapsed are chosen only when all did")
+          ->check(CLI::IsMember({"bic", "aic", "icl"}))
+          ->capture_default_str();
   args->input.add(sub, true,
                   "they weight the fit, and the sample size n in AIC/BIC becomes their sum");
   sub->add_option("-o,--output", args->output, "write the JSON result here instead of stdout");

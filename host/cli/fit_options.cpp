@@ -41,9 +41,11 @@ void FitCli::add(CLI::App* app, bool with_device) {
                   "fewer passes where components overlap)")
       ->check(CLI::IsMember({"adam", "em", "squarem"}))
       ->capture_default_str();
-  app->add_option("--lr", lr, "Adam step size on log alpha, log beta and the weight logits")
-      ->check(positive_number())
-      ->capture_default_str();
+  lr_option =
+      app->add_option("--lr", lr,
+                      "Adam step size on log alpha, log beta and the weight logits (adam only)")
+          ->check(positive_number())
+          ->capture_default_str();
   app->add_option("--max-iter", max_iter,
                   "iteration limit; a fit that reaches it has status max_iterations")
       ->check(whole_number_in(0, std::numeric_limits<int>::max()))
@@ -60,17 +62,19 @@ void FitCli::add(CLI::App* app, bool with_device) {
   app->add_option("--seed", seed, "seed of the random starts (recorded in the result)")
       ->check(whole_number())
       ->capture_default_str();
-  app->add_option("--init", init,
-                  "first parameters: quantile (moment-matched Betas on K quantile groups), kmeans "
-                  "(1-D k-means, then moments) or random (seeded)")
-      ->check(CLI::IsMember({"quantile", "kmeans", "random"}))
-      ->capture_default_str();
+  CLI::Option* init_option =
+      app->add_option("--init", init,
+                      "first parameters: quantile (moment-matched Betas on K quantile groups), "
+                      "kmeans (1-D k-means, then moments) or random (seeded)")
+          ->check(CLI::IsMember({"quantile", "kmeans", "random"}))
+          ->capture_default_str();
   app->add_option("--init-from", init_from,
-                  "warm start from the parameters of an earlier result JSON");
+                  "warm start from the parameters of an earlier result JSON (instead of --init)")
+      ->excludes(init_option);
   app->add_option("--restarts", restarts,
                   "independent starts evaluated together in one pass per iteration; the first uses "
                   "--init, the others are seeded random starts")
-      ->check(whole_number_in(1, std::numeric_limits<int>::max()))
+      ->check(whole_number_in(1, kMaxRestarts))
       ->capture_default_str();
   if (with_device) add_device_option(app, device);
   add_boundary_options(app, on_boundary, eps);
@@ -327,10 +331,13 @@ Device parse_device(const std::string& name) {
   throw InputError("unknown device \"" + name + "\" (expected auto, cpu or cuda)");
 }
 
-FitOptions FitCli::options(int k) const {
+FitOptions FitCli::options(int k, const std::string& k_option) const {
   FitOptions o;
   o.k = k;
   o.method = method == "em" ? Method::EM : method == "squarem" ? Method::Squarem : Method::Adam;
+  if (o.method != Method::Adam && lr_option && lr_option->count() > 0) {
+    throw InputError("--lr is Adam's step size; --method " + method + " has none (leave --lr out)");
+  }
   o.learning_rate = lr;
   o.max_iterations = max_iter;
   o.tolerance = tol;
@@ -342,8 +349,11 @@ FitOptions FitCli::options(int k) const {
     o.start = read_params_json(init_from);
     if (static_cast<int>(o.start->k()) != k) {
       throw InputError("--init-from " + init_from + ": the model has " +
-                       std::to_string(o.start->k()) + " components, but -k is " +
-                       std::to_string(k) + " (give -k " + std::to_string(o.start->k()) + ")");
+                       std::to_string(o.start->k()) + " components, but " +
+                       (k_option.empty()
+                            ? "this command fits " + std::to_string(k)
+                            : k_option + " is " + std::to_string(k) + " (give " + k_option + " " +
+                                  std::to_string(o.start->k()) + ")"));
     }
   }
   o.device = parse_device(device);
@@ -363,7 +373,15 @@ std::vector<int> parse_k_list(const std::string& text) {
     return InputError("-k \"" + text + "\": at most " + std::to_string(kMaxKCount) +
                       " values of K are fitted in one selection");
   };
-  const auto number = [&](const std::string& s) {
+  const auto number = [&](std::string s) {
+    // Digits only, blanks around them aside (a '-' only to be told K >= 1): stoi alone took
+    // " 2" and "+2", but not "2 ".
+    s.erase(0, s.find_first_not_of(" \t"));
+    s.erase(s.find_last_not_of(" \t") + 1);
+    const std::size_t digits = s.rfind('-', 0) == 0 ? 1 : 0;
+    if (s.size() == digits || s.find_first_not_of("0123456789", digits) != std::string::npos) {
+      throw bad();
+    }
     std::size_t used = 0;
     int v = 0;
     try {

@@ -31,11 +31,14 @@ struct FitCli {
   double eps = FitOptions{}.boundary_eps;
   int restarts = 1;
   int threads = 0;
+  /// Set by add(): whether --lr was given (it is refused with EM and SQUAREM, which ignore it).
+  const CLI::Option* lr_option = nullptr;
 
   /// Adds the options to `app`; `with_device` = false leaves out --device.
   void add(CLI::App* app, bool with_device = true);
-  /// The library options for `k` components (reads --init-from when given).
-  FitOptions options(int k) const;
+  /// The library options for `k` components (reads --init-from when given); `k_option` names
+  /// the option that sets K in messages, empty where the command fixes it (demo).
+  FitOptions options(int k, const std::string& k_option = "-k") const;
 };
 
 /// Where the samples and their case weights come from, as typed on the command line; shared
