@@ -872,7 +872,7 @@ TEST_F(CliTest, BadCaseWeights) {
                    {"zero.txt", "sum to 0"});
   const std::string csv = write("xw.csv", "x,w\n0.2,1\n0.5,\n0.7,1\n");
   expect_bad_input("fit " + csv + " -k 1 --column x --weight-column w",
-                   {"xw.csv", "line 3, column 2", "empty"});
+                   {"xw.csv (weight column w): line 3, column 2", "empty"});
   expect_bad_input("fit " + csv + " -k 1 --column x --weight-column v", {"xw.csv", "\"v\""});
   expect_bad_input("fit - -k 1 --weights-file -", {"standard input", "one CSV"});
   expect_bad_input("fit - -k 1 --weight-column w", {"stdin", "--format csv"});

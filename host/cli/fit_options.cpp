@@ -279,11 +279,12 @@ InputStream::InputStream(const std::string& file, const InputCli& in, BoundaryPo
   if (!weighted) return;
   io::ReadOptions wo;
   wo.column = in.weight_column;
-  wo.name = in.weights_file.empty() ? ro.name : std::string();
   if (in.weights_file.empty()) wo.format = ro.format;
   weights_source_ = in.weights_file.empty()
-                        ? samples_->source() + " (column " + in.weight_column + ")"
+                        ? samples_->source() + " (weight column " + in.weight_column + ")"
                         : (in.weights_file == "-" ? std::string("stdin") : in.weights_file);
+  // A weight column's errors name it, or they would read as the samples' own.
+  if (in.weights_file.empty()) wo.name = weights_source_;
   weights_.emplace(in.weights_file.empty() ? path : in.weights_file, wo, io::Values::Weights);
 }
 
