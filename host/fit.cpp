@@ -134,6 +134,13 @@ MixtureParams first_params(const FitOptions& o, int r, const double* x, const do
         break;
     }
   }
+  // The second start is the other data-driven start: quantile groups and k-means clusters
+  // split unequal or concentrated components differently, and each reaches maxima the other
+  // misses (0.7 Beta(5000, 5000) + 0.3 Beta(1000, 4000): quantile groups put a fifth of the
+  // larger component with the smaller, and Adam empties one of them; k-means does not).
+  if (r == 1 && !o.start && o.init != InitMethod::Random) {
+    return o.init == InitMethod::KMeans ? quantile_init(x, w, n, o.k) : kmeans_init(x, w, n, o.k);
+  }
   // Random starts draw from their own Philox streams, apart from the sampler's.
   return random_init(o.k, o.seed, (std::uint64_t{1} << 63) | static_cast<std::uint64_t>(r));
 }

@@ -547,6 +547,19 @@ TEST_F(CliTest, UnconvergedAdamGetsAHint) {
   EXPECT_NE(still.err.find("max_iterations"), std::string::npos) << still.err;
   EXPECT_NE(still.err.find("step size (--lr) may be too small"), std::string::npos) << still.err;
   EXPECT_EQ(adam.err.find("--lr"), std::string::npos) << adam.err;
+  // A narrow component pushed off its samples (RestartsTest's data) points to the remedies.
+  const std::string narrow = path("n.f64");
+  ASSERT_EQ(betamix("sample --weights 0.7,0.3 --alpha 5000,1000 --beta 5000,4000 -n 2000 --seed 3 "
+                    "-o " +
+                    narrow)
+                .code,
+            0);
+  const CliRun lost = betamix("fit " + narrow + " -k 2 --device cpu --no-se");
+  ASSERT_EQ(lost.code, 0) << lost.err;
+  EXPECT_NE(lost.err.find("component_collapsed"), std::string::npos) << lost.err;
+  EXPECT_NE(lost.err.find("--restarts 2 adds"), std::string::npos) << lost.err;
+  const CliRun two = betamix("fit " + narrow + " -k 2 --device cpu --no-se --restarts 2");
+  EXPECT_EQ(two.err.find("component_collapsed"), std::string::npos) << two.err;
 }
 
 TEST_F(CliTest, CudaRequestWithoutDevice) {

@@ -73,7 +73,8 @@ void FitCli::add(CLI::App* app, bool with_device) {
       ->excludes(init_option);
   app->add_option("--restarts", restarts,
                   "independent starts evaluated together in one pass per iteration; the first uses "
-                  "--init, the others are seeded random starts")
+                  "--init (or --init-from), the second the other of quantile and kmeans (random "
+                  "after --init random or --init-from), the others are seeded random starts")
       ->check(whole_number_in(1, kMaxRestarts))
       ->capture_default_str();
   if (with_device) add_device_option(app, device);
@@ -448,6 +449,11 @@ std::string summary(const FitResult& r, const std::string& source, const Mixture
     os << "  hint: the mean NLL hardly moved from the start: the step size (--lr) may be too "
           "small\n"
           "  to move the parameters (the default is 0.05)\n";
+  } else if (r.status == FitStatus::ComponentCollapsed && r.method == Method::Adam &&
+             r.start_log_likelihoods.size() < 2) {
+    os << "  hint: Adam's fixed step can push a narrow component off its samples; --restarts 2 "
+          "adds\n"
+          "  the other data-driven start, and --method squarem has no step size to overshoot\n";
   } else if (r.status == FitStatus::MaxIterations && r.method == Method::Adam) {
     os << "  hint: Adam did not converge; where components are concentrated (large shapes) or "
           "well\n"

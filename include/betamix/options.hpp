@@ -68,8 +68,10 @@ struct FitOptions {
   Device device = Device::Auto;            ///< where the pass runs
   BoundaryPolicy on_boundary = BoundaryPolicy::Reject;
   double boundary_eps = 1e-6;  ///< clamp target distance from 0 and 1
-  int restarts = 1;            ///< independent starts evaluated in one pass
-  int threads = 0;             ///< CPU threads, 0 to kMaxThreads; 0 = OpenMP's default
+  /// Starts evaluated in one pass: `init` (or `start`), then the other of quantile and k-means
+  /// (random after Random or `start`), then seeded random starts.
+  int restarts = 1;
+  int threads = 0;  ///< CPU threads, 0 to kMaxThreads; 0 = OpenMP's default
   std::function<void(const Progress&)> progress;  ///< called about once per second
   bool standard_errors = true;  ///< standard errors from the observed information (one more pass)
 };
