@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <memory>
 #include <string>
@@ -213,6 +214,28 @@ std::string dying(const MixtureParams& p, int j, const std::string& reason) {
     if (mean(i) < mean(at) || (i < at && mean(i) == mean(at))) ++rank;
   }
   return "component " + std::to_string(rank + 1) + " is dying: " + reason;
+}
+
+// Two components with the same shapes (to 1e-4) make a stationary point where K - 1
+// components fit as well: the likelihood does not care how the weight is split between them,
+// and such a point is a saddle rather than a maximum (EM keeps a start with equal components
+// equal; Adam can converge there too). Empty when there is no such pair, else what to say.
+std::string coinciding_components(const MixtureParams& p) {
+  const auto close = [](double u, double v) { return std::abs(u - v) <= 1e-4 * std::max(u, v); };
+  for (std::size_t i = 0; i < p.k(); ++i) {
+    for (std::size_t j = i + 1; j < p.k(); ++j) {
+      if (close(p.alpha[i], p.alpha[j]) && close(p.beta[i], p.beta[j])) {
+        char text[320];
+        std::snprintf(text, sizeof text,
+                      "components %zu and %zu coincide (alpha %.6g, beta %.6g): a stationary "
+                      "point that K - 1 components fit as well, usually not a maximum; other "
+                      "starts (--restarts 2) reach separate ones",
+                      i + 1, j + 1, p.alpha[i], p.beta[i]);
+        return text;
+      }
+    }
+  }
+  return {};
 }
 
 void adam_step(Start& s, const StartStats& st, double lr) {
@@ -433,6 +456,7 @@ FitResult fit_loaded(Backend& backend, const FitOptions& o, const double* x, con
   res.status = b.status;
   res.converged = b.status == FitStatus::Converged;
   res.status_detail = b.detail;
+  if (res.converged) res.status_detail = coinciding_components(res.params);
   res.method = o.method;
   res.device = backend.name();
   res.device_name = backend.device_name();

@@ -293,6 +293,27 @@ TEST(AdamStopTest, AStepTooSmallToMoveIsNotConvergence) {
   EXPECT_EQ(r.status, FitStatus::Converged) << r.status_detail;
 }
 
+// EM from two equal components keeps them equal (their responsibilities split in the ratio of
+// their weights, so the M-step gives both the same shapes): it converges to a stationary point
+// that one component fits as well, and the result says so, naming them; a fit that separates
+// its components says nothing of the kind.
+TEST(CoincidingComponentsTest, ConvergedSaddleIsNamed) {
+  const std::vector<double> x = sample(MixtureParams{{0.4, 0.6}, {2.0, 8.0}, {8.0, 2.0}}, 2000, 23);
+  FitOptions o = em_options(2);
+  o.start = MixtureParams{{0.3, 0.7}, {2.0, 2.0}, {2.0, 2.0}};
+  const FitResult r = fit(x, o);
+  ASSERT_EQ(r.status, FitStatus::Converged) << r.status_detail;
+  EXPECT_NE(r.status_detail.find("components 1 and 2 coincide"), std::string::npos)
+      << r.status_detail;
+  EXPECT_NEAR(r.log_likelihood, fit(x, em_options(1)).log_likelihood,
+              1e-6 * std::abs(r.log_likelihood));
+  o.start.reset();
+  const FitResult apart = fit(x, o);
+  ASSERT_EQ(apart.status, FitStatus::Converged) << apart.status_detail;
+  EXPECT_EQ(apart.status_detail, "");
+  EXPECT_GT(apart.log_likelihood, r.log_likelihood + 1.0);
+}
+
 // K = 3 on data from a single Beta, from random starts: components have nothing to separate,
 // so some shrink or run away. Every start ends in a status with finite numbers.
 TEST(EmDyingComponentTest, ThreeComponentsOnSingleBetaStayFinite) {
