@@ -55,7 +55,8 @@ void FitCli::add(CLI::App* app, bool with_device) {
          "Adam stops when the mean NLL changes by less than tol * max(1, |mean NLL|) in each "
          "of the last 10 iterations and an EM step from its last point would gain less than that "
          "too; EM when its last change and the Aitken estimate of the "
-         "gain still to come are below that (SQUAREM: the same, from cycle to cycle); 0 runs "
+         "gain still to come are below that (SQUAREM: the same, from cycle to cycle, and the gain "
+         "plain EM would still make from the last cycle's start); 0 runs "
          "exactly --max-iter iterations")
       ->check(non_negative_number())
       ->capture_default_str();
