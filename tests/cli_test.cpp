@@ -92,6 +92,9 @@ TEST_F(CliTest, EmptyFile) {
 TEST_F(CliTest, NonNumericText) {
   const std::string f = write("words.txt", "0.5\n0.25\nhello\n");
   expect_bad_input("fit " + f + " -k 1", {"words.txt", "line 3", "hello"});
+  // A newline in the file name is shown escaped: the error stays one line.
+  const std::string odd = write("a\nb.txt", "0.5\n2\n");
+  expect_bad_input("fit '" + odd + "' -k 1", {"a\\x0ab.txt: line 2: value 2 is outside"});
   // .npy bytes in a file named as text are read as text unless told: the message says what to
   // do. On standard input, which has no name, .npy is recognised by its first byte.
   const std::string npy = path("d.npy");

@@ -12,6 +12,23 @@
 #include "cli/command.hpp"
 
 namespace {
+// An error message as one line: a file name may hold a newline or other control characters,
+// which are shown escaped (\x0a) instead of breaking the line a script reads.
+std::string one_line(const char* what) {
+  std::string out;
+  for (const char* p = what; *p; ++p) {
+    const unsigned char c = static_cast<unsigned char>(*p);
+    if (c < 0x20 || c == 0x7f) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02x", c);
+      out += hex;
+    } else {
+      out += *p;
+    }
+  }
+  return out;
+}
+
 // Prints help or the version; a write that fails (a full disk) is an error, as for any output.
 int help_exit(const CLI::App& app, const CLI::Error& e) {
   const int code = app.exit(e);
@@ -87,7 +104,7 @@ int main(int argc, char** argv) {
       if (argc > 1 && c.app->get_name() == argv[1])
         help = "betamix " + c.app->get_name() + " --help";
     }
-    std::cerr << "betamix: error: " << e.what() << " (see " << help << ")\n";
+    std::cerr << "betamix: error: " << one_line(e.what()) << " (see " << help << ")\n";
     return kExitBadInput;
   }
   // An empty value is never meant: it is what an unset shell variable gives ("--weights-file
@@ -118,17 +135,17 @@ int main(int argc, char** argv) {
       return status;
     }
   } catch (const betamix::InputError& e) {
-    std::cerr << "betamix: error: " << e.what() << "\n";
+    std::cerr << "betamix: error: " << one_line(e.what()) << "\n";
     return kExitBadInput;
   } catch (const betamix::DeviceError& e) {
-    std::cerr << "betamix: device error: " << e.what() << "\n";
+    std::cerr << "betamix: device error: " << one_line(e.what()) << "\n";
     return kExitDevice;
   } catch (const std::bad_alloc&) {
     std::cerr << "betamix: error: out of host memory (the input takes 8 bytes per sample, a "
                  "fit on the CPU 16 more)\n";
     return kExitDevice;
   } catch (const std::exception& e) {
-    std::cerr << "betamix: error: " << e.what() << "\n";
+    std::cerr << "betamix: error: " << one_line(e.what()) << "\n";
     return kExitFailure;
   }
   return kExitFailure;
