@@ -572,6 +572,17 @@ TEST_F(IoTest, RawSizeMustBeAMultipleOfTheElement) {
   EXPECT_TRUE(throws_input_error([&] { read(empty); }, {empty, "no values: the file is empty"}));
 }
 
+// Files under /proc report a size of 0 and still hold data: they are read, not called empty.
+TEST_F(IoTest, ProcFilesAreReadNotTakenAsEmpty) {
+  const std::string proc = "/proc/self/comm";  // this program's name: "io_test\n"
+  if (!std::filesystem::exists(proc)) GTEST_SKIP() << "no " << proc;
+  EXPECT_TRUE(throws_input_error([&] { read_samples(proc, {}); },
+                                 {proc + ": line 1: \"io_test\" is not a number"}));
+  // Its 8 bytes as one float64 (about 1e-258, inside (0, 1)); the raw reader had trusted the
+  // size and found nothing.
+  EXPECT_EQ(read(proc, Format::F64).size(), 1u);
+}
+
 // "The file is empty" is said of a file read under its own name, whatever that name is (here
 // "stdin"); an input read under another name (a copy of standard input) is "the input".
 TEST_F(IoTest, EmptyFileOrEmptyInput) {

@@ -161,7 +161,8 @@ struct Input {
   std::FILE* file = nullptr;
   std::string source;
   std::optional<std::uintmax_t> size;
-  bool named_file = false;  ///< a file read under its own name (not stdin, nor a copy of it)
+  bool named_file = false;     ///< a file read under its own name (not stdin, nor a copy of it)
+  bool empty_by_size = false;  ///< a regular file whose size is 0 (size is then unset)
 };
 
 Input open_input(const std::string& path, const std::string& name) {
@@ -178,8 +179,11 @@ Input open_input(const std::string& path, const std::string& name) {
   if (!in.owned) fail(name, "cannot open: " + errno_message());
   in.file = in.owned.get();
   if (std::filesystem::is_regular_file(status)) {
+    // A size of 0 is not trusted: files under /proc and /sys say 0 and still hold data, so
+    // they are read as streams; a really empty file is then found empty by reading it.
     const auto size = std::filesystem::file_size(path, ec);
-    if (!ec) in.size = size;
+    if (!ec && size > 0) in.size = size;
+    in.empty_by_size = !ec && size == 0;
   }
   return in;
 }
@@ -187,8 +191,8 @@ Input open_input(const std::string& path, const std::string& name) {
 [[noreturn]] void fail_read(const Input& in) { fail(in.source, "read error: " + errno_message()); }
 
 [[noreturn]] void fail_empty(const Input& in) {
-  fail(in.source,
-       in.size && in.named_file ? "no values: the file is empty" : "no values: the input is empty");
+  fail(in.source, (in.size || in.empty_by_size) && in.named_file ? "no values: the file is empty"
+                                                                 : "no values: the input is empty");
 }
 
 /// Where value i of an input came from, and its values, as many as asked at a time.
