@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include <boost/math/special_functions/digamma.hpp>
 #include <boost/math/special_functions/gamma.hpp>
@@ -45,6 +46,9 @@ double stirling_remainder(double x) {
 // (R = stirling_remainder), whose terms are of the size of the result (or of lgamma(p) and
 // p log(p+q)), so its error is a few ulps of those; below 10 the three lgammas are small.
 double log_beta(double a, double b) {
+  if (std::isnan(a) || std::isnan(b)) {
+    return std::numeric_limits<double>::quiet_NaN();  // std::min/max would drop one of them
+  }
   const double p = std::min(a, b), q = std::max(a, b);
   if (!(p > 0.0) || std::isinf(q)) {
     return boost::math::lgamma(a, Quiet()) + boost::math::lgamma(b, Quiet()) -

@@ -71,6 +71,18 @@ TEST(MathTest, LogBetaAtLargeShapesMatchesMpmath) {
   EXPECT_TRUE(lib.result()) << "detail::log_beta";
 }
 
+// A NaN shape gives NaN whichever argument holds it (min/max of a NaN pair depend on the order,
+// and had turned log B(5, NaN) into log B(5, 5)); a zero or infinite shape keeps lgamma's value.
+TEST(MathTest, LogBetaOfNaNShapeIsNaNInEitherArgument) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_TRUE(std::isnan(detail::log_beta(nan, 5.0)));
+  EXPECT_TRUE(std::isnan(detail::log_beta(5.0, nan)));
+  EXPECT_TRUE(std::isnan(detail::log_beta(nan, 50.0)));
+  EXPECT_TRUE(std::isnan(detail::log_beta(50.0, nan)));
+  EXPECT_TRUE(std::isnan(detail::log_beta(nan, nan)));
+  EXPECT_TRUE(std::isnan(detail::beta_log_pdf(0.5, 2.0, nan)));
+}
+
 // log Beta(x; a, b) = (a-1) log x + (b-1) log1p(-x) - log B(a, b): a sum of terms whose
 // magnitudes add up to log_pdf_scale (up to ~3e5 at a = 1e4, x = 1e-12), each good to a few
 // ulps: allow 8 eps of that scale, plus 4 eps relative. The same bound holds for the shared
