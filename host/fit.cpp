@@ -271,7 +271,7 @@ void adam_step(Start& s, const StartStats& st, double lr) {
 
 // SQUAREM: the parameters of the next pass, from `em`, the EM step at the point just evaluated
 // (s.params).
-void squarem_step(Start& s, MixtureParams em, double runaway) {
+void squarem_step(Start& s, MixtureParams em, double runaway, double noise) {
   SquaremState& q = s.squarem;
   switch (q.phase) {
     case SquaremState::Phase::AtTheta0:
@@ -293,8 +293,11 @@ void squarem_step(Start& s, MixtureParams em, double runaway) {
       }
       // Rates above 1 - 1e-4 (EM needing over 10^4 steps per e-fold) are taken as that: at the
       // maximum the steps are rounding noise, and so is their ratio.
+      // The gain counts beyond the rounding of the mean NLL only: at the maximum it is rounding
+      // noise (4e-16 at double), which 1 / (1 - rho^2) would blow up past any tolerance.
       const double rho2 = rr > 0.0 ? std::min(rv / rr, 1.0 - 2e-4) : 0.0;
-      q.em_remaining = std::max(q.h0 - s.history.back(), 0.0) / (1.0 - rho2);
+      const double noise_h = noise * std::max(1.0, std::abs(q.h0));
+      q.em_remaining = std::max(q.h0 - s.history.back() - noise_h, 0.0) / (1.0 - rho2);
       q.alpha = vv > 0.0 ? std::clamp(std::sqrt(rr / vv), 1.0, q.step_max) : 1.0;
       std::vector<double> t(t1.size());
       for (std::size_t i = 0; i < t.size(); ++i) {
@@ -350,6 +353,9 @@ FitResult fit_loaded(Backend& backend, const FitOptions& o, const double* x, con
           ? 0.0
           : std::max(o.tolerance, 4.0 * backend.roundoff() / std::sqrt(static_cast<double>(n)));
   const double runaway = runaway_shape(backend.roundoff());
+  // The rounding of a mean NLL, relative to max(1, |h|): that of the value itself (a few ulps
+  // of a double) and that of the pass's per-sample terms (roundoff / sqrt(n) on average).
+  const double noise = 16.0 * 0x1p-53 + backend.roundoff() / std::sqrt(static_cast<double>(n));
   std::vector<Start> starts(n_starts);
   for (int r = 0; r < n_starts; ++r) {
     starts[r].params = first_params(o, r, x, w, n);
@@ -421,7 +427,7 @@ FitResult fit_loaded(Backend& backend, const FitOptions& o, const double* x, con
         collapsed = m.collapsed;
         reason = std::move(m.reason);
         if (collapsed < 0 && o.method == Method::Squarem) {
-          squarem_step(s, std::move(m.params), runaway);
+          squarem_step(s, std::move(m.params), runaway, noise);
         } else if (collapsed < 0) {
           s.params = std::move(m.params);
         }

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <ostream>
 #include <string>
 #include <utility>
@@ -234,8 +235,9 @@ TEST(EmTinyStartTest, ShapesNearZeroStillReachTheMaximum) {
       o.method = method;
       o.start = MixtureParams{{1.0}, {ab[0]}, {ab[1]}};
       const FitResult r = fit(x, o);
-      const std::string what = std::string(to_string(method)) + " from " + std::to_string(ab[0]) +
-                               ", " + std::to_string(ab[1]);
+      char what[128];
+      std::snprintf(what, sizeof what, "%s from (%g, %g): %d iterations, %s", to_string(method),
+                    ab[0], ab[1], r.iterations, r.status_detail.c_str());
       EXPECT_EQ(r.status, FitStatus::Converged) << what;
       EXPECT_NEAR(r.log_likelihood, best, 1e-6 * std::abs(best)) << what;
     }
