@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 #include <memory>
 #include <string>
@@ -127,6 +128,10 @@ struct Start {
   int t = 0;
   SquaremState squarem;
 };
+
+bool same_params(const MixtureParams& a, const MixtureParams& b) {
+  return a.weights == b.weights && a.alpha == b.alpha && a.beta == b.beta;
+}
 
 MixtureParams first_params(const FitOptions& o, int r, const double* x, const double* w,
                            std::size_t n) {
@@ -359,6 +364,11 @@ FitResult fit_loaded(Backend& backend, const FitOptions& o, const double* x, con
   std::vector<Start> starts(n_starts);
   for (int r = 0; r < n_starts; ++r) {
     starts[r].params = first_params(o, r, x, w, n);
+    // Where the two data-driven starts agree (K = 1, or clusters the quantiles split alike),
+    // the second would only repeat the first and count twice as "reached the best".
+    if (r == 1 && same_params(starts[1].params, starts[0].params)) {
+      starts[1].params = random_init(o.k, o.seed, (std::uint64_t{1} << 63) | 1u);
+    }
     starts[r].evaluated = starts[r].params;  // the result of a start whose first pass fails
   }
 
@@ -436,6 +446,11 @@ FitResult fit_loaded(Backend& backend, const FitOptions& o, const double* x, con
         s.done = true;
         s.status = FitStatus::ComponentCollapsed;
         s.detail = dying(s.evaluated, collapsed, reason);
+        const std::size_t cause = s.detail.find(kDeadAfterSteps);
+        if (iteration == 0 && cause != std::string::npos) {
+          s.detail.replace(cause, std::strlen(kDeadAfterSteps),
+                           "the start puts it where the data are not, before any step");
+        }
         s.params = before;
         continue;
       }

@@ -185,8 +185,7 @@ int dead_component(const StartStats& st, int k, std::string& reason) {
     const double nk = st.n[j];
     if (is_dead(nk, st.total)) {
       reason = "its responsibilities sum to " + format_value(nk / st.total) +
-               " of the data: no sample is left to it (its weight went to 0, or a step moved "
-               "it off its samples)";
+               " of the data: no sample is left to it (" + kDeadAfterSteps + ")";
       return j;
     }
   }

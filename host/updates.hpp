@@ -59,6 +59,11 @@ int runaway_component(const MixtureParams& p, double limit, std::string& reason)
 /// when none has. The same rule for EM and Adam.
 int dead_component(const StartStats& st, int k, std::string& reason);
 
+/// How dead_component's reason says the component got there; at a fit's start, where no step
+/// has been taken yet, the fit says instead that the start itself left it there.
+inline constexpr const char* kDeadAfterSteps =
+    "its weight went to 0, or a step moved it off its samples";
+
 /// Outcome of an M-step.
 struct MStep {
   MixtureParams params;

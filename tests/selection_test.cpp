@@ -114,6 +114,32 @@ TEST(RestartsTest, SecondStartIsTheOtherDataDrivenStart) {
   }
 }
 
+// Where the two data-driven starts coincide (K = 1: one quantile group and one cluster are the
+// same moment-matched Beta) the second start is a random one rather than a copy, so "starts at
+// the best" counts starts that got there on their own. A K = 1 likelihood is concave in the
+// shapes, so the random start must reach the same maximum; one EM iteration tells the starts
+// apart (a copy would give the identical likelihood).
+TEST(RestartsTest, SecondStartIsNotACopyOfTheFirst) {
+  const MixtureParams truth{{1.0}, {3.0}, {5.0}};
+  const std::vector<double> x = betamix::sample(truth, 3000, 11);
+  FitOptions o;
+  o.k = 1;
+  o.device = betamix::Device::Cpu;
+  o.threads = 1;
+  o.method = betamix::Method::EM;
+  o.restarts = 2;
+  o.max_iterations = 1;
+  const betamix::FitResult early = betamix::fit(x, o);
+  ASSERT_EQ(early.start_log_likelihoods.size(), 2u);
+  EXPECT_NE(early.start_log_likelihoods[0], early.start_log_likelihoods[1]);
+  o.max_iterations = 1000;
+  const betamix::FitResult done = betamix::fit(x, o);
+  EXPECT_EQ(done.status, betamix::FitStatus::Converged);
+  EXPECT_NEAR(done.start_log_likelihoods[0], done.start_log_likelihoods[1],
+              1e-6 * std::abs(done.log_likelihood));
+  EXPECT_EQ(done.starts_at_best, 2);
+}
+
 struct SelectionCase {
   const char* name;
   MixtureParams truth;
