@@ -427,6 +427,10 @@ TEST_F(CliTest, ModelFileFieldsAgree) {
   expect_bad_input("score --model " + write("a.json", "[1, 2]") + " " + data,
                    {"a.json", "expected a JSON object"});
   EXPECT_EQ(betamix("score -q --model " + model("k2.json", R"(, "k": 2)") + " " + data).code, 0);
+  // A count written as 2.0 is still 2; 2.5 is no count.
+  EXPECT_EQ(betamix("score -q --model " + model("k2f.json", R"(, "k": 2.0)") + " " + data).code, 0);
+  expect_bad_input("score --model " + model("k25.json", R"(, "k": 2.5)") + " " + data,
+                   {"k25.json", "field \"k\" is 2.5"});
   const std::string sel = path("sel.json");
   ASSERT_EQ(betamix("fit " + data + " -k 1:2 --no-se -q -o " + sel).code, 0);
   EXPECT_EQ(betamix("score -q --model " + sel + " " + data).code, 0);
@@ -563,6 +567,16 @@ TEST_F(CliTest, UnconvergedAdamGetsAHint) {
   EXPECT_NE(lost.err.find("--restarts 2 adds"), std::string::npos) << lost.err;
   const CliRun two = betamix("fit " + narrow + " -k 2 --device cpu --no-se --restarts 2");
   EXPECT_EQ(two.err.find("component_collapsed"), std::string::npos) << two.err;
+  // A start that itself leaves a component without samples is named as the cause; no step
+  // did it, so there is no hint about Adam's steps.
+  const std::string far =
+      write("far.json", R"({"weights": [0.5, 0.5], "alpha": [1, 100000], "beta": [1, 1]})");
+  const CliRun dead = betamix("fit " + f + " -k 2 --device cpu --no-se --init-from " + far);
+  ASSERT_EQ(dead.code, 0) << dead.err;
+  EXPECT_NE(dead.err.find("component_collapsed after 0 iterations"), std::string::npos) << dead.err;
+  EXPECT_NE(dead.err.find("the start puts it where the data are not"), std::string::npos)
+      << dead.err;
+  EXPECT_EQ(dead.err.find("hint:"), std::string::npos) << dead.err;
 }
 
 TEST_F(CliTest, CudaRequestWithoutDevice) {
@@ -695,6 +709,9 @@ TEST_F(CliTest, HelpExplainsEveryCommand) {
   expect_bad_input("bogus", {"unknown command \"bogus\"", "fit, sample"});
   expect_bad_input("--bogus", {"--bogus before the command", "fit, sample"});
   expect_bad_input("-n 5 sample", {"-n before the command"});
+  // A newline in the first word stays escaped there too.
+  expect_bad_input("'bo\ngus' x", {"unknown command \"bo\\x0agus\""});
+  expect_bad_input("'--bo\ngus' x", {"--bo\\x0agus before the command"});
   // Whole-number options say so, and the hint names the command's own help.
   expect_bad_input("pdf --model m.json --grid 1.5",
                    {"--grid", "whole number", "\"1.5\"", "see betamix pdf --help"});

@@ -238,7 +238,7 @@ void InputCli::add(CLI::App* app, bool with_weights, const std::string& weights_
   if (!with_weights) return;
   app->add_option("--weights-file", weights_file,
                   "case weights, one per sample in the same order, in any input format (from the "
-                  "extension); finite and >= 0" +
+                  "extension; stdin: npy by its first byte, else txt); finite and >= 0" +
                       (weights_effect.empty() ? std::string() : "; " + weights_effect));
   app->add_option("--weight-column", weight_column,
                   "case weights from this CSV column (header name or 0-based index) of the "
@@ -451,10 +451,13 @@ std::string summary(const FitResult& r, const std::string& source, const Mixture
           "small\n"
           "  to move the parameters (the default is 0.05)\n";
   } else if (r.status == FitStatus::ComponentCollapsed && r.method == Method::Adam &&
-             r.start_log_likelihoods.size() < 2) {
+             r.iterations > 0 && r.start_log_likelihoods.size() < 2) {
+    // Not where the start itself left a component without samples: no step did that.
     os << "  hint: Adam's fixed step can push a narrow component off its samples; --restarts 2 "
           "adds\n"
-          "  the other data-driven start, and --method squarem has no step size to overshoot\n";
+          "  a second start (after quantile or kmeans, the other of the two), and --method "
+          "squarem\n"
+          "  has no step size to overshoot\n";
   } else if (r.status == FitStatus::MaxIterations && r.method == Method::Adam) {
     os << "  hint: Adam did not converge; where components are concentrated (large shapes) or "
           "well\n"

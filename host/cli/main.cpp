@@ -77,12 +77,12 @@ int main(int argc, char** argv) {
     const bool top_level =
         word == "-h" || word == "--help" || word == "--help-all" || word == "--version";
     if (word[0] != '-' && !known) {
-      std::cerr << "betamix: error: unknown command \"" << word << "\" (the commands: " << names
-                << "; see betamix --help)\n";
+      std::cerr << "betamix: error: unknown command \"" << one_line(word.c_str())
+                << "\" (the commands: " << names << "; see betamix --help)\n";
       return kExitBadInput;
     }
     if (word[0] == '-' && !top_level) {
-      std::cerr << "betamix: error: " << word
+      std::cerr << "betamix: error: " << one_line(word.c_str())
                 << " before the command: options follow the command, as in betamix fit FILE -k "
                    "2 (the commands: "
                 << names << "; see betamix --help)\n";

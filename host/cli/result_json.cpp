@@ -151,7 +151,11 @@ ModelFile read_model_json(const std::string& path) {
   // "k" is written by fit; where present it must say what the lists say.
   if (j.contains("k")) {
     const nlohmann::json& k = j["k"];
-    if (!k.is_number_unsigned() || k.get<std::uint64_t>() != p.k()) {
+    // 2.0 is the count 2 as another JSON writer may spell it.
+    const bool agrees = k.is_number_unsigned()
+                            ? k.get<std::uint64_t>() == p.k()
+                            : k.is_number_float() && k.get<double>() == static_cast<double>(p.k());
+    if (!agrees) {
       throw InputError(path + ": field \"k\" is " + k.dump() + ", but the lists hold " +
                        std::to_string(p.k()) + " components");
     }
