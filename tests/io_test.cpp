@@ -672,6 +672,15 @@ TEST_F(IoTest, StdinBinaryCrossesReadChunks) {
   got.clear();
   with_redirected(0, path("x.npy"), [&] { got = read("-"); });
   EXPECT_EQ(got, x);
+  // Its stated count is reserved once known, after the first chunk: the values are not grown
+  // by doubling (which would hold up to three times their size at a reallocation).
+  const std::vector<double> big = grid((std::size_t{3} << 19) + 3);
+  write_samples(path("big.npy"), big.data(), big.size());
+  for (const Format format : {Format::Npy, Format::Auto}) {
+    with_redirected(0, path("big.npy"), [&] { got = read("-", format); });
+    EXPECT_EQ(got, big);
+    EXPECT_EQ(got.capacity(), big.size()) << "format " << static_cast<int>(format);
+  }
   write_file("x.txt", "0.25\n0.5\n");
   with_redirected(0, path("x.txt"), [&] { got = read("-"); });
   EXPECT_EQ(got, (std::vector<double>{0.25, 0.5}));

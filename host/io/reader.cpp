@@ -1114,14 +1114,21 @@ void reserve_values(std::vector<double>& values, std::size_t n, const std::strin
 
 namespace {
 
-// Every value of an input, checked chunk by chunk as a ChunkReader delivers them.
+// Every value of an input, checked chunk by chunk as a ChunkReader delivers them. The count,
+// where the input states it, is reserved as soon as it is known: on opening, or after the first
+// chunk where the format is only found by reading (a .npy on standard input).
 std::vector<double> read_whole(ChunkReader& reader) {
   std::vector<double> values;
-  if (const std::optional<std::size_t> n = reader.expected_count()) {
-    reserve_values(values, *n, reader.source());
-  }
-  while (reader.next(kChunkValues, values) > 0) {
-  }
+  bool reserved = false;
+  const auto reserve_known = [&] {
+    if (reserved) return;
+    if (const std::optional<std::size_t> n = reader.expected_count()) {
+      reserve_values(values, *n, reader.source());
+      reserved = true;
+    }
+  };
+  reserve_known();
+  while (reader.next(kChunkValues, values) > 0) reserve_known();
   return values;
 }
 
