@@ -581,6 +581,14 @@ TEST_F(IoTest, ProcFilesAreReadNotTakenAsEmpty) {
   // Its 8 bytes as one float64 (about 1e-258, inside (0, 1)); the raw reader had trusted the
   // size and found nothing.
   EXPECT_EQ(read(proc, Format::F64).size(), 1u);
+  // Files under /proc/sys answer a read of megabytes with ENOMEM: they are read in smaller
+  // pieces (it had been "read error: Cannot allocate memory"), as text and as raw bytes.
+  const std::string sys = "/proc/sys/kernel/ostype";  // "Linux\n"
+  if (!std::filesystem::exists(sys)) GTEST_SKIP() << "no " << sys;
+  EXPECT_TRUE(throws_input_error([&] { read_samples(sys, {}); },
+                                 {sys + ": line 1: \"Linux\" is not a number"}));
+  EXPECT_TRUE(throws_input_error([&] { read(sys, Format::F64); },
+                                 {sys + ": index 0: incomplete float64 value", "6 bytes"}));
 }
 
 // "The file is empty" is said of a file read under its own name, whatever that name is (here

@@ -188,6 +188,25 @@ Input open_input(const std::string& path, const std::string& name) {
   return in;
 }
 
+// fread, in small pieces where the system refuses a large read: files under /proc/sys answer a
+// read of megabytes with ENOMEM, though they hold a few bytes.
+std::size_t read_bytes(void* dst, std::size_t bytes, std::FILE* file) {
+  constexpr std::size_t kSmallRead = std::size_t{1} << 16;
+  char* to = static_cast<char*>(dst);
+  std::size_t got = std::fread(to, 1, bytes, file);
+  if (got == bytes || !std::ferror(file) || errno != ENOMEM || bytes - got <= kSmallRead) {
+    return got;
+  }
+  std::clearerr(file);
+  while (got < bytes) {
+    const std::size_t ask = std::min(kSmallRead, bytes - got);
+    const std::size_t n = std::fread(to + got, 1, ask, file);
+    got += n;
+    if (n < ask) break;
+  }
+  return got;
+}
+
 [[noreturn]] void fail_read(const Input& in) { fail(in.source, "read error: " + errno_message()); }
 
 [[noreturn]] void fail_empty(const Input& in) {
@@ -265,7 +284,7 @@ class LineSource {
     pos_ = 0;
     const std::size_t old = buffer_.size();
     buffer_.resize(old + kBlock);
-    const std::size_t got = std::fread(buffer_.data() + old, 1, kBlock, in_.file);
+    const std::size_t got = read_bytes(buffer_.data() + old, kBlock, in_.file);
     buffer_.resize(old + got);
     if (std::ferror(in_.file)) fail_read(in_);
     read_any_ = read_any_ || got > 0;
@@ -586,11 +605,11 @@ std::size_t read_binary(const Input& in, std::size_t want, std::vector<double>& 
     if constexpr (std::is_same_v<T, double>) {
       const std::size_t old = out.size();
       out.resize(old + ask);
-      got = std::fread(out.data() + old, 1, ask * sizeof(T), in.file);
+      got = read_bytes(out.data() + old, ask * sizeof(T), in.file);
       out.resize(old + got / sizeof(T));
     } else {
       buffer.resize(ask);
-      got = std::fread(buffer.data(), 1, ask * sizeof(T), in.file);
+      got = read_bytes(buffer.data(), ask * sizeof(T), in.file);
       out.insert(out.end(), buffer.begin(), buffer.begin() + got / sizeof(T));
     }
     appended += got / sizeof(T);
