@@ -18,6 +18,7 @@
 
 #include "backend.hpp"
 #include "betamix/betamix.hpp"
+#include "fit_loop.hpp"
 #include "information.hpp"
 #include "init.hpp"
 #include "samples.hpp"
@@ -123,6 +124,7 @@ struct Start {
   FitStatus status = FitStatus::MaxIterations;
   std::string detail;
   int iterations = 0;
+  double noise = 0.0;  // rounding noise of the last mean NLL, relative to max(1, |h|)
   // Adam
   std::vector<double> theta, m, v;
   int t = 0;
@@ -214,6 +216,25 @@ bool converged(Start& s, const StartStats& st, double tol, double runaway, Metho
 // sum_i sum_k v_i r_ik log r_ik from the statistics alone: log r_ik = l_ik - L_i with
 // l_ik = c_k + am1_k log x_i + bm1_k log(1 - x_i), so the sum is
 // sum_k (c_k N_k + am1_k S_k + bm1_k T_k) - LL.
+// The rounding noise of a start's mean NLL h, relative to max(1, |h|). The pass rounds each
+// sample's terms c_k + (a_k - 1) log x + (b_k - 1) log(1 - x), whose size is about
+// m = sum_k (|c_k| N_k + |a_k - 1| |S_k| + |b_k - 1| |T_k|) / total (weighted by the
+// responsibilities), by a few units u of its roundoff, independently across samples: the mean
+// is off by about 2 u max(1, m) / sqrt(n) (2.5e-9 on 20000 samples in float32 at m = 6, as
+// measured on the float32 pass), and its double value by a few ulps besides.
+double mean_nll_noise(const PassConstants& c, int a, const StartStats& st, double roundoff,
+                      std::size_t n, double h) {
+  double m = 0.0;
+  for (int j = 0; j < c.k; ++j) {
+    const std::size_t i = static_cast<std::size_t>(a) * c.k + j;
+    m += std::abs(c.c[i]) * st.n[j] + std::abs(c.am1[i] * st.s[j]) + std::abs(c.bm1[i] * st.t[j]);
+  }
+  m = std::isfinite(m) ? m / st.total : 1.0;
+  const double scale = std::max(1.0, std::abs(h));
+  return (2.0 * roundoff * std::max(1.0, m) / std::sqrt(static_cast<double>(n))) / scale +
+         16.0 * 0x1p-53;
+}
+
 double sum_r_log_r(const PassConstants& c, int a, const StartStats& st, double ll) {
   double sum = -ll;
   for (int j = 0; j < c.k; ++j) {
@@ -276,7 +297,7 @@ void adam_step(Start& s, const StartStats& st, double lr) {
 
 // SQUAREM: the parameters of the next pass, from `em`, the EM step at the point just evaluated
 // (s.params).
-void squarem_step(Start& s, MixtureParams em, double runaway, double noise) {
+void squarem_step(Start& s, MixtureParams em, double runaway) {
   SquaremState& q = s.squarem;
   switch (q.phase) {
     case SquaremState::Phase::AtTheta0:
@@ -301,7 +322,7 @@ void squarem_step(Start& s, MixtureParams em, double runaway, double noise) {
       // The gain counts beyond the rounding of the mean NLL only: at the maximum it is rounding
       // noise (4e-16 at double), which 1 / (1 - rho^2) would blow up past any tolerance.
       const double rho2 = rr > 0.0 ? std::min(rv / rr, 1.0 - 2e-4) : 0.0;
-      const double noise_h = noise * std::max(1.0, std::abs(q.h0));
+      const double noise_h = s.noise * std::max(1.0, std::abs(q.h0));
       q.em_remaining = std::max(q.h0 - s.history.back() - noise_h, 0.0) / (1.0 - rho2);
       q.alpha = vv > 0.0 ? std::clamp(std::sqrt(rr / vv), 1.0, q.step_max) : 1.0;
       std::vector<double> t(t1.size());
@@ -351,16 +372,7 @@ FitResult fit_loaded(Backend& backend, const FitOptions& o, const double* x, con
   const auto t0 = Clock::now();
   const int k = o.k, n_starts = o.restarts;
   const double total = backend.total_weight();
-  // Rounding in the pass makes the mean NLL jitter by about roundoff / sqrt(n) (|L_i| ~ 1):
-  // a tolerance below a few times that could never be met.
-  const double tol =
-      o.tolerance <= 0.0
-          ? 0.0
-          : std::max(o.tolerance, 4.0 * backend.roundoff() / std::sqrt(static_cast<double>(n)));
   const double runaway = runaway_shape(backend.roundoff());
-  // The rounding of a mean NLL, relative to max(1, |h|): that of the value itself (a few ulps
-  // of a double) and that of the pass's per-sample terms (roundoff / sqrt(n) on average).
-  const double noise = 16.0 * 0x1p-53 + backend.roundoff() / std::sqrt(static_cast<double>(n));
   std::vector<Start> starts(n_starts);
   for (int r = 0; r < n_starts; ++r) {
     starts[r].params = first_params(o, r, x, w, n);
@@ -413,6 +425,11 @@ FitResult fit_loaded(Backend& backend, const FitOptions& o, const double* x, con
       s.sum_r_log_r = sum_r_log_r(constants, static_cast<int>(a), st, ll);
       s.iterations = iteration;
       s.history.push_back(-ll / total);
+      // A tolerance below a few times the rounding noise of the mean NLL could never be met
+      // (Adam, whose steps never stop, would chase it to the iteration limit).
+      s.noise = mean_nll_noise(constants, static_cast<int>(a), st, backend.roundoff(), n,
+                               s.history.back());
+      const double tol = o.tolerance <= 0.0 ? 0.0 : std::max(o.tolerance, 4.0 * s.noise);
       if (tol > 0.0 && converged(s, st, tol, runaway, o.method)) {
         s.done = true;
         s.status = FitStatus::Converged;
@@ -437,7 +454,7 @@ FitResult fit_loaded(Backend& backend, const FitOptions& o, const double* x, con
         collapsed = m.collapsed;
         reason = std::move(m.reason);
         if (collapsed < 0 && o.method == Method::Squarem) {
-          squarem_step(s, std::move(m.params), runaway, noise);
+          squarem_step(s, std::move(m.params), runaway);
         } else if (collapsed < 0) {
           s.params = std::move(m.params);
         }
