@@ -776,6 +776,20 @@ TEST_F(CliTest, CrosscheckPassesAndCatchesAPerturbedRun) {
   const CliRun bad = betamix("crosscheck " + data + " -k 2 --against cpu --perturb 0.01");
   EXPECT_EQ(bad.code, 1) << bad.out << bad.err;
   EXPECT_NE(bad.out.find("FAIL"), std::string::npos) << bad.out;
+  // The mean NLL is compared relative to max(1, |mean NLL|): on three overlapping components
+  // it is -0.046, and a start moved by 1e-5 changes it by 6e-7 nats per sample, within the
+  // tolerance (relative to |mean NLL| it would be 1.3e-5); moved by 1e-4, it is beyond it.
+  const std::string overlap = path("o.f64");
+  ASSERT_EQ(betamix("sample --weights 0.3,0.4,0.3 --alpha 2,7,12 --beta 12,7,2 -n 20000 --seed 8 "
+                    "-o " +
+                    overlap)
+                .code,
+            0);
+  const CliRun near = betamix("crosscheck " + overlap + " -k 3 --against cpu --perturb 1e-5");
+  EXPECT_EQ(near.code, 0) << near.out << near.err;
+  const CliRun far = betamix("crosscheck " + overlap + " -k 3 --against cpu --perturb 1e-4");
+  EXPECT_EQ(far.code, 1) << far.out << far.err;
+  EXPECT_NE(far.out.find("FAIL"), std::string::npos) << far.out;
   if (!betamix::cuda_available()) {
     // Without a GPU the default comparison cannot run: a device error that points to the
     // option crosscheck has (not fit's --device).
