@@ -155,6 +155,38 @@ TEST(FloatFitTest, CrosscheckRunAgreesWithTheCpu) {
   }
 }
 
+// The same with case weights (0.5 to 3, as float32 on the device) and on the other device
+// layout, float32 (log x, log(1 - x)), which the CUDA backend takes where x's own rounding to
+// float would move its logs: the same tolerances.
+TEST(FloatFitTest, CrosscheckRunWithWeightsAndTheLogPairLayout) {
+  const Case& c = kCases[2];
+  const std::vector<double> x = sample(c.truth, 100000, 22);
+  std::vector<double> w(x.size());
+  for (std::size_t i = 0; i < w.size(); ++i) w[i] = 0.5 + 0.25 * static_cast<double>(i % 11);
+  FitOptions o;
+  o.k = static_cast<int>(c.truth.k());
+  o.tolerance = 0.0;
+  o.max_iterations = 0;
+  o.device = Device::Cpu;
+  o.start = fit(x, o).params;
+  o.max_iterations = 200;
+  for (const bool float_x : {true, false}) {
+    for (const Method method : kMethods) {
+      o.method = method;
+      const Runs r = fit_both(x, &w, o, float_x);
+      const std::string what =
+          std::string(to_string(method)) + (float_x ? ", float32 x" : ", float32 logs");
+      ASSERT_EQ(r.cpu.iterations, 200) << what << ": " << r.cpu.status_detail;
+      EXPECT_EQ(r.gpu.iterations, r.cpu.iterations) << what << ": " << r.gpu.status_detail;
+      EXPECT_LE(worst_history_diff(r), 1e-6) << what;
+      EXPECT_LE(worst_param_diff(r), 1e-4) << what;
+      std::printf("weighted %-8s %-15s mean NLL per iteration %.2e, parameters %.2e\n",
+                  to_string(method), float_x ? "float32 x" : "float32 logs", worst_history_diff(r),
+                  worst_param_diff(r));
+    }
+  }
+}
+
 // Each method run to its own stopping rule, from its default start, n = 2 * 10^4: on float
 // arithmetic the rule's floor is four times the rounding noise of the mean NLL, about 2e-8 here
 // (fit.cpp, mean_nll_noise), so the float fit stops earlier, but it stops (Converged where the
