@@ -213,15 +213,12 @@ bool converged(Start& s, const StartStats& st, double tol, double runaway, Metho
   return false;
 }
 
-// sum_i sum_k v_i r_ik log r_ik from the statistics alone: log r_ik = l_ik - L_i with
-// l_ik = c_k + am1_k log x_i + bm1_k log(1 - x_i), so the sum is
-// sum_k (c_k N_k + am1_k S_k + bm1_k T_k) - LL.
 // The rounding noise of a start's mean NLL h, relative to max(1, |h|). The pass rounds each
 // sample's terms c_k + (a_k - 1) log x + (b_k - 1) log(1 - x), whose size is about
 // m = sum_k (|c_k| N_k + |a_k - 1| |S_k| + |b_k - 1| |T_k|) / total (weighted by the
 // responsibilities), by a few units u of its roundoff, independently across samples: the mean
-// is off by about 2 u max(1, m) / sqrt(n) (2.5e-9 on 20000 samples in float32 at m = 6, as
-// measured on the float32 pass), and its double value by a few ulps besides.
+// is off by about 2 u max(1, m) / sqrt(n) (5e-9 on 20000 samples in float32 at m = 6.7, the
+// jitter of Adam's mean NLL on the float32 pass), and its double value by a few ulps besides.
 double mean_nll_noise(const PassConstants& c, int a, const StartStats& st, double roundoff,
                       std::size_t n, double h) {
   double m = 0.0;
@@ -235,6 +232,9 @@ double mean_nll_noise(const PassConstants& c, int a, const StartStats& st, doubl
          16.0 * 0x1p-53;
 }
 
+// sum_i sum_k v_i r_ik log r_ik from the statistics alone: log r_ik = l_ik - L_i with
+// l_ik = c_k + am1_k log x_i + bm1_k log(1 - x_i), so the sum is
+// sum_k (c_k N_k + am1_k S_k + bm1_k T_k) - LL.
 double sum_r_log_r(const PassConstants& c, int a, const StartStats& st, double ll) {
   double sum = -ll;
   for (int j = 0; j < c.k; ++j) {
@@ -425,10 +425,17 @@ FitResult fit_loaded(Backend& backend, const FitOptions& o, const double* x, con
       s.sum_r_log_r = sum_r_log_r(constants, static_cast<int>(a), st, ll);
       s.iterations = iteration;
       s.history.push_back(-ll / total);
-      // A tolerance below a few times the rounding noise of the mean NLL could never be met
-      // (Adam, whose steps never stop, would chase it to the iteration limit).
-      s.noise = mean_nll_noise(constants, static_cast<int>(a), st, backend.roundoff(), n,
-                               s.history.back());
+      // Adam's steps never stop, so its rule must not ask for a change below a few times the
+      // rounding noise of the mean NLL (on float32 it had chased the noise to the iteration
+      // limit). EM and SQUAREM come to rest (their steps shrink until the pass sees the same
+      // point), and a floor as large as the noise would stop them where they creep by less
+      // than it per step but far in total (two components at shapes 5e7 escaping each other,
+      // 3 nats over 3000 steps): theirs is the noise of terms of size 1, and SQUAREM's
+      // estimate of what plain EM would still gain discounts that much.
+      s.noise = o.method == Method::Adam
+                    ? mean_nll_noise(constants, static_cast<int>(a), st, backend.roundoff(), n,
+                                     s.history.back())
+                    : 16.0 * 0x1p-53 + backend.roundoff() / std::sqrt(static_cast<double>(n));
       const double tol = o.tolerance <= 0.0 ? 0.0 : std::max(o.tolerance, 4.0 * s.noise);
       if (tol > 0.0 && converged(s, st, tol, runaway, o.method)) {
         s.done = true;
@@ -466,7 +473,9 @@ FitResult fit_loaded(Backend& backend, const FitOptions& o, const double* x, con
         const std::size_t cause = s.detail.find(kDeadAfterSteps);
         if (iteration == 0 && cause != std::string::npos) {
           s.detail.replace(cause, std::strlen(kDeadAfterSteps),
-                           "the start puts it where the data are not, before any step");
+                           s.evaluated.weights[static_cast<std::size_t>(collapsed)] == 0.0
+                               ? "the start gives it weight 0, before any step"
+                               : "the start puts it where the data are not, before any step");
         }
         s.params = before;
         continue;

@@ -577,6 +577,12 @@ TEST_F(CliTest, UnconvergedAdamGetsAHint) {
   EXPECT_NE(dead.err.find("the start puts it where the data are not"), std::string::npos)
       << dead.err;
   EXPECT_EQ(dead.err.find("hint:"), std::string::npos) << dead.err;
+  // A start that gives a component weight 0 says so instead.
+  const std::string zero =
+      write("zero.json", R"({"weights": [1, 0], "alpha": [10, 1.5], "beta": [1.5, 10]})");
+  const CliRun none = betamix("fit " + f + " -k 2 --device cpu --no-se --init-from " + zero);
+  ASSERT_EQ(none.code, 0) << none.err;
+  EXPECT_NE(none.err.find("the start gives it weight 0"), std::string::npos) << none.err;
 }
 
 TEST_F(CliTest, CudaRequestWithoutDevice) {

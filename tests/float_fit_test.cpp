@@ -155,14 +155,20 @@ TEST(FloatFitTest, CrosscheckRunAgreesWithTheCpu) {
   }
 }
 
-// The same with case weights (0.5 to 3, as float32 on the device) and on the other device
-// layout, float32 (log x, log(1 - x)), which the CUDA backend takes where x's own rounding to
-// float would move its logs: the same tolerances.
+// The same with case weights and on the other device layout, float32 (log x, log(1 - x)), which
+// the CUDA backend takes where x's own rounding to float would move its logs: the same
+// tolerances. The weights (0.5 to 3 times 1e-25, with digits float32 does not hold) go through
+// the device's handling: scaled by a power of two into float range (1e-25 is below 2^-64),
+// rounded to float, the sums scaled back.
 TEST(FloatFitTest, CrosscheckRunWithWeightsAndTheLogPairLayout) {
   const Case& c = kCases[2];
   const std::vector<double> x = sample(c.truth, 100000, 22);
   std::vector<double> w(x.size());
-  for (std::size_t i = 0; i < w.size(); ++i) w[i] = 0.5 + 0.25 * static_cast<double>(i % 11);
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    w[i] = (0.5 + 0.25 * static_cast<double>(i % 11)) * (1.0 + static_cast<double>(i % 7) / 7e3) *
+           1e-25;
+  }
+  ASSERT_NE(detail::float_weight_scale(w.data(), w.size()), 1.0);
   FitOptions o;
   o.k = static_cast<int>(c.truth.k());
   o.tolerance = 0.0;
