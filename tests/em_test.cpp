@@ -332,6 +332,20 @@ TEST(AdamStopTest, AStepTooSmallToMoveIsNotConvergence) {
   EXPECT_EQ(r.status, FitStatus::Converged) << r.status_detail;
 }
 
+// SQUAREM on EmStopTest's data (two components at shapes 5e7 escaping each other slowly)
+// stops by the saddle, 3 nats short, with its components 4e-4 apart: the result says so.
+TEST(CoincidingComponentsTest, NearlyCoincidingAtAStopIsNamed) {
+  const MixtureParams truth{{0.5, 0.5}, {49992500.0, 50007500.0}, {50007500.0, 49992500.0}};
+  const std::vector<double> x = sample(truth, 30, 7);
+  FitOptions o = em_options(2);
+  o.method = Method::Squarem;
+  const FitResult r = fit(x, o);
+  ASSERT_EQ(r.status, FitStatus::Converged) << r.status_detail;
+  if (r.log_likelihood < fit(x, em_options(2)).log_likelihood - 1e-3) {
+    EXPECT_NE(r.status_detail.find("coincide"), std::string::npos) << r.status_detail;
+  }
+}
+
 // EM from two equal components keeps them equal (their responsibilities split in the ratio of
 // their weights, so the M-step gives both the same shapes): it converges to a stationary point
 // that one component fits as well, and the result says so, naming them; a fit that separates
