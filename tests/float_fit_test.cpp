@@ -126,6 +126,19 @@ const Case kCases[] = {
 
 const Method kMethods[] = {Method::Adam, Method::EM, Method::Squarem};
 
+// The crosscheck's options: 200 iterations, no early stop, from the quantile start made
+// explicit (both runs start from the same parameters).
+FitOptions crosscheck_options(const std::vector<double>& x, int k) {
+  FitOptions o;
+  o.k = k;
+  o.tolerance = 0.0;
+  o.max_iterations = 0;
+  o.device = Device::Cpu;
+  o.start = fit(x, o).params;
+  o.max_iterations = 200;
+  return o;
+}
+
 // `betamix crosscheck`'s run: 200 iterations from the same start (the quantile start, made
 // explicit), n = 10^5. Float32 rounds each sample's log-density by ~1e-7 relative, which
 // averages out over n to ~1e-7 / sqrt(n) in the mean NLL; the optimisers' paths then differ by
@@ -133,13 +146,7 @@ const Method kMethods[] = {Method::Adam, Method::EM, Method::Squarem};
 TEST(FloatFitTest, CrosscheckRunAgreesWithTheCpu) {
   for (const Case& c : kCases) {
     const std::vector<double> x = sample(c.truth, 100000, 21);
-    FitOptions o;
-    o.k = static_cast<int>(c.truth.k());
-    o.tolerance = 0.0;
-    o.max_iterations = 0;
-    o.device = Device::Cpu;
-    o.start = fit(x, o).params;
-    o.max_iterations = 200;
+    FitOptions o = crosscheck_options(x, static_cast<int>(c.truth.k()));
     for (const Method method : kMethods) {
       o.method = method;
       const Runs r = fit_both(x, nullptr, o);
@@ -169,13 +176,7 @@ TEST(FloatFitTest, CrosscheckRunWithWeightsAndTheLogPairLayout) {
            1e-25;
   }
   ASSERT_NE(detail::float_weight_scale(w.data(), w.size()), 1.0);
-  FitOptions o;
-  o.k = static_cast<int>(c.truth.k());
-  o.tolerance = 0.0;
-  o.max_iterations = 0;
-  o.device = Device::Cpu;
-  o.start = fit(x, o).params;
-  o.max_iterations = 200;
+  FitOptions o = crosscheck_options(x, static_cast<int>(c.truth.k()));
   for (const bool float_x : {true, false}) {
     for (const Method method : kMethods) {
       o.method = method;
