@@ -10,7 +10,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 #include <limits>
 #include <memory>
 #include <string>
@@ -229,7 +228,7 @@ double mean_nll_noise(const PassConstants& c, int a, const StartStats& st, doubl
   m = std::isfinite(m) ? m / st.total : 1.0;
   const double scale = std::max(1.0, std::abs(h));
   return (2.0 * roundoff * std::max(1.0, m) / std::sqrt(static_cast<double>(n))) / scale +
-         16.0 * 0x1p-53;
+         16.0 * 0x1p-53;  // the double value's own rounding, as in fit_loaded's unit_noise
 }
 
 // sum_i sum_k v_i r_ik log r_ik from the statistics alone: log r_ik = l_ik - L_i with
@@ -253,6 +252,14 @@ std::string dying(const MixtureParams& p, int j, const std::string& reason) {
     if (mean(i) < mean(at) || (i < at && mean(i) == mean(at))) ++rank;
   }
   return "component " + std::to_string(rank + 1) + " is dying: " + reason;
+}
+
+// How dead component j of p got there: before any step, the start did it.
+std::string dead_cause(const MixtureParams& p, int j, int iteration) {
+  if (iteration > 0) return " (its weight went to 0, or a step moved it off its samples)";
+  return p.weights[static_cast<std::size_t>(j)] == 0.0
+             ? " (the start gives it weight 0, before any step)"
+             : " (the start puts it where the data are not, before any step)";
 }
 
 // Two components with the same shapes (to 1e-3) make a stationary point where K - 1
@@ -375,6 +382,9 @@ FitResult fit_loaded(Backend& backend, const FitOptions& o, const double* x, con
   const int k = o.k, n_starts = o.restarts;
   const double total = backend.total_weight();
   const double runaway = runaway_shape(backend.roundoff());
+  // The rounding noise of a mean NLL of terms of size 1 (relative to max(1, |h|)): that of the
+  // pass, u / sqrt(n), and of the double value, a few ulps.
+  const double unit_noise = 16.0 * 0x1p-53 + backend.roundoff() / std::sqrt(static_cast<double>(n));
   std::vector<Start> starts(n_starts);
   for (int r = 0; r < n_starts; ++r) {
     starts[r].params = first_params(o, r, x, w, n);
@@ -434,10 +444,9 @@ FitResult fit_loaded(Backend& backend, const FitOptions& o, const double* x, con
       // than it per step but far in total (two components at shapes 5e7 escaping each other,
       // 3 nats over 3000 steps): theirs is the noise of terms of size 1, and SQUAREM's
       // estimate of what plain EM would still gain discounts that much.
-      s.noise = o.method == Method::Adam
-                    ? mean_nll_noise(constants, static_cast<int>(a), st, backend.roundoff(), n,
-                                     s.history.back())
-                    : 16.0 * 0x1p-53 + backend.roundoff() / std::sqrt(static_cast<double>(n));
+      s.noise = o.method == Method::Adam ? mean_nll_noise(constants, static_cast<int>(a), st,
+                                                          backend.roundoff(), n, s.history.back())
+                                         : unit_noise;
       const double tol = o.tolerance <= 0.0 ? 0.0 : std::max(o.tolerance, 4.0 * s.noise);
       if (tol > 0.0 && converged(s, st, tol, runaway, o.method)) {
         s.done = true;
@@ -472,13 +481,8 @@ FitResult fit_loaded(Backend& backend, const FitOptions& o, const double* x, con
         s.done = true;
         s.status = FitStatus::ComponentCollapsed;
         s.detail = dying(s.evaluated, collapsed, reason);
-        const std::size_t cause = s.detail.find(kDeadAfterSteps);
-        if (iteration == 0 && cause != std::string::npos) {
-          s.detail.replace(cause, std::strlen(kDeadAfterSteps),
-                           s.evaluated.weights[static_cast<std::size_t>(collapsed)] == 0.0
-                               ? "the start gives it weight 0, before any step"
-                               : "the start puts it where the data are not, before any step");
-        }
+        if (is_dead(st.n[collapsed], st.total))
+          s.detail += dead_cause(s.evaluated, collapsed, iteration);
         s.params = before;
         continue;
       }

@@ -144,10 +144,7 @@ void newton_shapes(double& a, double& b, double sbar, double tbar, double runawa
 
 }  // namespace
 
-namespace {
-// A component whose responsibilities sum to (almost) nothing: no data left to fit.
 bool is_dead(double nk, double total) { return !(nk > 1e-9 * total) || !(nk > 0.0); }
-}  // namespace
 
 MStep em_step(const MixtureParams& p, const StartStats& st, double runaway) {
   MStep out;
@@ -185,7 +182,7 @@ int dead_component(const StartStats& st, int k, std::string& reason) {
     const double nk = st.n[j];
     if (is_dead(nk, st.total)) {
       reason = "its responsibilities sum to " + format_value(nk / st.total) +
-               " of the data: no sample is left to it (" + kDeadAfterSteps + ")";
+               " of the data: no sample is left to it";
       return j;
     }
   }

@@ -59,10 +59,10 @@ int runaway_component(const MixtureParams& p, double limit, std::string& reason)
 /// when none has. The same rule for EM and Adam.
 int dead_component(const StartStats& st, int k, std::string& reason);
 
-/// How dead_component's reason says the component got there; at a fit's start, where no step
-/// has been taken yet, the fit says instead that the start itself left it there.
-inline constexpr const char* kDeadAfterSteps =
-    "its weight went to 0, or a step moved it off its samples";
+/// The rule of dead_component for one component: its responsibilities nk sum to at most 1e-9
+/// of the total (or are not positive). The reason does not say how it got there: the fit,
+/// which knows whether a step has been taken, does.
+bool is_dead(double nk, double total);
 
 /// Outcome of an M-step.
 struct MStep {

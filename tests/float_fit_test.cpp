@@ -19,6 +19,7 @@
 
 #include "backend.hpp"
 #include "betamix/betamix.hpp"
+#include "fit_compare.hpp"
 #include "fit_loop.hpp"
 #include "support/float_emulation.hpp"
 
@@ -83,35 +84,10 @@ Runs fit_both(const std::vector<double>& x, const std::vector<double>* w, const 
           detail::fit_loaded(gpu, o, x.data(), v, x.size())};
 }
 
-double rel_diff(double a, double b) {
-  return std::abs(a - b) / std::max({std::abs(a), std::abs(b), 1e-300});
-}
-
-// Mean NLLs compared as the crosscheck compares them: relative to max(1, |h|). A mean NLL near
-// 0 is a sum of per-sample terms of size ~1 that cancel, and the float32 error is that of the
-// terms (the CUDA fit tests allow 1e-6 nats per sample).
-double nll_diff(double a, double b) {
-  return std::abs(a - b) / std::max({1.0, std::abs(a), std::abs(b)});
-}
-
-double worst_history_diff(const Runs& r) {
-  double worst = 0.0;
-  const std::size_t n = std::min(r.cpu.history.size(), r.gpu.history.size());
-  for (std::size_t i = 0; i < n; ++i) {
-    worst = std::max(worst, nll_diff(r.cpu.history[i], r.gpu.history[i]));
-  }
-  return worst;
-}
-
-double worst_param_diff(const Runs& r) {
-  double worst = 0.0;
-  for (std::size_t j = 0; j < r.cpu.params.k(); ++j) {
-    worst = std::max({worst, rel_diff(r.cpu.params.weights[j], r.gpu.params.weights[j]),
-                      rel_diff(r.cpu.params.alpha[j], r.gpu.params.alpha[j]),
-                      rel_diff(r.cpu.params.beta[j], r.gpu.params.beta[j])});
-  }
-  return worst;
-}
+// The crosscheck's measures (fit_compare.hpp): the mean NLL per iteration relative to
+// max(1, |h|), the final parameters relative.
+double worst_history_diff(const Runs& r) { return detail::compare_fits(r.cpu, r.gpu).mean_nll; }
+double worst_param_diff(const Runs& r) { return detail::compare_fits(r.cpu, r.gpu).params; }
 
 struct Case {
   const char* name;
@@ -212,10 +188,10 @@ TEST(FloatFitTest, StoppingRulesStopOnFloatArithmetic) {
       ASSERT_EQ(r.cpu.status, FitStatus::Converged) << what << ": " << r.cpu.status_detail;
       EXPECT_EQ(r.gpu.status, FitStatus::Converged)
           << what << ": " << r.gpu.iterations << " iterations, " << r.gpu.status_detail;
-      EXPECT_LE(nll_diff(r.gpu.mean_nll, r.cpu.mean_nll), 1e-6) << what;
+      EXPECT_LE(detail::mean_nll_difference(r.gpu.mean_nll, r.cpu.mean_nll), 1e-6) << what;
       std::printf("%-9s %-8s iterations %5d (double %5d), mean NLL %.2e apart\n", c.name,
                   to_string(method), r.gpu.iterations, r.cpu.iterations,
-                  nll_diff(r.gpu.mean_nll, r.cpu.mean_nll));
+                  detail::mean_nll_difference(r.gpu.mean_nll, r.cpu.mean_nll));
     }
   }
 }

@@ -11,6 +11,7 @@
 #include "betamix/betamix.hpp"
 #include "cli/command.hpp"
 #include "cli/fit_options.hpp"
+#include "fit_compare.hpp"
 #include "io/reader.hpp"
 #include "samples.hpp"
 
@@ -28,17 +29,6 @@ struct CrosscheckArgs {
   double perturb = 0.0;
   FitCli fit;
 };
-
-double rel_diff(double a, double b) {
-  return std::abs(a - b) / std::max({std::abs(a), std::abs(b), 1e-300});
-}
-
-// Mean NLLs relative to max(1, |h|), the scale of the stopping rule: a mean NLL near 0 is a sum
-// of per-sample terms of size ~1 that cancel, and the float32 pass's error is that of the
-// terms (~1e-7 nats per sample), not a fraction of their small sum.
-double nll_diff(double a, double b) {
-  return std::abs(a - b) / std::max({1.0, std::abs(a), std::abs(b)});
-}
 
 int run_crosscheck(CrosscheckArgs a) {
   io::ReadOptions ro;
@@ -78,32 +68,9 @@ int run_crosscheck(CrosscheckArgs a) {
                       "; --against cpu compares two CPU runs instead");
   }
 
-  double worst_ll = 0.0;
-  int worst_it = 0;
-  const std::size_t common = std::min(r1.history.size(), r2.history.size());
-  for (std::size_t i = 0; i < common; ++i) {
-    const double d = nll_diff(r1.history[i], r2.history[i]);
-    if (d > worst_ll) {
-      worst_ll = d;
-      worst_it = static_cast<int>(i);
-    }
-  }
-  double worst_param = 0.0;
-  std::string worst_name = "-";
-  for (std::size_t j = 0; j < r1.params.k(); ++j) {
-    const std::pair<const char*, double> d[] = {
-        {"weight", rel_diff(r1.params.weights[j], r2.params.weights[j])},
-        {"alpha", rel_diff(r1.params.alpha[j], r2.params.alpha[j])},
-        {"beta", rel_diff(r1.params.beta[j], r2.params.beta[j])}};
-    for (const auto& [name, v] : d) {
-      if (v > worst_param) {
-        worst_param = v;
-        worst_name = std::string(name) + " " + std::to_string(j + 1);
-      }
-    }
-  }
+  const detail::FitDifference diff = detail::compare_fits(r1, r2);
   const bool same_iterations = r1.iterations == r2.iterations;
-  const bool ok = worst_ll <= a.ll_rtol && worst_param <= a.param_rtol && same_iterations;
+  const bool ok = diff.mean_nll <= a.ll_rtol && diff.params <= a.param_rtol && same_iterations;
   std::printf("crosscheck: %zu samples from %s, K = %d, %s, %d iterations\n", n,
               data.source.c_str(), a.k, to_string(first.method), r1.iterations);
   std::printf("  first:  %s (%s), LL %.10g\n", r1.device.c_str(), r1.device_name.c_str(),
@@ -113,11 +80,11 @@ int run_crosscheck(CrosscheckArgs a) {
   std::printf(
       "  worst difference of the mean NLL per iteration:          %.3e (iteration %d, "
       "tolerance %.1e, relative to max(1, |mean NLL|))\n",
-      worst_ll, worst_it, a.ll_rtol);
+      diff.mean_nll, diff.mean_nll_iteration, a.ll_rtol);
   std::printf(
       "  worst relative difference of the final parameters:       %.3e (%s, tolerance "
       "%.1e)\n",
-      worst_param, worst_name.c_str(), a.param_rtol);
+      diff.params, diff.params_where.c_str(), a.param_rtol);
   std::printf("  %s\n", ok ? "PASS" : "FAIL");
   return ok ? kExitOk : kExitFailure;
 }
