@@ -127,6 +127,12 @@ struct Start {
   // Adam
   std::vector<double> theta, m, v;
   int t = 0;
+  // The best point Adam passed: its constant step keeps moving around the maximum, and a long
+  // run can end below a point it passed.
+  MixtureParams best;
+  double best_ll = -std::numeric_limits<double>::infinity();
+  double best_sum_r_log_r = 0.0;
+  int best_iteration = 0;
   SquaremState squarem;
 };
 
@@ -376,6 +382,25 @@ bool squarem_rejects(Start& s, double ll) {
 
 }  // namespace
 
+// Adam's result is the best point it passed where that is better than its last by more than
+// the tolerance floor, four times the rounding noise of the mean NLL (within it, the two are
+// one point to the pass, and the last is kept, as EM's is). Not for a collapsed start: its
+// detail names the dying component at the last point.
+void adopt_best_point(Start& s, double total) {
+  if (s.status == FitStatus::ComponentCollapsed || !(s.best_ll > s.ll)) return;
+  const double h_best = -s.best_ll / total, h_last = -s.ll / total;
+  if (h_last - h_best <= 4.0 * s.noise * std::max(1.0, std::abs(h_best))) return;
+  char line[200];
+  std::snprintf(line, sizeof line,
+                "the result is the point of iteration %d, the best the run passed (the last, at "
+                "iteration %d, is %.3g higher in mean NLL)",
+                s.best_iteration, s.iterations, h_last - h_best);
+  s.detail += s.detail.empty() ? line : std::string("; ") + line;
+  s.evaluated = s.best;
+  s.ll = s.best_ll;
+  s.sum_r_log_r = s.best_sum_r_log_r;
+}
+
 FitResult fit_loaded(Backend& backend, const FitOptions& o, const double* x, const double* w,
                      std::size_t n) {
   const auto t0 = Clock::now();
@@ -437,6 +462,12 @@ FitResult fit_loaded(Backend& backend, const FitOptions& o, const double* x, con
       s.sum_r_log_r = sum_r_log_r(constants, static_cast<int>(a), st, ll);
       s.iterations = iteration;
       s.history.push_back(-ll / total);
+      if (o.method == Method::Adam && ll > s.best_ll) {
+        s.best = s.params;
+        s.best_ll = ll;
+        s.best_sum_r_log_r = s.sum_r_log_r;
+        s.best_iteration = iteration;
+      }
       // Adam's steps never stop, so its rule must not ask for a change below a few times the
       // rounding noise of the mean NLL (on float32 it had chased the noise to the iteration
       // limit). EM and SQUAREM come to rest (their steps shrink until the pass sees the same
@@ -504,6 +535,9 @@ FitResult fit_loaded(Backend& backend, const FitOptions& o, const double* x, con
     }
   }
 
+  for (Start& s : starts) {
+    if (o.method == Method::Adam) adopt_best_point(s, total);
+  }
   FitResult res;
   int best = 0;
   for (int r = 1; r < n_starts; ++r) {
@@ -528,7 +562,12 @@ FitResult fit_loaded(Backend& backend, const FitOptions& o, const double* x, con
   res.status = b.status;
   res.converged = b.status == FitStatus::Converged;
   res.status_detail = b.detail;
-  if (res.converged) res.status_detail = coinciding_components(res.params);
+  if (res.converged) {
+    const std::string coinciding = coinciding_components(res.params);
+    if (!coinciding.empty()) {
+      res.status_detail += res.status_detail.empty() ? coinciding : "; " + coinciding;
+    }
+  }
   res.method = o.method;
   res.device = backend.name();
   res.device_name = backend.device_name();

@@ -57,7 +57,7 @@ void FitCli::add(CLI::App* app, bool with_device) {
          "too; EM when its last change and the Aitken estimate of the "
          "gain still to come are below that (SQUAREM: the same, from cycle to cycle, and the gain "
          "plain EM would still make from the last cycle's start); 0 runs "
-         "exactly --max-iter iterations")
+         "exactly --max-iter iterations (Adam's result is then the best point it passed)")
       ->check(non_negative_number())
       ->capture_default_str();
   app->add_option("--seed", seed, "seed of the random starts (recorded in the result)")

@@ -68,7 +68,10 @@ inline constexpr double kFarFromMaximum = 0.1;
 
 /// Result of one fit.
 struct FitResult {
-  MixtureParams params;         ///< components sorted by mean, ascending
+  /// Components sorted by mean, ascending. EM's and SQUAREM's last point; Adam's, the best
+  /// point it passed where that beats its last by more than the rounding noise of the mean
+  /// NLL (status_detail then names the iteration).
+  MixtureParams params;
   std::size_t n = 0;            ///< number of samples
   double log_likelihood = 0.0;  ///< sum_i log p(x_i)
   double mean_nll = 0.0;        ///< -log_likelihood / n
