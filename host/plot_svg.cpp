@@ -304,7 +304,8 @@ void density_panel(std::string& svg, const PlotData& d, const Panel& box) {
 
 constexpr double kMaxPlotted = 1e300;
 
-void nll_panel(std::string& svg, const std::vector<double>& history, const Panel& box) {
+void nll_panel(std::string& svg, const std::vector<double>& history, double result_nll,
+               const Panel& box) {
   // Values beyond +-1e300 (a hand-edited model) are drawn at +-1e300, so that the span of the
   // axis, and every coordinate, stays finite.
   std::vector<double> h(history);
@@ -353,6 +354,20 @@ void nll_panel(std::string& svg, const std::vector<double>& history, const Panel
            num(pl.top + 18) + "\">" + final + "</text><text x=\"" + num(pl.right + 15) + "\" y=\"" +
            num(pl.top + 38) + "\">after " + std::to_string(h.size() - 1) +
            " iterations</text></g>\n";
+    // The result's point, where it is not the last one: the first iteration that holds it.
+    const auto at = std::find(history.begin(), history.end(), result_nll);
+    if (result_nll != history.back() && at != history.end()) {
+      const std::size_t i = static_cast<std::size_t>(at - history.begin());
+      svg += "<circle class=\"series\" data-series=\"result-point\" cx=\"" +
+             num(pl.px(static_cast<double>(i))) + "\" cy=\"" + num(pl.py(h[i])) +
+             "\" r=\"4\" fill=\"#d62728\"/>\n";
+      char best[96];
+      std::snprintf(best, sizeof best, "result %.8g", history[i]);
+      svg += "<g font-size=\"13\" fill=\"#d62728\"><text x=\"" + num(pl.right + 15) + "\" y=\"" +
+             num(pl.top + 62) + "\">" + best + "</text><text x=\"" + num(pl.right + 15) +
+             "\" y=\"" + num(pl.top + 82) + "\">at iteration " + std::to_string(i) +
+             "</text></g>\n";
+    }
   }
   axes(svg, pl, xstep, ystep, "iteration", "mean NLL",
        "Mean negative log-likelihood per iteration");
@@ -372,7 +387,7 @@ std::string plot_svg(const PlotData& d) {
            "fill=\"#444\">" + escape(d.title) + "</text>\n";
   }
   density_panel(svg, d, Panel{90, 70, 680, 470, 0, 1, 0, 1});
-  nll_panel(svg, d.history, Panel{90, 560, 680, 770, 0, 1, 0, 1});
+  nll_panel(svg, d.history, d.result_nll, Panel{90, 560, 680, 770, 0, 1, 0, 1});
   svg += "</svg>\n";
   return svg;
 }

@@ -5,6 +5,7 @@
 // plain SVG 1.1, no library needed.
 
 #include <cstddef>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -19,8 +20,11 @@ struct PlotData {
   std::size_t n = 0;
   MixtureParams params;         ///< the fitted mixture
   std::vector<double> history;  ///< mean NLL per iteration (the panel says when empty)
-  std::string title;            ///< e.g. the data file's name
-  int bins = 60;                ///< histogram bins on [0, 1]
+  /// The result's mean NLL. Where it is not the last value of `history` (Adam's result is the
+  /// best point it passed), the panel marks the iteration that holds it. NaN: not known.
+  double result_nll = std::numeric_limits<double>::quiet_NaN();
+  std::string title;  ///< e.g. the data file's name
+  int bins = 60;      ///< histogram bins on [0, 1]
 };
 
 /// The SVG document (UTF-8 text, with an XML declaration).

@@ -142,6 +142,7 @@ int run_fit(const FitArgs& a) {
     plot.n = x.size();
     plot.params = chosen.params;
     plot.history = chosen.history;
+    plot.result_nll = chosen.mean_nll;
     plot.title = source;
     write_text(a.plot, detail::plot_svg(plot));
   }

@@ -36,6 +36,7 @@ int run_plot(const PlotArgs& a) {
   plot.n = data.samples.values.size();
   plot.params = model.params;
   plot.history = model.history;
+  plot.result_nll = model.mean_nll;
   plot.title = data.samples.source;
   plot.bins = a.bins;
   write_text(a.output, detail::plot_svg(plot));

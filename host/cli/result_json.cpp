@@ -160,7 +160,8 @@ ModelFile read_model_json(const std::string& path) {
                        std::to_string(p.k()) + " components");
     }
   }
-  ModelFile model{std::move(p), {}};
+  ModelFile model;
+  model.params = std::move(p);
   if (j.contains("history") && !j["history"].is_array()) {
     throw InputError(path + ": field \"history\" is not a list");
   }
@@ -169,6 +170,10 @@ ModelFile read_model_json(const std::string& path) {
       if (!v.is_number()) throw InputError(path + ": field \"history\" holds a non-number");
       model.history.push_back(v.get<double>());
     }
+  }
+  if (j.contains("mean_nll")) {
+    if (!j["mean_nll"].is_number()) throw InputError(path + ": field \"mean_nll\" is not a number");
+    model.mean_nll = j["mean_nll"].get<double>();
   }
   return model;
 }

@@ -1,6 +1,7 @@
 #pragma once
 // The fit result as JSON (the `fit` command's output) and parameters read back from it.
 
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -19,6 +20,7 @@ nlohmann::json to_json(const FitResult& result);
 struct ModelFile {
   MixtureParams params;
   std::vector<double> history;  ///< mean NLL per iteration; empty when the file has none
+  double mean_nll = std::numeric_limits<double>::quiet_NaN();  ///< NaN when the file has none
 };
 
 /// How far from 1 the weights of a model file may sum (a hand-written file's rounding, such as
