@@ -380,8 +380,6 @@ bool squarem_rejects(Start& s, double ll) {
   return true;
 }
 
-}  // namespace
-
 // Adam's result is the best point it passed where that is better than its last by more than
 // the tolerance floor, four times the rounding noise of the mean NLL (within it, the two are
 // one point to the pass, and the last is kept, as EM's is). Not for a collapsed start: its
@@ -400,6 +398,8 @@ void adopt_best_point(Start& s, double total) {
   s.ll = s.best_ll;
   s.sum_r_log_r = s.best_sum_r_log_r;
 }
+
+}  // namespace
 
 FitResult fit_loaded(Backend& backend, const FitOptions& o, const double* x, const double* w,
                      std::size_t n) {

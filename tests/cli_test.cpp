@@ -406,9 +406,9 @@ TEST_F(CliTest, UnreadableModelFiles) {
 }
 
 // A model file is one JSON object whose optional fields agree with the lists: a "k" that
-// does not count them, a "history" that is not a list and a key given twice are refused (each
-// had been ignored, or the last copy taken); a K selection result, with "k" in nested objects
-// too, still reads.
+// does not count them, a "history" that is not a list, a "mean_nll" that is not a number and
+// a key given twice are refused (each had been ignored, or the last copy taken); a K
+// selection result, with "k" in nested objects too, still reads.
 TEST_F(CliTest, ModelFileFieldsAgree) {
   const std::string data = write("d.txt", "0.2\n0.4\n0.5\n0.9\n");
   const std::string lists = R"("weights": [0.5, 0.5], "alpha": [1, 2], "beta": [1, 2])";
@@ -422,6 +422,17 @@ TEST_F(CliTest, ModelFileFieldsAgree) {
   expect_bad_input("plot --model " + model("h.json", R"(, "history": "x")") + " " + data + " -o " +
                        path("p.svg"),
                    {"h.json", "field \"history\" is not a list"});
+  expect_bad_input("plot --model " + model("m.json", R"(, "mean_nll": "low")") + " " + data +
+                       " -o " + path("p.svg"),
+                   {"m.json", "field \"mean_nll\" is not a number"});
+  // The result's mean NLL, where it is not the history's last, is marked; null (how JSON
+  // writes a value that was not finite) is a mean NLL not known, and there is no mark.
+  for (const std::string mean_nll : {"1", "null"}) {
+    const std::string m =
+        model("mn.json", R"(, "history": [3, 2, 1, 1.5], "mean_nll": )" + mean_nll);
+    ASSERT_EQ(betamix("plot --model " + m + " " + data + " -o " + path("mn.svg")).code, 0);
+    EXPECT_EQ(slurp(path("mn.svg")).find("result-point") != std::string::npos, mean_nll == "1");
+  }
   expect_bad_input("score --model " + model("dup.json", R"(, "weights": [0.9, 0.1])") + " " + data,
                    {"dup.json", "the key \"weights\" appears twice"});
   expect_bad_input("score --model " + write("a.json", "[1, 2]") + " " + data,

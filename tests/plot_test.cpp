@@ -126,8 +126,9 @@ TEST(PlotSvg, WellFormedWithEverySeries) {
   }
 }
 
-// One Beta(2, 3) component over three samples, with `history`.
-std::string small_plot(const std::vector<double>& history, const std::string& title = "") {
+// One Beta(2, 3) component over three samples, with `history` and the result's mean NLL.
+std::string small_plot(const std::vector<double>& history, const std::string& title = "",
+                       double result_nll = std::numeric_limits<double>::quiet_NaN()) {
   static const std::vector<double> x{0.1, 0.4, 0.6};
   detail::PlotData d;
   d.title = title;
@@ -135,27 +136,22 @@ std::string small_plot(const std::vector<double>& history, const std::string& ti
   d.n = x.size();
   d.params = MixtureParams{{1.0}, {2.0}, {3.0}};
   d.history = history;
+  d.result_nll = result_nll;
   return detail::plot_svg(d);
 }
 
 // Where the result is not the last point of the history (Adam's best point passed), the panel
 // marks the iteration that holds it; where it is the last, or not known, there is no mark.
 TEST(PlotSvg, MarksTheResultWhereItIsNotTheLastPoint) {
-  static const std::vector<double> x{0.1, 0.4, 0.6};
-  detail::PlotData d;
-  d.x = x.data();
-  d.n = x.size();
-  d.params = MixtureParams{{1.0}, {2.0}, {3.0}};
-  d.history = {3.0, 2.0, 1.0, 1.5, 1.25};
-  d.result_nll = 1.0;
-  const std::string marked = detail::plot_svg(d);
+  const std::vector<double> history{3.0, 2.0, 1.0, 1.5, 1.25};
+  const std::string marked = small_plot(history, "", 1.0);
   EXPECT_EQ(xml_problem(marked), "");
   EXPECT_EQ(count(marked, "data-series=\"result-point\""), 1u);
   EXPECT_NE(marked.find(">at iteration 2<"), std::string::npos);
   EXPECT_NE(marked.find(">result 1<"), std::string::npos);
   for (const double last_or_unknown : {1.25, std::numeric_limits<double>::quiet_NaN(), 0.5}) {
-    d.result_nll = last_or_unknown;
-    EXPECT_EQ(count(detail::plot_svg(d), "result-point"), 0u) << last_or_unknown;
+    EXPECT_EQ(count(small_plot(history, "", last_or_unknown), "result-point"), 0u)
+        << last_or_unknown;
   }
 }
 

@@ -171,7 +171,8 @@ ModelFile read_model_json(const std::string& path) {
       model.history.push_back(v.get<double>());
     }
   }
-  if (j.contains("mean_nll")) {
+  // null is how JSON writes a value that is not finite: the mean NLL is then not known.
+  if (j.contains("mean_nll") && !j["mean_nll"].is_null()) {
     if (!j["mean_nll"].is_number()) throw InputError(path + ": field \"mean_nll\" is not a number");
     model.mean_nll = j["mean_nll"].get<double>();
   }
