@@ -153,6 +153,10 @@ TEST(PlotSvg, MarksTheResultWhereItIsNotTheLastPoint) {
     EXPECT_EQ(count(small_plot(history, "", last_or_unknown), "result-point"), 0u)
         << last_or_unknown;
   }
+  // Values that agree to eight digits are both written with as many more as tell them apart.
+  const std::string close = small_plot({3.0, -0.4324389412, -0.4324389382}, "", -0.4324389412);
+  EXPECT_NE(close.find(">final -0.432438938<"), std::string::npos);
+  EXPECT_NE(close.find(">result -0.432438941<"), std::string::npos);
 }
 
 TEST(PlotSvg, EmptyHistorySaysSo) {
