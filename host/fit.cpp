@@ -381,13 +381,15 @@ bool squarem_rejects(Start& s, double ll) {
 }
 
 // Adam's result is the best point it passed where that is better than its last by more than
-// the tolerance floor, four times the rounding noise of the mean NLL (within it, the two are
-// one point to the pass, and the last is kept, as EM's is). Not for a collapsed start: its
-// detail names the dying component at the last point.
-void adopt_best_point(Start& s, double total) {
+// the stopping tolerance, or by more than four times the rounding noise of the mean NLL where
+// that is larger (as in the stopping rule) or the tolerance is 0. Within it, the two are one
+// point to the fit (a converged run's last steps differ by less), and the last is kept, as
+// EM's is. Not for a collapsed start: its detail names the dying component at the last point.
+void adopt_best_point(Start& s, double total, double tolerance) {
   if (s.status == FitStatus::ComponentCollapsed || !(s.best_ll > s.ll)) return;
   const double h_best = -s.best_ll / total, h_last = -s.ll / total;
-  if (h_last - h_best <= 4.0 * s.noise * std::max(1.0, std::abs(h_best))) return;
+  const double floor = std::max(std::max(tolerance, 0.0), 4.0 * s.noise);
+  if (h_last - h_best <= floor * std::max(1.0, std::abs(h_best))) return;
   char line[200];
   std::snprintf(line, sizeof line,
                 "the result is the point of iteration %d, the best the run passed (the last, at "
@@ -536,7 +538,7 @@ FitResult fit_loaded(Backend& backend, const FitOptions& o, const double* x, con
   }
 
   for (Start& s : starts) {
-    if (o.method == Method::Adam) adopt_best_point(s, total);
+    if (o.method == Method::Adam) adopt_best_point(s, total, o.tolerance);
   }
   FitResult res;
   int best = 0;

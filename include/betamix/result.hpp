@@ -69,8 +69,9 @@ inline constexpr double kFarFromMaximum = 0.1;
 /// Result of one fit.
 struct FitResult {
   /// Components sorted by mean, ascending. EM's and SQUAREM's last point; Adam's, the best
-  /// point it passed where that beats its last by more than the rounding noise of the mean
-  /// NLL (status_detail then names the iteration).
+  /// point it passed where that beats its last by more than the tolerance (or the rounding
+  /// noise of the mean NLL, where that is larger or the tolerance is 0; status_detail then
+  /// names the iteration).
   MixtureParams params;
   std::size_t n = 0;            ///< number of samples
   double log_likelihood = 0.0;  ///< sum_i log p(x_i)
