@@ -700,6 +700,29 @@ ModelSelection select_k(const double* x, std::size_t n, const std::vector<int>& 
       sel.selected = static_cast<int>(sel.fits.size()) - 1;
     }
   }
+  // More components can always match fewer (the extra ones at weight 0): a fit that ends
+  // below a smaller K stopped short of its maximum. The margin is that of starts_at_best.
+  for (const FitResult& r : sel.fits) {
+    if (!std::isfinite(r.log_likelihood)) continue;  // its status says what happened
+    const FitResult* above = nullptr;
+    for (const FitResult& q : sel.fits) {
+      if (q.params.k() < r.params.k() && std::isfinite(q.log_likelihood) &&
+          q.log_likelihood - r.log_likelihood > 1e-6 * std::abs(q.log_likelihood) &&
+          (above == nullptr || q.log_likelihood > above->log_likelihood)) {
+        above = &q;
+      }
+    }
+    if (above == nullptr) continue;
+    char line[320];
+    std::snprintf(line, sizeof line,
+                  "K = %zu (status %s) ends %.4g below the log-likelihood of K = %zu, which %zu "
+                  "components can always match: it stopped away from its maximum, and its "
+                  "criterion is worse than that K deserves; more starts, more iterations or "
+                  "SQUAREM may do better",
+                  r.params.k(), to_string(r.status), above->log_likelihood - r.log_likelihood,
+                  above->params.k(), r.params.k());
+    sel.notes.emplace_back(line);
+  }
   if (options.standard_errors) add_standard_errors(l, sel.fits[sel.selected], case_weights);
   return sel;
 }

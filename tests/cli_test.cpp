@@ -828,6 +828,22 @@ TEST_F(CliTest, KSelectionTable) {
   EXPECT_EQ(j["criterion"], "bic");
   EXPECT_EQ(j["k"], 2);
   EXPECT_NE(r.err.find("<- selected"), std::string::npos) << r.err;
+  EXPECT_EQ(j["selection_notes"], nlohmann::json::array());
+  // A K whose fit ends below a smaller K's is noted under the table and in the result (the
+  // case of SelectKTest.NotesAFitBelowASmallerK).
+  const std::string u = path("u.f64");
+  ASSERT_EQ(betamix("sample --weights 0.3,0.35,0.35 --alpha 0.4,10,2 --beta 0.4,2,10 -n 5000 "
+                    "--seed 1 -o " +
+                    u)
+                .code,
+            0);
+  const CliRun below = betamix("fit " + u + " -k 1:4 --no-se --device cpu");
+  ASSERT_EQ(below.code, 0) << below.err;
+  const auto b = nlohmann::json::parse(below.out);
+  ASSERT_EQ(b["selection_notes"].size(), 1u);
+  const std::string note = b["selection_notes"][0].get<std::string>();
+  EXPECT_EQ(note.rfind("K = 4 (status converged) ends ", 0), 0u) << note;
+  EXPECT_NE(below.err.find("  note: " + note + "\n"), std::string::npos) << below.err;
 }
 
 // --method squarem reaches EM's optimum from the command line (LL to 1e-9 relative: both stop

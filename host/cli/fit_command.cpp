@@ -48,6 +48,12 @@ std::string selection_table(const ModelSelection& sel) {
   return out;
 }
 
+std::string selection_notes(const ModelSelection& sel) {
+  std::string out;
+  for (const std::string& note : sel.notes) out += "  note: " + note + "\n";
+  return out;
+}
+
 std::string weights_line(const InputData& data) {
   if (data.weights.empty()) return "";
   char line[256];
@@ -107,8 +113,8 @@ int run_fit(const FitArgs& a) {
     chosen = sel.fits[sel.selected];
     if (!a.quiet) {
       std::cerr << "betamix: K selection by " << a.criterion << " on " << source << "\n"
-                << selection_table(sel) << summary(chosen, source, nullptr) << weights_line(data)
-                << standard_error_summary(chosen);
+                << selection_table(sel) << selection_notes(sel) << summary(chosen, source, nullptr)
+                << weights_line(data) << standard_error_summary(chosen);
     }
     j = to_json(chosen);
     j["criterion"] = a.criterion;
@@ -123,6 +129,7 @@ int run_fit(const FitArgs& a) {
                                 {"iterations", r.iterations},
                                 {"status", to_string(r.status)}});
     }
+    j["selection_notes"] = sel.notes;
   }
   if (!o.standard_errors) {
     j["se"] = nullptr;

@@ -105,6 +105,10 @@ struct ModelSelection {
   std::vector<FitResult> fits;  ///< one per K, in the order asked
   int selected = 0;             ///< index into fits of the selected one (see select_k())
   Criterion criterion = Criterion::BIC;
+  /// One sentence for each fit whose log-likelihood ends more than 1e-6 relative below that of
+  /// a fit with fewer components, which it can always match (its extra components at weight
+  /// 0): it stopped short of its maximum, so its criterion is worse than that K deserves.
+  std::vector<std::string> notes;
 };
 
 /// Name of a criterion ("bic", "aic", "icl").
