@@ -625,6 +625,132 @@ FitResult fit_one(Loaded& l, const FitOptions& options, const double* w) {
   return res;
 }
 
+// A start for k components from a fit with fewer: its component `first` split in two, then
+// the heaviest split in turn until there are k. A split halves the weight, keeps the
+// concentration a + b and moves the two means half a standard deviation apart either way
+// (at most halfway to 0 or 1).
+MixtureParams split_start(const MixtureParams& p, std::size_t first, std::size_t k) {
+  MixtureParams s = p;
+  std::size_t j = first;
+  while (s.k() < k) {
+    const double w = s.weights[j] / 2.0, c = s.alpha[j] + s.beta[j], m = s.alpha[j] / c;
+    const double sd = std::sqrt(m * (1.0 - m) / (c + 1.0));
+    const double m1 = std::max(m - sd / 2.0, m / 2.0), m2 = std::min(m + sd / 2.0, (1.0 + m) / 2.0);
+    s.weights[j] = w;
+    s.alpha[j] = m1 * c;
+    s.beta[j] = (1.0 - m1) * c;
+    s.weights.push_back(w);
+    s.alpha.push_back(m2 * c);
+    s.beta.push_back((1.0 - m2) * c);
+    j = static_cast<std::size_t>(std::max_element(s.weights.begin(), s.weights.end()) -
+                                 s.weights.begin());
+  }
+  return s;
+}
+
+// A fit that converged or reached the iteration limit. A collapsed or non-finite one stopped
+// where a component ran off to a spike: its likelihood, and so its criterion, depends on where
+// it was stopped, not on the data alone.
+bool sound(const FitResult& r) {
+  return std::isfinite(r.log_likelihood) &&
+         (r.status == FitStatus::Converged || r.status == FitStatus::MaxIterations);
+}
+
+// More components can always match fewer (the extra ones at weight 0), so a fit that ends more
+// than 1e-6 relative (the margin of starts_at_best) below the log-likelihood of a smaller K
+// stopped away from its maximum, and its criterion is worse than that K deserves. Such a K is
+// fitted again from starts made of the best smaller fit with one of its components split (each
+// of its 8 heaviest in turn), as more starts of the same fit; the best of all its starts is its
+// result. Fits are taken by increasing K, so that one mended serves the next. Each gets a
+// sentence in sel.notes.
+void start_below_smaller_k_again(Loaded& l, ModelSelection& sel, const FitOptions& options,
+                                 const double* w) {
+  std::vector<std::size_t> order(sel.fits.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return sel.fits[a].params.k() < sel.fits[b].params.k();
+  });
+  for (const std::size_t i : order) {
+    FitResult& r = sel.fits[i];
+    if (!sound(r)) continue;
+    const FitResult* above = nullptr;
+    for (const FitResult& q : sel.fits) {
+      if (q.params.k() < r.params.k() && sound(q) &&
+          q.log_likelihood - r.log_likelihood > 1e-6 * std::abs(q.log_likelihood) &&
+          (above == nullptr || q.log_likelihood > above->log_likelihood)) {
+        above = &q;
+      }
+    }
+    if (above == nullptr) continue;
+    const std::size_t k = r.params.k(), k_above = above->params.k();
+    const double ll_above = above->log_likelihood;
+    std::vector<std::size_t> heaviest(k_above);
+    for (std::size_t j = 0; j < k_above; ++j) heaviest[j] = j;
+    std::stable_sort(heaviest.begin(), heaviest.end(), [&](std::size_t a, std::size_t b) {
+      return above->params.weights[a] > above->params.weights[b];
+    });
+    heaviest.resize(std::min<std::size_t>(k_above, 8));
+    FitOptions o = options;
+    o.k = static_cast<int>(k);
+    o.restarts = 1;
+    // Only a sound fit can take r's place (a collapsed one's likelihood is where it stopped).
+    FitResult best;
+    bool found = false;
+    std::size_t best_split = 0;
+    std::vector<double> lls;
+    double seconds = 0.0;
+    for (const std::size_t j : heaviest) {
+      o.start = split_start(above->params, j, k);
+      FitResult alt = fit_one(l, o, w);
+      lls.push_back(alt.log_likelihood);
+      seconds += alt.seconds;
+      if (sound(alt) && (!found || alt.log_likelihood > best.log_likelihood)) {
+        best = std::move(alt);
+        best_split = j;
+        found = true;
+      }
+    }
+    const bool better = found && best.log_likelihood > r.log_likelihood;
+    char line[480];
+    int at = std::snprintf(line, sizeof line,
+                           "K = %zu (status %s) ended %.4g below the log-likelihood of K = %zu, "
+                           "which %zu components can always match: it had stopped away from its "
+                           "maximum; ",
+                           k, to_string(r.status), ll_above - r.log_likelihood, k_above, k);
+    at = std::min(std::max(at, 0), static_cast<int>(sizeof line) - 1);
+    if (better) {
+      best.seconds = r.seconds + seconds;
+      best.best_start =
+          static_cast<int>(r.start_log_likelihoods.size() +
+                           (std::find(lls.begin(), lls.end(), best.log_likelihood) - lls.begin()));
+      best.start_log_likelihoods = r.start_log_likelihoods;
+      best.start_log_likelihoods.insert(best.start_log_likelihoods.end(), lls.begin(), lls.end());
+      best.starts_at_best = 0;
+      for (const double ll : best.start_log_likelihoods) {
+        best.starts_at_best +=
+            std::abs(ll - best.log_likelihood) <= 1e-6 * std::abs(best.log_likelihood);
+      }
+      const std::string from = "started from the K = " + std::to_string(k_above) +
+                               " fit with its component " + std::to_string(best_split + 1) +
+                               " split";
+      best.status_detail = best.status_detail.empty() ? from : from + "; " + best.status_detail;
+      r = std::move(best);
+      std::snprintf(line + at, sizeof line - static_cast<std::size_t>(at),
+                    "a start from the K = %zu fit with its component %zu split reached %.4g %s "
+                    "it (status %s), and is K = %zu's result",
+                    k_above, best_split + 1, std::abs(r.log_likelihood - ll_above),
+                    r.log_likelihood >= ll_above ? "above" : "below", to_string(r.status), k);
+    } else {
+      r.seconds += seconds;
+      std::snprintf(line + at, sizeof line - static_cast<std::size_t>(at),
+                    "starts from the K = %zu fit with a component split did no better (more "
+                    "starts, more iterations or SQUAREM may)",
+                    k_above);
+    }
+    sel.notes.emplace_back(line);
+  }
+}
+
 // Standard errors at the fit's optimum: one more pass on the fit's backend, or on the CPU
 // where that pass fails there (k above the GPU moment pass's 64, no device memory left).
 void add_standard_errors(Loaded& l, FitResult& res, const double* w) {
@@ -684,44 +810,19 @@ ModelSelection select_k(const double* x, std::size_t n, const std::vector<int>& 
   const auto value = [&](const FitResult& r) {
     return criterion == Criterion::AIC ? r.aic : criterion == Criterion::ICL ? r.icl : r.bic;
   };
-  // A collapsed or non-finite fit stopped where a component ran off to a spike: its
-  // likelihood, and so its criterion, depends on where it was stopped, not on the data alone.
-  // Such fits are chosen only when every fit is one.
-  const auto sound = [](const FitResult& r) {
-    return r.status == FitStatus::Converged || r.status == FitStatus::MaxIterations;
-  };
+  // Fits that are not sound (collapsed or non-finite) are chosen only when every fit is one.
   for (int k : ks) {
     FitOptions o = options;
     o.k = k;
     sel.fits.push_back(fit_one(l, o, case_weights));
-    const FitResult& now = sel.fits.back();
+  }
+  start_below_smaller_k_again(l, sel, options, case_weights);
+  for (std::size_t i = 1; i < sel.fits.size(); ++i) {
+    const FitResult& now = sel.fits[i];
     const FitResult& best = sel.fits[sel.selected];
     if ((sound(now) && !sound(best)) || (sound(now) == sound(best) && value(now) < value(best))) {
-      sel.selected = static_cast<int>(sel.fits.size()) - 1;
+      sel.selected = static_cast<int>(i);
     }
-  }
-  // More components can always match fewer (the extra ones at weight 0): a fit that ends
-  // below a smaller K stopped short of its maximum. The margin is that of starts_at_best.
-  for (const FitResult& r : sel.fits) {
-    if (!std::isfinite(r.log_likelihood)) continue;  // its status says what happened
-    const FitResult* above = nullptr;
-    for (const FitResult& q : sel.fits) {
-      if (q.params.k() < r.params.k() && std::isfinite(q.log_likelihood) &&
-          q.log_likelihood - r.log_likelihood > 1e-6 * std::abs(q.log_likelihood) &&
-          (above == nullptr || q.log_likelihood > above->log_likelihood)) {
-        above = &q;
-      }
-    }
-    if (above == nullptr) continue;
-    char line[320];
-    std::snprintf(line, sizeof line,
-                  "K = %zu (status %s) ends %.4g below the log-likelihood of K = %zu, which %zu "
-                  "components can always match: it stopped away from its maximum, and its "
-                  "criterion is worse than that K deserves; more starts, more iterations or "
-                  "SQUAREM may do better",
-                  r.params.k(), to_string(r.status), above->log_likelihood - r.log_likelihood,
-                  above->params.k(), r.params.k());
-    sel.notes.emplace_back(line);
   }
   if (options.standard_errors) add_standard_errors(l, sel.fits[sel.selected], case_weights);
   return sel;

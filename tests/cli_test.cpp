@@ -829,8 +829,8 @@ TEST_F(CliTest, KSelectionTable) {
   EXPECT_EQ(j["k"], 2);
   EXPECT_NE(r.err.find("<- selected"), std::string::npos) << r.err;
   EXPECT_EQ(j["selection_notes"], nlohmann::json::array());
-  // A K whose fit ends below a smaller K's is noted under the table and in the result (the
-  // case of SelectKTest.NotesAFitBelowASmallerK).
+  // A K whose fit ends below a smaller K's starts again from that fit, and is noted under the
+  // table and in the result (the case of SelectKTest.AFitBelowASmallerKStartsAgainFromIt).
   const std::string u = path("u.f64");
   ASSERT_EQ(betamix("sample --weights 0.3,0.35,0.35 --alpha 0.4,10,2 --beta 0.4,2,10 -n 5000 "
                     "--seed 1 -o " +
@@ -842,7 +842,9 @@ TEST_F(CliTest, KSelectionTable) {
   const auto b = nlohmann::json::parse(below.out);
   ASSERT_EQ(b["selection_notes"].size(), 1u);
   const std::string note = b["selection_notes"][0].get<std::string>();
-  EXPECT_EQ(note.rfind("K = 4 (status converged) ends ", 0), 0u) << note;
+  EXPECT_EQ(note.rfind("K = 4 (status converged) ended ", 0), 0u) << note;
+  EXPECT_GE(b["selection"][3]["log_likelihood"].get<double>(),
+            b["selection"][2]["log_likelihood"].get<double>());
   EXPECT_NE(below.err.find("  note: " + note + "\n"), std::string::npos) << below.err;
 }
 

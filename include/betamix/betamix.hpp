@@ -28,7 +28,9 @@ FitResult fit(const std::vector<double>& x, const FitOptions& options);
 /// loaded once, and selects the K with the lowest `criterion` among the fits that converged or
 /// reached the iteration limit (a collapsed or non-finite fit's criterion depends on where it
 /// stopped; such a fit is selected only when all are). A fit that ends below a smaller K's
-/// log-likelihood gets a line in ModelSelection::notes. With
+/// log-likelihood is fitted again from starts made of the best smaller fit with one of its
+/// components split (as more starts of that K; the best of all is its result), and gets a
+/// line in ModelSelection::notes. With
 /// options.standard_errors, only the selected fit gets them (one more pass); the others'
 /// `se` stay empty.
 ModelSelection select_k(const double* x, std::size_t n, const std::vector<int>& ks,

@@ -105,9 +105,9 @@ struct ModelSelection {
   std::vector<FitResult> fits;  ///< one per K, in the order asked
   int selected = 0;             ///< index into fits of the selected one (see select_k())
   Criterion criterion = Criterion::BIC;
-  /// One sentence for each fit whose log-likelihood ends more than 1e-6 relative below that of
-  /// a fit with fewer components, which it can always match (its extra components at weight
-  /// 0): it stopped short of its maximum, so its criterion is worse than that K deserves.
+  /// One sentence for each K whose first fit ended more than 1e-6 relative below the
+  /// log-likelihood of a fit with fewer components, which it can always match (its extra
+  /// components at weight 0), and so was fitted again from that fit (see select_k()).
   std::vector<std::string> notes;
 };
 
