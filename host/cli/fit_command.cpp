@@ -172,7 +172,9 @@ void add_fit_command(CLI::App& app, CommandList& commands) {
       ->required();
   sub->add_option("-k", args->k,
                   "number of components: a number (2), a range (1:6) or a list (2,3,5), at most "
-                  "1000 values; several K are all fitted and one is selected by --criterion")
+                  "1000 values; several K are all fitted and one is selected by --criterion (a K "
+                  "that ends below a smaller K's log-likelihood, which it can always match, is "
+                  "fitted again from that fit with a component split)")
       ->capture_default_str();
   args->criterion_option =
       sub->add_option("--criterion", args->criterion,
