@@ -35,6 +35,13 @@ constexpr int kAdamStopWindow = 10;
 // Starts whose final LL lies within this relative distance of the best count as reaching it.
 constexpr double kSameOptimum = 1e-6;
 
+// How many of the final log-likelihoods `lls` reach `best`.
+int count_at_best(const std::vector<double>& lls, double best) {
+  int at = 0;
+  for (const double ll : lls) at += std::abs(ll - best) <= kSameOptimum * std::abs(best);
+  return at;
+}
+
 // An enumerator outside its enumeration (a cast from a bad integer): an InputError.
 template <class E>
 void check_enum(E value, E last, const char* what) {
@@ -548,12 +555,7 @@ FitResult fit_loaded(Backend& backend, const FitOptions& o, const double* x, con
   for (const Start& s : starts) {
     res.start_log_likelihoods.push_back(s.ll);
   }
-  res.starts_at_best = 0;
-  for (const Start& s : starts) {
-    if (std::abs(s.ll - starts[best].ll) <= kSameOptimum * std::abs(starts[best].ll)) {
-      ++res.starts_at_best;
-    }
-  }
+  res.starts_at_best = count_at_best(res.start_log_likelihoods, starts[best].ll);
   Start& b = starts[best];
   res.best_start = best;
   res.params = b.evaluated.sorted_by_mean();
@@ -676,7 +678,7 @@ void start_below_smaller_k_again(Loaded& l, ModelSelection& sel, const FitOption
     const FitResult* above = nullptr;
     for (const FitResult& q : sel.fits) {
       if (q.params.k() < r.params.k() && sound(q) &&
-          q.log_likelihood - r.log_likelihood > 1e-6 * std::abs(q.log_likelihood) &&
+          q.log_likelihood - r.log_likelihood > detail::kSameOptimum * std::abs(q.log_likelihood) &&
           (above == nullptr || q.log_likelihood > above->log_likelihood)) {
         above = &q;
       }
@@ -696,7 +698,7 @@ void start_below_smaller_k_again(Loaded& l, ModelSelection& sel, const FitOption
     // Only a sound fit can take r's place (a collapsed one's likelihood is where it stopped).
     FitResult best;
     bool found = false;
-    std::size_t best_split = 0;
+    std::size_t best_split = 0, best_index = 0;
     std::vector<double> lls;
     double seconds = 0.0;
     for (const std::size_t j : heaviest) {
@@ -707,6 +709,7 @@ void start_below_smaller_k_again(Loaded& l, ModelSelection& sel, const FitOption
       if (sound(alt) && (!found || alt.log_likelihood > best.log_likelihood)) {
         best = std::move(alt);
         best_split = j;
+        best_index = lls.size() - 1;
         found = true;
       }
     }
@@ -720,16 +723,10 @@ void start_below_smaller_k_again(Loaded& l, ModelSelection& sel, const FitOption
     at = std::min(std::max(at, 0), static_cast<int>(sizeof line) - 1);
     if (better) {
       best.seconds = r.seconds + seconds;
-      best.best_start =
-          static_cast<int>(r.start_log_likelihoods.size() +
-                           (std::find(lls.begin(), lls.end(), best.log_likelihood) - lls.begin()));
+      best.best_start = static_cast<int>(r.start_log_likelihoods.size() + best_index);
       best.start_log_likelihoods = r.start_log_likelihoods;
       best.start_log_likelihoods.insert(best.start_log_likelihoods.end(), lls.begin(), lls.end());
-      best.starts_at_best = 0;
-      for (const double ll : best.start_log_likelihoods) {
-        best.starts_at_best +=
-            std::abs(ll - best.log_likelihood) <= 1e-6 * std::abs(best.log_likelihood);
-      }
+      best.starts_at_best = detail::count_at_best(best.start_log_likelihoods, best.log_likelihood);
       const std::string from = "started from the K = " + std::to_string(k_above) +
                                " fit with its component " + std::to_string(best_split + 1) +
                                " split";

@@ -351,8 +351,8 @@ void nll_panel(std::string& svg, const std::vector<double>& history, double resu
     // Eight digits, or as many more as it takes for the result's value to read differently
     // from the last (they can agree to eight: a difference of 3e-7 in -0.43 is 0.3 nats in
     // 1000 samples).
-    const bool marked = result_nll != history.back() &&
-                        std::find(history.begin(), history.end(), result_nll) != history.end();
+    const auto at = std::find(history.begin(), history.end(), result_nll);
+    const bool marked = result_nll != history.back() && at != history.end();
     int digits = 8;
     const auto text = [](const char* label, double v, int d) {
       char buf[96];
@@ -370,7 +370,6 @@ void nll_panel(std::string& svg, const std::vector<double>& history, double resu
            " iterations</text></g>\n";
     // The result's point, where it is not the last one: the first iteration that holds it.
     if (marked) {
-      const auto at = std::find(history.begin(), history.end(), result_nll);
       const std::size_t i = static_cast<std::size_t>(at - history.begin());
       svg += "<circle class=\"series\" data-series=\"result-point\" cx=\"" +
              num(pl.px(static_cast<double>(i))) + "\" cy=\"" + num(pl.py(h[i])) +
