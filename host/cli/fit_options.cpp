@@ -83,6 +83,17 @@ void FitCli::add(CLI::App* app, bool with_device) {
   add_threads_option(app, threads);
 }
 
+void add_model_option(CLI::App* app, std::string& model) {
+  app->add_option("--model", model, "result JSON written by `betamix fit`")->required();
+}
+
+void add_model_and_samples(CLI::App* app, std::string& model, std::string& file) {
+  add_model_option(app, model);
+  app->add_option("FILE", file,
+                  "samples in (0,1): .npy, .txt, .csv, raw .f32/.f64, or - for standard input")
+      ->required();
+}
+
 void add_device_option(CLI::App* app, std::string& device) {
   app->add_option("--device", device,
                   "where the pass over the data runs: auto (the GPU when one is visible), cpu or "

@@ -106,6 +106,12 @@ InputData read_input(const std::string& file, const InputCli& in, BoundaryPolicy
 /// Adds --on-boundary and --eps.
 void add_boundary_options(CLI::App* app, std::string& on_boundary, double& eps);
 
+/// Adds --model, the result JSON a command reads its mixture from (required).
+void add_model_option(CLI::App* app, std::string& model);
+
+/// Adds --model and the positional FILE of samples (both required).
+void add_model_and_samples(CLI::App* app, std::string& model, std::string& file);
+
 /// Adds --device (auto, cpu or cuda).
 void add_device_option(CLI::App* app, std::string& device);
 

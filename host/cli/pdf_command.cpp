@@ -64,7 +64,7 @@ void add_pdf_command(CLI::App& app, CommandList& commands) {
       "the grid x = (i + 0.5) / grid, i = 0..grid-1, as CSV with the header\n"
       "x,mixture,component_1,...,component_K (stdout by default).\n"
       "Example: betamix pdf --model result.json --grid 1000 -o density.csv");
-  sub->add_option("--model", args->model, "result JSON written by `betamix fit`")->required();
+  add_model_option(sub, args->model);
   sub->add_option("--grid", args->grid, "number of grid points in (0,1)")
       ->check(whole_number_in(1, 100000000))
       ->capture_default_str();

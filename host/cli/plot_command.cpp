@@ -53,10 +53,7 @@ void add_plot_command(CLI::App& app, CommandList& commands) {
       "histogram of the data with the mixture and its weighted components, and the mean NLL\n"
       "per iteration from the result's history.\n"
       "Example: betamix plot --model result.json data.npy -o fit.svg");
-  sub->add_option("--model", args->model, "result JSON written by `betamix fit`")->required();
-  sub->add_option("FILE", args->file,
-                  "samples in (0,1): .npy, .txt, .csv, raw .f32/.f64, or - for standard input")
-      ->required();
+  add_model_and_samples(sub, args->model, args->file);
   sub->add_option("-o,--output", args->output, "the SVG file to write")->required();
   sub->add_option("--bins", args->bins, "histogram bins on [0, 1]")
       ->check(whole_number_in(1, 100000))

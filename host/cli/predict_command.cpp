@@ -179,10 +179,7 @@ void add_predict_command(CLI::App& app, CommandList& commands) {
       "array of shape (n, K+1), in chunks of 2^20 samples, computed in double precision on the\n"
       "CPU or the GPU. FILE is read and checked exactly as by `fit`.\n"
       "Example: betamix predict --model result.json data.npy -o posteriors.csv");
-  sub->add_option("--model", args->model, "result JSON written by `betamix fit`")->required();
-  sub->add_option("FILE", args->file,
-                  "samples in (0,1): .npy, .txt, .csv, raw .f32/.f64, or - for standard input")
-      ->required();
+  add_model_and_samples(sub, args->model, args->file);
   sub->add_option("-o,--output", args->output,
                   "write here (.csv or .npy) instead of CSV on standard output");
   args->input.add(sub, false);

@@ -101,10 +101,7 @@ void add_score_command(CLI::App& app, CommandList& commands) {
       "mixture (a held-out check). A summary on stderr, JSON on stdout (or into -o). FILE and\n"
       "the case weights are read and checked exactly as by `fit`.\n"
       "Example: betamix score --model result.json heldout.npy");
-  sub->add_option("--model", args->model, "result JSON written by `betamix fit`")->required();
-  sub->add_option("FILE", args->file,
-                  "samples in (0,1): .npy, .txt, .csv, raw .f32/.f64, or - for standard input")
-      ->required();
+  add_model_and_samples(sub, args->model, args->file);
   sub->add_option("-o,--output", args->output, "write the JSON here instead of stdout");
   args->input.add(sub, true,
                   "the log-likelihood is weighted, and the mean NLL is per unit of weight");
