@@ -662,9 +662,9 @@ bool sound(const FitResult& r) {
 // than 1e-6 relative (the margin of starts_at_best) below the log-likelihood of a smaller K
 // stopped away from its maximum, and its criterion is worse than that K deserves. Such a K is
 // fitted again from starts made of the best smaller fit with one of its components split (each
-// of its 8 heaviest in turn), as more starts of the same fit; the best of all its starts is its
-// result. Fits are taken by increasing K, so that one mended serves the next. Each gets a
-// sentence in sel.notes.
+// of its 8 heaviest in turn), as more starts of the same fit (their log-likelihoods join its
+// start_log_likelihoods); the best sound one of all its starts is its result. Fits are taken by
+// increasing K, so that one mended serves the next. Each gets a sentence in sel.notes.
 void start_below_smaller_k_again(Loaded& l, ModelSelection& sel, const FitOptions& options,
                                  const double* w) {
   std::vector<std::size_t> order(sel.fits.size());
@@ -698,7 +698,7 @@ void start_below_smaller_k_again(Loaded& l, ModelSelection& sel, const FitOption
     // Only a sound fit can take r's place (a collapsed one's likelihood is where it stopped).
     FitResult best;
     bool found = false;
-    std::size_t best_split = 0, best_index = 0;
+    std::size_t best_split = 0, best_index = 0, higher_unsound = 0;
     std::vector<double> lls;
     double seconds = 0.0;
     for (const std::size_t j : heaviest) {
@@ -706,6 +706,7 @@ void start_below_smaller_k_again(Loaded& l, ModelSelection& sel, const FitOption
       FitResult alt = fit_one(l, o, w);
       lls.push_back(alt.log_likelihood);
       seconds += alt.seconds;
+      if (!sound(alt) && alt.log_likelihood > r.log_likelihood) ++higher_unsound;
       if (sound(alt) && (!found || alt.log_likelihood > best.log_likelihood)) {
         best = std::move(alt);
         best_split = j;
@@ -714,7 +715,7 @@ void start_below_smaller_k_again(Loaded& l, ModelSelection& sel, const FitOption
       }
     }
     const bool better = found && best.log_likelihood > r.log_likelihood;
-    char line[480];
+    char line[640];
     int at = std::snprintf(line, sizeof line,
                            "K = %zu (status %s) ended %.4g below the log-likelihood of K = %zu, "
                            "which %zu components can always match: it had stopped away from its "
@@ -739,10 +740,19 @@ void start_below_smaller_k_again(Loaded& l, ModelSelection& sel, const FitOption
                     r.log_likelihood >= ll_above ? "above" : "below", to_string(r.status), k);
     } else {
       r.seconds += seconds;
+      r.start_log_likelihoods.insert(r.start_log_likelihoods.end(), lls.begin(), lls.end());
+      r.starts_at_best = detail::count_at_best(r.start_log_likelihoods, r.log_likelihood);
+      char higher[160] = "";
+      if (higher_unsound > 0) {
+        std::snprintf(higher, sizeof higher,
+                      "%zu of them ended higher but collapsed or turned non-finite, where the "
+                      "likelihood depends on where a fit stopped; ",
+                      higher_unsound);
+      }
       std::snprintf(line + at, sizeof line - static_cast<std::size_t>(at),
-                    "starts from the K = %zu fit with a component split did no better (more "
+                    "starts from the K = %zu fit with a component split did no better (%smore "
                     "starts, more iterations or SQUAREM may)",
-                    k_above);
+                    k_above, higher);
     }
     sel.notes.emplace_back(line);
   }

@@ -322,4 +322,57 @@ TEST(SelectKTest, AFitBelowASmallerKStartsAgainFromIt) {
   EXPECT_EQ(r.start_log_likelihoods[r.best_start], r.log_likelihood);
 }
 
+// Where no start from the smaller fit with a component split does better, the first fit stays
+// K's result, its note says so, and the split starts still count as more starts of it. With
+// Adam at learning rate 1 and 100 iterations on 2000 samples of two peaks, K = 3 stops 192.7
+// below K = 2; the two starts from K = 2 with a component split end higher (200.9 and 264.2)
+// but collapsed or non-finite, so neither can take its place, and the note says so.
+TEST(SelectKTest, AFitBelowASmallerKStaysWhereNoSplitStartDoesBetter) {
+  const MixtureParams truth{{0.5, 0.5}, {2.0, 8.0}, {8.0, 2.0}};
+  const std::vector<double> x = betamix::sample(truth, 2000, 1);
+  FitOptions o;
+  o.device = betamix::Device::Cpu;
+  o.standard_errors = false;
+  o.method = betamix::Method::Adam;
+  o.learning_rate = 1.0;
+  o.max_iterations = 100;
+  o.k = 3;
+  const betamix::FitResult alone = betamix::fit(x, o);
+  const betamix::ModelSelection sel =
+      betamix::select_k(x.data(), x.size(), {1, 2, 3}, betamix::Criterion::BIC, o);
+  ASSERT_EQ(sel.fits.size(), 3u);
+  const double ll2 = sel.fits[1].log_likelihood;
+  ASSERT_GT(ll2 - alone.log_likelihood, 1.0)
+      << "K = 3 no longer ends below K = 2: the case is gone";
+  ASSERT_EQ(sel.notes.size(), 1u);
+  char gap[32];
+  std::snprintf(gap, sizeof gap, "%.4g", ll2 - alone.log_likelihood);
+  EXPECT_EQ(sel.notes[0].rfind("K = 3 (status max_iterations) ended " + std::string(gap) +
+                                   " below the log-likelihood of K = 2",
+                               0),
+            0u)
+      << sel.notes[0];
+  EXPECT_NE(sel.notes[0].find("starts from the K = 2 fit with a component split did no better"),
+            std::string::npos)
+      << sel.notes[0];
+  const betamix::FitResult& r = sel.fits[2];
+  ASSERT_EQ(r.params.k(), 3u);
+  EXPECT_EQ(r.log_likelihood, alone.log_likelihood);
+  EXPECT_EQ(r.params.alpha, alone.params.alpha);
+  EXPECT_EQ(r.status, alone.status);
+  EXPECT_EQ(r.status_detail, alone.status_detail);
+  ASSERT_EQ(r.start_log_likelihoods.size(), 3u) << "the first start, and one for each of 2 splits";
+  EXPECT_EQ(r.start_log_likelihoods[0], alone.log_likelihood);
+  EXPECT_EQ(r.best_start, 0);
+  for (std::size_t i = 1; i < 3; ++i) {
+    EXPECT_GT(r.start_log_likelihoods[i], r.log_likelihood) << "split start " << i;
+  }
+  EXPECT_NE(sel.notes[0].find("did no better (2 of them ended higher but collapsed or turned "
+                              "non-finite"),
+            std::string::npos)
+      << sel.notes[0];
+  EXPECT_EQ(r.starts_at_best, 1);
+  EXPECT_EQ(sel.selected, 1) << "K = 2, not the K = 3 that stopped below it";
+}
+
 }  // namespace

@@ -29,8 +29,9 @@ FitResult fit(const std::vector<double>& x, const FitOptions& options);
 /// reached the iteration limit (a collapsed or non-finite fit's criterion depends on where it
 /// stopped; such a fit is selected only when all are). A fit that ends below a smaller K's
 /// log-likelihood is fitted again from starts made of the best smaller fit with one of its
-/// components split (as more starts of that K; the best of all is its result), and gets a
-/// line in ModelSelection::notes. With
+/// components split (as more starts of that K; the best sound one of all is its result, and
+/// where none is better than the first fit, that stays), and gets a line in
+/// ModelSelection::notes. With
 /// options.standard_errors, only the selected fit gets them (one more pass); the others'
 /// `se` stay empty.
 ModelSelection select_k(const double* x, std::size_t n, const std::vector<int>& ks,
