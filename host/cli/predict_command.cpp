@@ -19,22 +19,13 @@
 #include "betamix/betamix.hpp"
 #include "cli/command.hpp"
 #include "cli/fit_options.hpp"
+#include "cli/model_stream.hpp"
 #include "cli/result_json.hpp"
 #include "io/reader.hpp"
 #include "io/writer.hpp"
 
 namespace betamix::cli {
 namespace {
-
-struct PredictArgs {
-  std::string model, file, output;
-  InputCli input;
-  std::string on_boundary = "reject";
-  double eps = FitOptions{}.boundary_eps;
-  std::string device = "auto";
-  int threads = 0;
-  bool quiet = false;
-};
 
 /// The output file: CSV text or .npy, an io::OutputFile (a failure half-way leaves no partial
 /// file, and an earlier file of that name as it was). The number of
@@ -123,19 +114,13 @@ class RowWriter {
   std::optional<io::OutputFile> out_;
 };
 
-int run_predict(const PredictArgs& a) {
+int run_predict(const ModelStreamCli& a) {
   check_writable(a.output, "-o", {a.model, a.file});
   const MixtureParams params = read_params_json(a.model).normalized();
   InputStream input(a.file, a.input, parse_boundary(a.on_boundary), a.eps);
   const std::size_t k = params.k();
   RowWriter out(a.output, k);
-  std::string note;
-  const Device device = parse_device(a.device);
-  std::unique_ptr<detail::Backend> backend =
-      detail::make_backend(device, a.threads, &note, static_cast<int>(k));
-  detail::PassConstants constants;
-  constants.resize(1, static_cast<int>(k));
-  constants.set(0, params);
+  ModelBackend run(params, a);
   std::vector<double> x, none, post;
   std::vector<int> best;
   {
@@ -144,10 +129,10 @@ int run_predict(const PredictArgs& a) {
         (a.output.empty() || a.output == "-") && isatty(STDOUT_FILENO) != 0;
     CountLine progress(a.quiet || rows_to_terminal);
     while (input.next(kReadChunk, x, none) > 0) {
-      detail::load_or_fall_back(backend, device, a.threads, &note, x.data(), nullptr, x.size());
+      run.load(x.data(), nullptr, x.size());
       post.resize(x.size() * k);
       best.resize(x.size());
-      backend->posteriors(constants, post.data(), best.data());
+      run.backend->posteriors(run.constants, post.data(), best.data());
       out.rows(post, best);
       x.clear();
       progress.update(input.count());
@@ -157,12 +142,12 @@ int run_predict(const PredictArgs& a) {
   // Said at the end, so that a bad input gives nothing on stderr but its one-line error.
   if (!a.quiet) {
     std::cerr << "betamix: posteriors of " << input.count() << " samples from " << input.source()
-              << " under the model in " << a.model << ", on " << backend->name() << " ("
-              << backend->device_name() << ")"
+              << " under the model in " << a.model << ", on " << run.backend->name() << " ("
+              << run.backend->device_name() << ")"
               << (input.n_clamped() > 0 ? ", " + std::to_string(input.n_clamped()) + " clamped"
                                         : std::string())
               << "\n"
-              << (note.empty() ? "" : "  note: " + note + "\n");
+              << (run.note.empty() ? "" : "  note: " + run.note + "\n");
   }
   return kExitOk;
 }
@@ -170,7 +155,7 @@ int run_predict(const PredictArgs& a) {
 }  // namespace
 
 void add_predict_command(CLI::App& app, CommandList& commands) {
-  auto args = std::make_shared<PredictArgs>();
+  auto args = std::make_shared<ModelStreamCli>();
   CLI::App* sub = app.add_subcommand(
       "predict",
       "Posterior probability of each component of a fitted mixture for every sample in FILE,\n"
@@ -179,14 +164,7 @@ void add_predict_command(CLI::App& app, CommandList& commands) {
       "array of shape (n, K+1), in chunks of 2^20 samples, computed in double precision on the\n"
       "CPU or the GPU. FILE is read and checked exactly as by `fit`.\n"
       "Example: betamix predict --model result.json data.npy -o posteriors.csv");
-  add_model_and_samples(sub, args->model, args->file);
-  sub->add_option("-o,--output", args->output,
-                  "write here (.csv or .npy) instead of CSV on standard output");
-  args->input.add(sub, false);
-  add_boundary_options(sub, args->on_boundary, args->eps);
-  add_device_option(sub, args->device);
-  add_threads_option(sub, args->threads);
-  sub->add_flag("-q,--quiet", args->quiet, "print nothing but errors on stderr");
+  args->add(sub, "write here (.csv or .npy) instead of CSV on standard output");
   commands.push_back({sub, [args] { return run_predict(*args); }});
 }
 

@@ -14,43 +14,27 @@
 #include "betamix/betamix.hpp"
 #include "cli/command.hpp"
 #include "cli/fit_options.hpp"
+#include "cli/model_stream.hpp"
 #include "cli/result_json.hpp"
 
 namespace betamix::cli {
 namespace {
 
-struct ScoreArgs {
-  std::string model, file, output;
-  InputCli input;
-  std::string on_boundary = "reject";
-  double eps = FitOptions{}.boundary_eps;
-  std::string device = "auto";
-  int threads = 0;
-  bool quiet = false;
-};
-
-int run_score(const ScoreArgs& a) {
+int run_score(const ModelStreamCli& a) {
   check_writable(a.output, "-o", {a.model, a.file, a.input.weights_file});
   const MixtureParams params = read_params_json(a.model).normalized();
   InputStream input(a.file, a.input, parse_boundary(a.on_boundary), a.eps);
-  std::string note;
-  const Device device = parse_device(a.device);
-  std::unique_ptr<detail::Backend> backend =
-      detail::make_backend(device, a.threads, &note, static_cast<int>(params.k()));
-  detail::PassConstants constants;
-  constants.resize(1, static_cast<int>(params.k()));
-  constants.set(0, params);
+  ModelBackend run(params, a);
   detail::PassStats stats;
   std::vector<double> x, w;
   double ll = 0.0, total = 0.0;  // chunk sums added in chunk order: the same total on every run
   {
     CountLine progress(a.quiet);
     while (input.next(kReadChunk, x, w) > 0) {
-      detail::load_or_fall_back(backend, device, a.threads, &note, x.data(),
-                                input.weighted() ? w.data() : nullptr, x.size());
-      backend->pass(constants, stats);
+      run.load(x.data(), input.weighted() ? w.data() : nullptr, x.size());
+      run.backend->pass(run.constants, stats);
       ll += stats.ll[0];
-      total += backend->total_weight();
+      total += run.backend->total_weight();
       x.clear();
       w.clear();
       progress.update(input.count());
@@ -65,7 +49,7 @@ int run_score(const ScoreArgs& a) {
   j["log_likelihood"] = ll;
   j["mean_nll"] = -ll / total;
   j["n_clamped"] = input.n_clamped();
-  j["device"] = backend->name();
+  j["device"] = run.backend->name();
   std::string why;
   if (!std::isfinite(ll)) {
     // JSON has no infinity: null, and a note that says what it stands for.
@@ -80,8 +64,9 @@ int run_score(const ScoreArgs& a) {
     const std::string line =
         "  log-likelihood " + fixed(ll, 6) + ", mean NLL " + fixed(-ll / total, 8) + "\n";
     std::cerr << "betamix: " << n << " samples from " << input.source() << " under the model in "
-              << a.model << ", on " << backend->name() << " (" << backend->device_name() << ")\n"
-              << (note.empty() ? "" : "  note: " + note + "\n") << line
+              << a.model << ", on " << run.backend->name() << " (" << run.backend->device_name()
+              << ")\n"
+              << (run.note.empty() ? "" : "  note: " + run.note + "\n") << line
               << (why.empty() ? "" : "  note: " + why + "\n");
     if (input.weighted()) {
       std::cerr << "  case weights from " << input.weights_source() << ", total " << total << "\n";
@@ -94,21 +79,15 @@ int run_score(const ScoreArgs& a) {
 }  // namespace
 
 void add_score_command(CLI::App& app, CommandList& commands) {
-  auto args = std::make_shared<ScoreArgs>();
+  auto args = std::make_shared<ModelStreamCli>();
   CLI::App* sub = app.add_subcommand(
       "score",
       "Log-likelihood and mean negative log-likelihood of the samples in FILE under a fitted\n"
       "mixture (a held-out check). A summary on stderr, JSON on stdout (or into -o). FILE and\n"
       "the case weights are read and checked exactly as by `fit`.\n"
       "Example: betamix score --model result.json heldout.npy");
-  add_model_and_samples(sub, args->model, args->file);
-  sub->add_option("-o,--output", args->output, "write the JSON here instead of stdout");
-  args->input.add(sub, true,
-                  "the log-likelihood is weighted, and the mean NLL is per unit of weight");
-  add_boundary_options(sub, args->on_boundary, args->eps);
-  add_device_option(sub, args->device);
-  add_threads_option(sub, args->threads);
-  sub->add_flag("-q,--quiet", args->quiet, "print nothing but errors on stderr");
+  args->add(sub, "write the JSON here instead of stdout",
+            "the log-likelihood is weighted, and the mean NLL is per unit of weight");
   commands.push_back({sub, [args] { return run_score(*args); }});
 }
 
