@@ -1,6 +1,7 @@
 // The `betamix` tool end to end: every bad input named in the issue gets one line on stderr
 // naming the file, the position and the problem, and exit code 2; good input gives the result.
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -315,27 +316,46 @@ TEST_F(CliTest, AFailedRunKeepsTheEarlierOutput) {
   EXPECT_GT(entries, 0u);
 }
 
-// SIGTERM (or Ctrl-C) during a run removes the temporary file of an output in progress: here
-// predict waits on a pipe that never ends, its output started, and is stopped.
+// SIGTERM (or Ctrl-C) during a run leaves nothing of an output in progress: here predict waits
+// on a pipe that never ends, its output started, and is stopped. The output in progress is an
+// unnamed file in the directory (O_TMPFILE; /proc lists it among the process's files as
+// "DIR/#INODE (deleted)"), or, where the file system takes none (and with
+// BETAMIX_NAMED_TEMPORARIES=1, which stands for such a file system), a hidden temporary file
+// that the signal handler removes.
 TEST_F(CliTest, ASignalRemovesTheOutputInProgress) {
   const std::string model =
       write("model.json", R"({"weights": [0.25, 0.75], "alpha": [2, 7], "beta": [9, 3]})");
   const std::string fifo = path("in.fifo"), out = path("out.csv");
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
   const std::string dir = path("");
-  const std::string script =
-      "(sleep 30 > " + fifo + " & echo $! > " + path("writer.pid") + "); " +
-      std::string(BETAMIX_CLI_PATH) + " predict --model " + model + " - -o " + out + " < " + fifo +
-      " & pid=$!; for i in $(seq 200); do ls -a " + dir +
-      " | grep -q betamix- && break; sleep 0.05; done; ls -a " + dir + " | grep -c betamix- > " +
-      path("seen") + "; kill -TERM $pid; wait $pid; echo $? > " + path("status") + "; kill $(cat " +
-      path("writer.pid") + ") 2>/dev/null; true";
-  ASSERT_EQ(std::system(script.c_str()), 0);
-  EXPECT_EQ(slurp(path("seen")), "1\n");      // the temporary file existed while it ran
-  EXPECT_EQ(slurp(path("status")), "143\n");  // ended by SIGTERM (128 + 15)
-  EXPECT_FALSE(fs::exists(out));
-  for (const auto& entry : fs::directory_iterator(dir)) {
-    EXPECT_EQ(entry.path().filename().string().find("betamix-"), std::string::npos) << entry.path();
+  const std::string real_dir = fs::canonical(dir).string() + "/";  // as /proc names it
+  // How many named and unnamed temporary files of the process are there: "N U".
+  const std::string count = "{ ls -a " + dir + " | grep -c betamix- ; ls -l /proc/$pid/fd | " +
+                            "grep -c '" + real_dir + "#.*(deleted)' ; } | paste -sd' '";
+#ifdef O_TMPFILE
+  const int probe = ::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+  if (probe >= 0) ::close(probe);
+#else
+  const int probe = -1;
+#endif
+  for (const bool named : {false, true}) {
+    const std::string script =
+        "(sleep 30 > " + fifo + " & echo $! > " + path("writer.pid") + "); " +
+        (named ? "BETAMIX_NAMED_TEMPORARIES=1 " : "") + std::string(BETAMIX_CLI_PATH) +
+        " predict --model " + model + " - -o " + out + " < " + fifo +
+        " & pid=$!; for i in $(seq 200); do [ \"$(" + count +
+        ")\" != '0 0' ] && break; sleep 0.05; done; " + count + " > " + path("seen") +
+        "; kill -TERM $pid; wait $pid; echo $? > " + path("status") + "; kill $(cat " +
+        path("writer.pid") + ") 2>/dev/null; true";
+    ASSERT_EQ(std::system(script.c_str()), 0);
+    // While it ran, the one or the other existed.
+    EXPECT_EQ(slurp(path("seen")), named || probe < 0 ? "1 0\n" : "0 1\n") << named;
+    EXPECT_EQ(slurp(path("status")), "143\n");  // ended by SIGTERM (128 + 15)
+    EXPECT_FALSE(fs::exists(out));
+    for (const auto& entry : fs::directory_iterator(dir)) {
+      EXPECT_EQ(entry.path().filename().string().find("betamix-"), std::string::npos)
+          << entry.path();
+    }
   }
 }
 

@@ -5,10 +5,13 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <initializer_list>
@@ -836,6 +839,125 @@ TEST_F(IoTest, SampleWriterRefusesAnOutputTheDiskCannotHold) {
   small.write(&v, 1);
   small.finish();
   EXPECT_EQ(fs::file_size(path("small.f32")), 4u);
+}
+
+// Whether `dir` takes unnamed files (O_TMPFILE): where it does not, outputs are written under
+// a hidden temporary name, which only SIGINT, SIGTERM and SIGHUP remove.
+bool takes_unnamed_files(const fs::path& dir) {
+#ifdef O_TMPFILE
+  const int probe = ::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+  if (probe < 0) return false;
+  ::close(probe);
+  return true;
+#else
+  static_cast<void>(dir);
+  return false;
+#endif
+}
+
+// Ends this process by SIGKILL, which no handler sees, destroying nothing.
+[[noreturn]] void kill_self() {
+  ::raise(SIGKILL);
+  ::_exit(0);
+}
+
+// Runs `work` in a child process, which must end by kill_self() while what it tests is alive.
+template <class Work>
+void run_and_kill(Work&& work) {
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    work();
+    ::_exit(0);  // work() returned: the check below fails
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+}
+
+std::vector<std::string> entries_of(const fs::path& dir) {
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    names.push_back(entry.path().filename().string());
+  }
+  return names;
+}
+
+// Where the file system takes unnamed files (O_TMPFILE), an output in progress has no name
+// until it is complete: a writer killed by SIGKILL, which no handler sees, leaves nothing in the
+// directory, and an earlier file of the output's name as it was.
+TEST_F(IoTest, AKilledWriterLeavesNothingBehind) {
+  if (!takes_unnamed_files(dir_)) GTEST_SKIP() << dir_ << " takes no unnamed files (O_TMPFILE)";
+  write_file("kept.f64", "earlier");
+  for (const char* name : {"new.f64", "kept.f64"}) {
+    run_and_kill([&] {
+      // 8 MB: past stdio's buffer, so that the file really holds data when the kill comes.
+      const std::vector<double> d(std::size_t{1} << 20, 0.5);
+      SampleWriter out(path(name), Dtype::Float64, 2 * d.size());
+      out.write(d.data(), d.size());
+      kill_self();
+    });
+  }
+  EXPECT_EQ(read_file(path("kept.f64")), "earlier");
+  EXPECT_EQ(entries_of(dir_), std::vector<std::string>{"kept.f64"});
+}
+
+// Where unnamed files cannot be had (BETAMIX_NAMED_TEMPORARIES=1 stands for such a file
+// system), the output in progress is a hidden file beside the target, renamed onto it when
+// complete and removed when not.
+TEST_F(IoTest, NamedTemporaryFilesWhereThereAreNoUnnamedOnes) {
+  ::setenv("BETAMIX_NAMED_TEMPORARIES", "1", 1);
+  const std::vector<double> d = grid(5);
+  const auto hidden = [&] {
+    std::size_t count = 0;
+    for (const std::string& name : entries_of(dir_))
+      count += name.rfind(".out.f64.betamix-", 0) == 0;
+    return count;
+  };
+  {
+    SampleWriter out(path("out.f64"), Dtype::Float64, d.size());
+    out.write(d.data(), d.size());
+    EXPECT_TRUE(out.staged());
+    EXPECT_EQ(hidden(), 1u);
+    EXPECT_FALSE(fs::exists(path("out.f64")));
+    out.finish();
+  }
+  EXPECT_EQ(read_file(path("out.f64")), f64_bytes(d));
+  {
+    SampleWriter out(path("out.f64"), Dtype::Float64, d.size());
+    out.write(d.data(), 2);
+    EXPECT_EQ(hidden(), 1u);
+  }  // unfinished: removed, the earlier file as it was
+  ::unsetenv("BETAMIX_NAMED_TEMPORARIES");
+  EXPECT_EQ(read_file(path("out.f64")), f64_bytes(d));
+  EXPECT_EQ(entries_of(dir_), std::vector<std::string>{"out.f64"});
+}
+
+// The copy of standard input that two readers share: its path reads back what was copied, and
+// it is gone when the object is, or (unnamed) when the process is killed.
+TEST_F(IoTest, ScratchFileReadsBackAndLeavesNothingBehind) {
+  const char* old_tmpdir = std::getenv("TMPDIR");
+  const std::string saved = old_tmpdir ? old_tmpdir : "";
+  ::setenv("TMPDIR", dir_.c_str(), 1);
+  const std::string text = "x,w\n0.25,1\n0.5,2\n";
+  {
+    ScratchFile copy("stdin");
+    std::FILE* in = ::fmemopen(const_cast<char*>(text.data()), text.size(), "r");
+    ASSERT_NE(in, nullptr);
+    EXPECT_EQ(copy.copy_from(in, "stdin"), text.size());
+    std::fclose(in);
+    EXPECT_EQ(read_file(copy.path()), text);
+    EXPECT_EQ(read_file(copy.path()), text);  // every opening reads it from the start
+  }
+  EXPECT_TRUE(entries_of(dir_).empty());
+  if (takes_unnamed_files(dir_)) {
+    run_and_kill([] {
+      ScratchFile copy("stdin");
+      kill_self();
+    });
+    EXPECT_TRUE(entries_of(dir_).empty());
+  }
+  old_tmpdir ? ::setenv("TMPDIR", saved.c_str(), 1) : ::unsetenv("TMPDIR");
 }
 
 TEST_F(IoTest, WriterRejectsUnsupportedTargets) {

@@ -140,6 +140,27 @@ void untrack(int& slot) {
   if (slot >= 0) g_tracked[slot].used.store(false, std::memory_order_release);
   slot = -1;
 }
+
+// An unnamed file in the directory of `target` (Linux's O_TMPFILE), opened for `access` with
+// permissions `mode`: it can be given a name later by linkat() through /proc/self/fd, and until
+// then no kill, however hard, leaves anything behind. -1 where the file system or the kernel
+// cannot, or /proc is not mounted, or BETAMIX_NAMED_TEMPORARIES=1 asks for named ones (what
+// file systems without unnamed files get, for tests); the caller then takes a named temporary
+// file.
+int open_unnamed(const std::filesystem::path& target, int access = O_WRONLY, mode_t mode = 0666) {
+#ifdef O_TMPFILE
+  const char* named = std::getenv("BETAMIX_NAMED_TEMPORARIES");
+  if (named && std::string(named) == "1") return -1;
+  if (::access("/proc/self/fd", X_OK) != 0) return -1;
+  const std::filesystem::path dir = target.has_parent_path() ? target.parent_path() : ".";
+  return ::open(dir.c_str(), O_TMPFILE | access | O_CLOEXEC, mode);
+#else
+  static_cast<void>(target);
+  static_cast<void>(access);
+  static_cast<void>(mode);
+  return -1;
+#endif
+}
 }  // namespace
 
 OutputFile::OutputFile(const std::string& path) : path_(path) {
@@ -155,6 +176,17 @@ OutputFile::OutputFile(const std::string& path) : path_(path) {
     // A link to a file: the file it names is replaced, and the link stays.
     const fs::path target = missing ? fs::path(path) : fs::canonical(path, ec);
     if (!ec) {
+      target_ = target.string();
+      const int fd = open_unnamed(target);
+      if (fd >= 0) {
+        if (!missing) static_cast<void>(::fchmod(fd, static_cast<mode_t>(st.permissions())));
+        file_ = ::fdopen(fd, "wb");
+        if (file_) {
+          unnamed_ = true;
+        } else {
+          ::close(fd);
+        }
+      }
       for (int attempt = 0; attempt < 16 && !file_; ++attempt) {
         const fs::path temporary = temporary_beside(target);
         const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
@@ -170,7 +202,6 @@ OutputFile::OutputFile(const std::string& path) : path_(path) {
           break;
         }
         temporary_ = temporary.string();
-        target_ = target.string();
         tracked_ = track(temporary_);
       }
     }
@@ -190,6 +221,7 @@ void OutputFile::write(const void* data, std::size_t bytes) {
 }
 
 void OutputFile::commit() {
+  if (unnamed_) name_unnamed();
   std::FILE* file = std::exchange(file_, nullptr);
   if ((file == stdout ? std::fflush(file) : std::fclose(file)) != 0) fail(errno);
   if (!temporary_.empty()) {
@@ -199,14 +231,32 @@ void OutputFile::commit() {
   }
 }
 
+void OutputFile::name_unnamed() {
+  // What stdio holds goes into the file first: the link names the file as it is.
+  if (std::fflush(file_) != 0) fail(errno);
+  const std::string self = "/proc/self/fd/" + std::to_string(::fileno(file_));
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    const std::filesystem::path temporary = temporary_beside(target_);
+    if (::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, temporary.c_str(), AT_SYMLINK_FOLLOW) == 0) {
+      unnamed_ = false;
+      temporary_ = temporary.string();
+      tracked_ = track(temporary_);
+      return;
+    }
+    if (errno != EEXIST) fail(errno);
+  }
+  fail(EEXIST);
+}
+
 void OutputFile::fail(int error) {
   discard();
   throw Error(path_ + ": write failed: " + std::generic_category().message(error));
 }
 
 void OutputFile::discard() noexcept {
-  if (file_ && file_ != stdout) std::fclose(file_);
+  if (file_ && file_ != stdout) std::fclose(file_);  // an unnamed file goes with it
   file_ = nullptr;
+  unnamed_ = false;
   std::error_code ec;
   if (!temporary_.empty()) std::filesystem::remove(temporary_, ec);
   untrack(tracked_);
@@ -225,19 +275,28 @@ bool is_stream_path(const std::string& path) {
 ScratchFile::ScratchFile(const std::string& purpose) {
   const char* tmpdir = std::getenv("TMPDIR");  // unset or empty: /tmp
   const std::filesystem::path dir = tmpdir && *tmpdir ? tmpdir : "/tmp";
+  // An unnamed file where the file system takes one (nothing to remove, whatever ends the
+  // process), opened again through /proc by whoever reads it; else a named one.
+  fd_ = open_unnamed(dir / "x", O_RDWR, 0600);
+  if (fd_ >= 0) {
+    path_ = "/proc/self/fd/" + std::to_string(fd_);
+    name_ = (dir / ("(an unnamed file for " + purpose + ")")).string();
+    return;
+  }
   std::string name = (dir / ("betamix-" + purpose + "-XXXXXX")).string();
   fd_ = ::mkstemp(name.data());
   if (fd_ < 0) {
     throw Error(dir.string() + ": cannot create a temporary file: " +
                 std::generic_category().message(errno) + " (TMPDIR chooses the directory)");
   }
-  path_ = name;
+  path_ = name_ = name;
+  named_ = true;
   tracked_ = track(path_);
 }
 
 ScratchFile::~ScratchFile() {
   ::close(fd_);
-  ::unlink(path_.c_str());
+  if (named_) ::unlink(path_.c_str());
   untrack(tracked_);
 }
 
@@ -250,7 +309,7 @@ std::uintmax_t ScratchFile::copy_from(std::FILE* in, const std::string& in_name)
       const ssize_t put = ::write(fd_, buffer.data() + done, got - done);
       if (put < 0 && errno == EINTR) continue;
       if (put <= 0) {
-        throw Error(path_ + ": cannot keep a copy of " + in_name + ": " +
+        throw Error(name_ + ": cannot keep a copy of " + in_name + ": " +
                     std::generic_category().message(put < 0 ? errno : ENOSPC) +
                     " (TMPDIR chooses the directory)");
       }

@@ -75,13 +75,16 @@ class SampleWriter {
 };
 
 /// An output file ("-": standard output) that holds either its complete new contents or what it
-/// held before: a regular file (or a new one) is written under a hidden temporary name beside
-/// it and renamed onto it by commit(), so that a failed or interrupted write never leaves a
-/// truncated output or destroys an earlier one. SIGINT, SIGTERM and SIGHUP (where the program
-/// has no handler of its own) remove the temporary files before they end the process; only a
-/// harder kill leaves one behind. A symbolic link to a file is followed: the file is replaced, the
-/// link stays. What is not a regular file (/dev/null, a FIFO), or a file whose directory takes no
-/// new files, is written in place. Not committed, the temporary file is removed.
+/// held before: a regular file (or a new one) is written as an unnamed file in its directory
+/// (Linux's O_TMPFILE), which commit() links under a hidden temporary name beside it and renames
+/// onto it, so that a failed or interrupted write never leaves a truncated output or destroys an
+/// earlier one, and no kill (SIGKILL, the out-of-memory killer) leaves a partial file behind.
+/// Where the file system takes no unnamed files, the whole write goes to the hidden temporary
+/// name; SIGINT, SIGTERM and SIGHUP (where the program has no handler of its own) remove the
+/// temporary files before they end the process, and only a harder kill leaves one behind. A
+/// symbolic link to a file is followed: the file is replaced, the link stays. What is not a regular
+/// file (/dev/null, a FIFO), or a file whose directory takes no new files, is written in place. Not
+/// committed, the temporary file is removed.
 class OutputFile {
  public:
   /// Creates the file; InputError naming the path when it cannot.
@@ -98,20 +101,25 @@ class OutputFile {
   std::FILE* stream() const { return file_; }
   /// True while the output goes to a temporary file: nothing written is visible yet, so the
   /// writer may be dropped and the output started again.
-  bool staged() const { return !temporary_.empty(); }
+  bool staged() const { return unnamed_ || !temporary_.empty(); }
 
  private:
   [[noreturn]] void fail(int error);
   void discard() noexcept;
+  // Links the unnamed file under a temporary name beside the target (temporary_).
+  void name_unnamed();
 
   std::string path_, temporary_, target_;
+  bool unnamed_ = false;  // the file has no name yet (O_TMPFILE)
   std::FILE* file_ = nullptr;
   int tracked_ = -1;  // its slot among the files a signal handler removes
 };
 
 /// A file of this process's own in the temporary directory ($TMPDIR, where set and not empty,
-/// else /tmp), removed when the object is destroyed or when SIGINT, SIGTERM or SIGHUP end the
-/// process (as OutputFile's temporary files are).
+/// else /tmp): an unnamed one (O_TMPFILE, read through its /proc/self/fd path), which vanishes
+/// however the process ends, or where the file system takes none a named one, removed when the
+/// object is destroyed or when SIGINT, SIGTERM or SIGHUP end the process (as OutputFile's
+/// temporary files are).
 class ScratchFile {
  public:
   /// Creates it, empty, named after `purpose` ("stdin"); Error naming the directory when it
@@ -125,10 +133,13 @@ class ScratchFile {
   /// when writing fails (a full disk), InputError naming `in_name` when reading it fails.
   /// Returns the bytes copied.
   std::uintmax_t copy_from(std::FILE* in, const std::string& in_name);
+  /// A path that opens the file (for reading: it is this process's own).
   const std::string& path() const { return path_; }
 
  private:
   std::string path_;
+  std::string name_;  // what messages call it
+  bool named_ = false;
   int fd_ = -1;
   int tracked_ = -1;
 };
