@@ -17,6 +17,7 @@
 #include <initializer_list>
 #include <iterator>
 #include <limits>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -867,13 +868,34 @@ void run_and_kill(Work&& work) {
   const pid_t child = ::fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
-    work();
-    ::_exit(0);  // work() returned: the check below fails
+    // Neither a return nor an exception may take the child back into the test runner.
+    try {
+      work();
+    } catch (...) {
+    }
+    ::_exit(0);  // work() ended without the kill: the check below fails
   }
   int status = 0;
   ASSERT_EQ(::waitpid(child, &status, 0), child);
   ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
 }
+
+// Sets an environment variable for its lifetime, then puts back what was there.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const std::string& value) : name_(name) {
+    const char* old = std::getenv(name);
+    if (old) old_ = old;
+    ::setenv(name, value.c_str(), 1);
+  }
+  ~ScopedEnv() { old_ ? ::setenv(name_, old_->c_str(), 1) : ::unsetenv(name_); }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
 
 std::vector<std::string> entries_of(const fs::path& dir) {
   std::vector<std::string> names;
@@ -906,7 +928,7 @@ TEST_F(IoTest, AKilledWriterLeavesNothingBehind) {
 // system), the output in progress is a hidden file beside the target, renamed onto it when
 // complete and removed when not.
 TEST_F(IoTest, NamedTemporaryFilesWhereThereAreNoUnnamedOnes) {
-  ::setenv("BETAMIX_NAMED_TEMPORARIES", "1", 1);
+  std::optional<ScopedEnv> named(std::in_place, "BETAMIX_NAMED_TEMPORARIES", "1");
   const std::vector<double> d = grid(5);
   const auto hidden = [&] {
     std::size_t count = 0;
@@ -928,7 +950,7 @@ TEST_F(IoTest, NamedTemporaryFilesWhereThereAreNoUnnamedOnes) {
     out.write(d.data(), 2);
     EXPECT_EQ(hidden(), 1u);
   }  // unfinished: removed, the earlier file as it was
-  ::unsetenv("BETAMIX_NAMED_TEMPORARIES");
+  named.reset();
   EXPECT_EQ(read_file(path("out.f64")), f64_bytes(d));
   EXPECT_EQ(entries_of(dir_), std::vector<std::string>{"out.f64"});
 }
@@ -936,9 +958,7 @@ TEST_F(IoTest, NamedTemporaryFilesWhereThereAreNoUnnamedOnes) {
 // The copy of standard input that two readers share: its path reads back what was copied, and
 // it is gone when the object is, or (unnamed) when the process is killed.
 TEST_F(IoTest, ScratchFileReadsBackAndLeavesNothingBehind) {
-  const char* old_tmpdir = std::getenv("TMPDIR");
-  const std::string saved = old_tmpdir ? old_tmpdir : "";
-  ::setenv("TMPDIR", dir_.c_str(), 1);
+  const ScopedEnv tmpdir("TMPDIR", dir_.string());
   const std::string text = "x,w\n0.25,1\n0.5,2\n";
   {
     ScratchFile copy("stdin");
@@ -957,7 +977,6 @@ TEST_F(IoTest, ScratchFileReadsBackAndLeavesNothingBehind) {
     });
     EXPECT_TRUE(entries_of(dir_).empty());
   }
-  old_tmpdir ? ::setenv("TMPDIR", saved.c_str(), 1) : ::unsetenv("TMPDIR");
 }
 
 TEST_F(IoTest, WriterRejectsUnsupportedTargets) {
