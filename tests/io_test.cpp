@@ -842,10 +842,12 @@ TEST_F(IoTest, SampleWriterRefusesAnOutputTheDiskCannotHold) {
   EXPECT_EQ(fs::file_size(path("small.f32")), 4u);
 }
 
-// Whether `dir` takes unnamed files (O_TMPFILE): where it does not, outputs are written under
-// a hidden temporary name, which only SIGINT, SIGTERM and SIGHUP remove.
+// Whether outputs in `dir` are unnamed files (O_TMPFILE, named later through /proc/self/fd):
+// where they are not, they are written under a hidden temporary name, which only SIGINT,
+// SIGTERM and SIGHUP remove.
 bool takes_unnamed_files(const fs::path& dir) {
 #ifdef O_TMPFILE
+  if (::access("/proc/self/fd", X_OK) != 0) return false;
   const int probe = ::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
   if (probe < 0) return false;
   ::close(probe);
