@@ -446,6 +446,7 @@ FitResult fit_loaded(Backend& backend, const FitOptions& o, const double* x, con
       constants.set(static_cast<int>(a), starts[active[a]].params);
     }
     backend.pass(constants, stats);
+    const bool stop = o.stop && o.stop();  // once per iteration, for every start alike
     for (std::size_t a = 0; a < active.size(); ++a) {
       Start& s = starts[active[a]];
       const StartStats st{&stats.n[a * k], &stats.s[a * k], &stats.t[a * k], total};
@@ -453,9 +454,9 @@ FitResult fit_loaded(Backend& backend, const FitOptions& o, const double* x, con
       if (o.method == Method::Squarem && squarem_rejects(s, ll)) {
         // Not a point of the fit: neither the result nor the history keeps it.
         s.iterations = iteration;
-        if (iteration >= o.max_iterations) {
+        if (iteration >= o.max_iterations || stop) {
           s.done = true;
-          s.status = FitStatus::MaxIterations;
+          s.status = stop ? FitStatus::Stopped : FitStatus::MaxIterations;
         }
         continue;
       }
@@ -496,6 +497,11 @@ FitResult fit_loaded(Backend& backend, const FitOptions& o, const double* x, con
       if (iteration >= o.max_iterations) {
         s.done = true;
         s.status = FitStatus::MaxIterations;
+        continue;
+      }
+      if (stop) {
+        s.done = true;
+        s.status = FitStatus::Stopped;
         continue;
       }
       const MixtureParams before = s.params;
@@ -652,7 +658,7 @@ MixtureParams split_start(const MixtureParams& p, std::size_t first, std::size_t
 
 // A fit that converged or reached the iteration limit. A collapsed or non-finite one stopped
 // where a component ran off to a spike: its likelihood, and so its criterion, depends on where
-// it was stopped, not on the data alone.
+// it was stopped, not on the data alone; and one stopped on request is unfinished.
 bool sound(const FitResult& r) {
   return std::isfinite(r.log_likelihood) &&
          (r.status == FitStatus::Converged || r.status == FitStatus::MaxIterations);
@@ -704,6 +710,7 @@ void start_below_smaller_k_again(Loaded& l, ModelSelection& sel, const FitOption
     for (const std::size_t j : heaviest) {
       o.start = split_start(above->params, j, k);
       FitResult alt = fit_one(l, o, w);
+      if (alt.status == FitStatus::Stopped) break;  // asked to stop: no more fits
       lls.push_back(alt.log_likelihood);
       seconds += alt.seconds;
       if (!sound(alt) && alt.log_likelihood > r.log_likelihood) ++higher_unsound;
@@ -817,13 +824,24 @@ ModelSelection select_k(const double* x, std::size_t n, const std::vector<int>& 
   const auto value = [&](const FitResult& r) {
     return criterion == Criterion::AIC ? r.aic : criterion == Criterion::ICL ? r.icl : r.bic;
   };
-  // Fits that are not sound (collapsed or non-finite) are chosen only when every fit is one.
-  for (int k : ks) {
+  // Fits that are not sound (collapsed, non-finite or stopped) are chosen only when every fit
+  // is one. A stopped fit is the last: the K after it are not fitted, and no K is mended.
+  bool stopped = false;
+  for (std::size_t i = 0; i < ks.size() && !stopped; ++i) {
     FitOptions o = options;
-    o.k = k;
+    o.k = ks[i];
     sel.fits.push_back(fit_one(l, o, case_weights));
+    stopped = sel.fits.back().status == FitStatus::Stopped;
+    if (stopped && i + 1 < ks.size()) {
+      std::string rest;
+      for (std::size_t j = i + 1; j < ks.size(); ++j) {
+        rest += (rest.empty() ? "" : ", ") + std::to_string(ks[j]);
+      }
+      sel.notes.push_back("stopped during K = " + std::to_string(ks[i]) + ": K = " + rest +
+                          " not fitted");
+    }
   }
-  start_below_smaller_k_again(l, sel, options, case_weights);
+  if (!stopped) start_below_smaller_k_again(l, sel, options, case_weights);
   for (std::size_t i = 1; i < sel.fits.size(); ++i) {
     const FitResult& now = sel.fits[i];
     const FitResult& best = sel.fits[sel.selected];
@@ -849,6 +867,8 @@ const char* to_string(FitStatus status) {
       return "non_finite";
     case FitStatus::ComponentCollapsed:
       return "component_collapsed";
+    case FitStatus::Stopped:
+      return "stopped";
   }
   return "unknown";
 }

@@ -361,6 +361,39 @@ TEST_F(CliTest, ASignalRemovesTheOutputInProgress) {
   }
 }
 
+// Ctrl-C during a fit ends it at the point reached: the result is written (status "stopped")
+// and the exit code is 130. The signal is sent once the fit's handler is in place (SIGINT among
+// the caught signals of the betamix process in /proc/PID/status); `set -m` keeps the background job
+// from ignoring SIGINT, as scripts' background jobs do. (A second Ctrl-C, which ends the process
+// without a result, races here with the end of the iteration of 2000 samples, and is not tested.)
+TEST_F(CliTest, CtrlCStopsAFitAndWritesWhatItReached) {
+  const CliRun drawn =
+      betamix("sample --weights 0.5,0.5 --alpha 10,1.5 --beta 1.5,10 -n 2000 --seed 4 -q -o " +
+              path("x.npy"));
+  ASSERT_EQ(drawn.code, 0) << drawn.err;
+  const std::string out = path("r.json");
+  const std::string script =
+      "set -m; " + std::string(BETAMIX_CLI_PATH) + " fit " + path("x.npy") +
+      " -k 1:3 --tol 0 --max-iter 100000000 --device cpu -o " + out + " 2> " + path("err") +
+      " & pid=$!; for i in $(seq 400); do m=$(awk '/^SigCgt/ {print $2}' /proc/$pid/status); "
+      "[ \"$(cat /proc/$pid/comm)\" = betamix ] && [ $(( 0x${m:-0} & 2 )) -ne 0 ] && break; "
+      "sleep 0.025; done; kill -INT $pid; wait $pid; "
+      "echo $? > " +
+      path("status") + "\n";
+  ASSERT_EQ(std::system(("bash " + write("stop.sh", script)).c_str()), 0);
+  const std::string err = slurp(path("err"));
+  EXPECT_EQ(slurp(path("status")), "130\n") << err;
+  EXPECT_NE(err.find("stopping at the end of this iteration"), std::string::npos) << err;
+  EXPECT_NE(err.find("stopped after"), std::string::npos) << err;
+  const nlohmann::json j = nlohmann::json::parse(slurp(out));
+  EXPECT_EQ(j["status"], "stopped");
+  // Whole: as many points as iterations (the stop may come before the first step).
+  EXPECT_EQ(j["history"].size(), j["iterations"].get<std::size_t>() + 1);
+  EXPECT_EQ(j["k"], 1);
+  ASSERT_EQ(j["selection"].size(), 1u);
+  EXPECT_EQ(j["selection_notes"][0], "stopped during K = 1: K = 2, 3 not fitted");
+}
+
 // Out of host memory is exit 3 with the size that was needed: an input whose size is known
 // before it is read (a sparse raw file of 64 GB), and the demo's sample. The address space is
 // limited to 4 GB so that the allocations fail on any machine.

@@ -318,6 +318,46 @@ TEST(FitTest, ZeroToleranceRunsAllIterations) {
   }
 }
 
+// FitOptions::stop, polled once per iteration after the pass, ends every start where it is:
+// true at the sixth poll (iteration 5) gives exactly the fit of max_iterations = 5, with
+// status Stopped, for Adam (whose result is still the best point it passed) and EM, with two
+// starts; a stop that never comes changes nothing.
+TEST(FitTest, StopEndsEveryStartAtThePointReached) {
+  const std::vector<double> x = sample(kDemo, 2000, 5);
+  for (const Method method : {Method::Adam, Method::EM}) {
+    FitOptions o = cpu_options(2);
+    o.method = method;
+    o.restarts = 2;
+    o.tolerance = 0.0;
+    o.max_iterations = 5;
+    const FitResult limited = fit(x, o);
+    o.max_iterations = 1000;
+    int polls = 0;
+    o.stop = [&polls] { return ++polls > 5; };
+    const FitResult stopped = fit(x, o);
+    EXPECT_EQ(polls, 6) << to_string(method);
+    EXPECT_EQ(stopped.status, FitStatus::Stopped) << to_string(method);
+    EXPECT_FALSE(stopped.converged);
+    EXPECT_EQ(stopped.iterations, 5);
+    EXPECT_EQ(stopped.history, limited.history);
+    EXPECT_EQ(stopped.log_likelihood, limited.log_likelihood);
+    EXPECT_EQ(stopped.start_log_likelihoods, limited.start_log_likelihoods);
+    EXPECT_EQ(stopped.params.alpha, limited.params.alpha);
+    EXPECT_EQ(stopped.params.beta, limited.params.beta);
+    EXPECT_EQ(stopped.params.weights, limited.params.weights);
+    ASSERT_TRUE(stopped.se.has_value());
+    EXPECT_NE(stopped.se->note.find("status stopped"), std::string::npos) << stopped.se->note;
+    o.tolerance = FitOptions{}.tolerance;
+    o.stop = [] { return false; };
+    const FitResult never = fit(x, o);
+    o.stop = nullptr;
+    const FitResult plain = fit(x, o);
+    EXPECT_EQ(never.status, plain.status);
+    EXPECT_EQ(never.log_likelihood, plain.log_likelihood);
+    EXPECT_EQ(never.iterations, plain.iterations);
+  }
+}
+
 // Adam's constant step keeps it moving around the maximum: a long fixed-length run passes
 // points better than its last (1000 samples of the demo, 3000 iterations: the best at
 // iteration 358, the last 1.3e-3 nats below it). The result is the best point passed, its LL is

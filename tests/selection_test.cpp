@@ -268,6 +268,41 @@ TEST(SelectKTest, CollapsedFitsAreNotSelected) {
       << betamix::to_string(chosen);
 }
 
+// A stop during K selection ends the fit in progress (status Stopped), fits no further K and
+// selects among the finished fits: here K = 1 finishes, K = 2 is stopped at its iteration 3
+// and K = 3 is not fitted.
+TEST(SelectKTest, AStopEndsTheSelectionAtTheFitInProgress) {
+  const std::vector<double> x = betamix::sample(kDemo, 2000, 3);
+  FitOptions o;
+  o.device = betamix::Device::Cpu;
+  o.threads = 1;
+  o.standard_errors = false;
+  int polls = 0;
+  o.stop = [&polls] {
+    ++polls;
+    return false;
+  };
+  o.k = 1;
+  const betamix::FitResult one = betamix::fit(x, o);
+  ASSERT_EQ(one.status, betamix::FitStatus::Converged);
+  const int polls_of_k1 = polls;  // one a pass: iterations 0 .. one.iterations
+  ASSERT_EQ(polls_of_k1, one.iterations + 1);
+  polls = 0;
+  o.stop = [&polls, polls_of_k1] { return ++polls > polls_of_k1 + 3; };
+  const betamix::ModelSelection sel =
+      betamix::select_k(x.data(), x.size(), {1, 2, 3}, betamix::Criterion::BIC, o);
+  ASSERT_EQ(sel.fits.size(), 2u);
+  EXPECT_EQ(sel.fits[0].status, betamix::FitStatus::Converged);
+  EXPECT_EQ(sel.fits[0].log_likelihood, one.log_likelihood);
+  EXPECT_EQ(sel.fits[1].status, betamix::FitStatus::Stopped);
+  EXPECT_EQ(sel.fits[1].iterations, 3);
+  // K = 2 fits this two-peak sample far better, but unfinished it is not chosen.
+  EXPECT_GT(sel.fits[1].log_likelihood, sel.fits[0].log_likelihood);
+  EXPECT_EQ(sel.selected, 0);
+  ASSERT_EQ(sel.notes.size(), 1u);
+  EXPECT_EQ(sel.notes[0], "stopped during K = 2: K = 3 not fitted");
+}
+
 // A fit with more components can always match one with fewer (its extra components at weight
 // 0): where it ends below, more than 1e-6 relative, it is fitted again from the smaller fit with
 // a component split, and selection says so. On 5000 samples of a U-shaped and two skewed

@@ -20,9 +20,10 @@ using CommandList = std::vector<Command>;
 
 /// Exit codes of the tool.
 constexpr int kExitOk = 0;
-constexpr int kExitFailure = 1;   // a check failed (crosscheck beyond tolerance), device error
-constexpr int kExitBadInput = 2;  // bad input: files, values, options
-constexpr int kExitDevice = 3;    // the requested device is unavailable or failed
+constexpr int kExitFailure = 1;    // a check failed (crosscheck beyond tolerance), device error
+constexpr int kExitBadInput = 2;   // bad input: files, values, options
+constexpr int kExitDevice = 3;     // the requested device is unavailable or failed
+constexpr int kExitStopped = 130;  // a fit stopped by Ctrl-C, its result written (128 + SIGINT)
 
 void add_demo_command(CLI::App& app, CommandList& commands);
 void add_fit_command(CLI::App& app, CommandList& commands);

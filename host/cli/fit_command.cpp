@@ -2,8 +2,14 @@
 // selects one), adds standard errors, prints a summary on stderr and the result as JSON on
 // stdout or into -o, and with --plot draws the fit as SVG.
 
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <cstdio>
 #include <iostream>
+#include <optional>
+#include <string>
 
 #include "betamix/betamix.hpp"
 #include "cli/command.hpp"
@@ -28,6 +34,50 @@ struct FitArgs {
   bool no_se = false;
   bool quiet = false;
   FitCli fit;
+};
+
+// Ctrl-C during a fit: the first ends it at the point reached, whose result is then written as
+// usual (status "stopped", exit 130); a second does what Ctrl-C did before (ends the process,
+// temporary files removed). Not where SIGINT is ignored (a background job of a script).
+std::atomic<bool> g_stop_requested{false};
+bool g_stop_quiet = false;  // --quiet: the handler says nothing
+struct sigaction g_sigint_before {};
+
+extern "C" void stop_fit_on_interrupt(int sig) {
+  if (!g_stop_requested.exchange(true)) {
+    if (g_stop_quiet) return;
+    static const char kLine[] =
+        "\nbetamix: stopping at the end of this iteration (Ctrl-C again quits without a "
+        "result)\n";
+    const ssize_t ignored = ::write(STDERR_FILENO, kLine, sizeof kLine - 1);
+    static_cast<void>(ignored);
+    return;
+  }
+  ::sigaction(sig, &g_sigint_before, nullptr);
+  ::raise(sig);
+}
+
+class StopOnInterrupt {
+ public:
+  explicit StopOnInterrupt(bool quiet) {
+    g_stop_requested = false;
+    g_stop_quiet = quiet;
+    struct sigaction act {};
+    act.sa_handler = stop_fit_on_interrupt;
+    sigemptyset(&act.sa_mask);
+    installed_ = ::sigaction(SIGINT, nullptr, &g_sigint_before) == 0 &&
+                 g_sigint_before.sa_handler != SIG_IGN && ::sigaction(SIGINT, &act, nullptr) == 0;
+  }
+  ~StopOnInterrupt() {
+    if (installed_) ::sigaction(SIGINT, &g_sigint_before, nullptr);
+  }
+  StopOnInterrupt(const StopOnInterrupt&) = delete;
+  StopOnInterrupt& operator=(const StopOnInterrupt&) = delete;
+
+  static bool requested() { return g_stop_requested.load(); }
+
+ private:
+  bool installed_ = false;
 };
 
 Criterion parse_criterion(const std::string& name) {
@@ -94,10 +144,13 @@ int run_fit(const FitArgs& a) {
   detail::check_not_one_value(x.data(), data.weights_or_null(), x.size(), source);
 
   o.progress = progress_line(a.quiet);
+  std::optional<StopOnInterrupt> interrupt(std::in_place, a.quiet);
+  o.stop = [] { return StopOnInterrupt::requested(); };
   nlohmann::json j;
   FitResult chosen;
   if (ks.size() == 1) {
     chosen = fit(x.data(), x.size(), o, data.weights_or_null());
+    interrupt.reset();
     end_progress_line(a.quiet);
     chosen.n_clamped = data.samples.n_clamped;
     if (!a.quiet) {
@@ -108,6 +161,7 @@ int run_fit(const FitArgs& a) {
   } else {
     ModelSelection sel =
         select_k(x.data(), x.size(), ks, parse_criterion(a.criterion), o, data.weights_or_null());
+    interrupt.reset();
     end_progress_line(a.quiet);
     for (FitResult& r : sel.fits) r.n_clamped = data.samples.n_clamped;
     chosen = sel.fits[sel.selected];
@@ -153,7 +207,7 @@ int run_fit(const FitArgs& a) {
     plot.title = source;
     write_text(a.plot, detail::plot_svg(plot));
   }
-  return kExitOk;
+  return StopOnInterrupt::requested() ? kExitStopped : kExitOk;
 }
 
 }  // namespace
@@ -163,7 +217,8 @@ void add_fit_command(CLI::App& app, CommandList& commands) {
   CLI::App* sub = app.add_subcommand(
       "fit",
       "Fit a K-component Beta mixture to the samples in FILE by maximum likelihood.\n"
-      "Prints a summary on stderr and the result as JSON on stdout (or into -o).\n"
+      "Prints a summary on stderr and the result as JSON on stdout (or into -o). Ctrl-C stops\n"
+      "the fit at the point reached and writes that (status \"stopped\", exit 130).\n"
       "Example: betamix fit data.npy -k 2 -o result.json");
   sub->add_option(
          "FILE", args->file,

@@ -31,9 +31,10 @@ FitResult fit(const std::vector<double>& x, const FitOptions& options);
 /// log-likelihood is fitted again from starts made of the best smaller fit with one of its
 /// components split (as more starts of that K; the best sound one of all is its result, and
 /// where none is better than the first fit, that stays), and gets a line in
-/// ModelSelection::notes. With
-/// options.standard_errors, only the selected fit gets them (one more pass); the others'
-/// `se` stay empty.
+/// ModelSelection::notes. A fit ended by options.stop (status Stopped, never selected over a
+/// finished one) is the last: the K after it are not fitted (a note says which) and none is
+/// fitted again. With options.standard_errors, only the selected fit gets them (one more
+/// pass); the others' `se` stay empty.
 ModelSelection select_k(const double* x, std::size_t n, const std::vector<int>& ks,
                         Criterion criterion, const FitOptions& options,
                         const double* case_weights = nullptr);

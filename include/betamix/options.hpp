@@ -73,6 +73,10 @@ struct FitOptions {
   int restarts = 1;
   int threads = 0;  ///< CPU threads, 0 to kMaxThreads; 0 = OpenMP's default
   std::function<void(const Progress&)> progress;  ///< called about once per second
+  /// Polled once per iteration, after the pass: true ends every start at the point it has
+  /// reached (status Stopped; Adam's result is still the best point it passed), and select_k
+  /// then fits no further K. The command line sets it on Ctrl-C.
+  std::function<bool()> stop;
   bool standard_errors = true;  ///< standard errors from the observed information (one more pass)
 };
 

@@ -19,6 +19,7 @@ enum class FitStatus {
   MaxIterations,       ///< the iteration limit was reached first
   NonFinite,           ///< the log-likelihood or a parameter became non-finite
   ComponentCollapsed,  ///< a component's weight went to 0 or its shapes ran away
+  Stopped,             ///< FitOptions::stop asked for it: the point reached so far
 };
 
 /// Information criterion used to choose the number of components.
