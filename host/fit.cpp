@@ -707,10 +707,14 @@ void start_below_smaller_k_again(Loaded& l, ModelSelection& sel, const FitOption
     std::size_t best_split = 0, best_index = 0, higher_unsound = 0;
     std::vector<double> lls;
     double seconds = 0.0;
+    bool stopped = false;  // options.stop: the split starts so far count, no more are fitted
     for (const std::size_t j : heaviest) {
       o.start = split_start(above->params, j, k);
       FitResult alt = fit_one(l, o, w);
-      if (alt.status == FitStatus::Stopped) break;  // asked to stop: no more fits
+      if (alt.status == FitStatus::Stopped) {
+        stopped = true;
+        break;
+      }
       lls.push_back(alt.log_likelihood);
       seconds += alt.seconds;
       if (!sound(alt) && alt.log_likelihood > r.log_likelihood) ++higher_unsound;
@@ -721,6 +725,13 @@ void start_below_smaller_k_again(Loaded& l, ModelSelection& sel, const FitOption
         found = true;
       }
     }
+    const auto stop_note = [&] {
+      sel.notes.push_back("stopped while K = " + std::to_string(k) + " was fitted again, after " +
+                          std::to_string(lls.size()) + " of its " +
+                          std::to_string(heaviest.size()) +
+                          " split starts; no K was fitted again after it");
+    };
+    if (stopped && lls.empty()) return stop_note();
     const bool better = found && best.log_likelihood > r.log_likelihood;
     char line[640];
     int at = std::snprintf(line, sizeof line,
@@ -762,6 +773,7 @@ void start_below_smaller_k_again(Loaded& l, ModelSelection& sel, const FitOption
                     k_above, higher);
     }
     sel.notes.emplace_back(line);
+    if (stopped) return stop_note();
   }
 }
 

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -19,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "betamix/betamix.hpp"
+#include "support/scoped_env.hpp"
 #include "support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
@@ -950,23 +952,21 @@ TEST_F(CliTest, CaseWeightsEqualRepeatedRows) {
   // Both columns from standard input: read from a copy in TMPDIR, removed afterwards.
   const std::string tmp = path("tmp");
   std::filesystem::create_directory(tmp);
-  const char* old_tmpdir = std::getenv("TMPDIR");
-  const std::string saved = old_tmpdir ? old_tmpdir : "";
-  ::setenv("TMPDIR", tmp.c_str(), 1);
+  std::optional<betamix::test::ScopedEnv> tmpdir(std::in_place, "TMPDIR", tmp.c_str());
   const CliRun piped =
       betamix("fit - --format csv --column x --weight-column w" + common, path("xw.csv"));
-  ::setenv("TMPDIR", path("missing").c_str(), 1);
+  tmpdir->set(path("missing").c_str());
   const CliRun nowhere =
       betamix("fit - --format csv --column x --weight-column w" + common, path("xw.csv"));
   EXPECT_EQ(nowhere.code, 1);
   EXPECT_NE(nowhere.err.find("missing: cannot create a temporary file"), std::string::npos)
       << nowhere.err;
   EXPECT_NE(nowhere.err.find("TMPDIR"), std::string::npos) << nowhere.err;
-  ::setenv("TMPDIR", "", 1);  // empty counts as unset: /tmp
+  tmpdir->set("");  // empty counts as unset: /tmp
   const CliRun empty_tmpdir =
       betamix("fit - --format csv --column x --weight-column w" + common, path("xw.csv"));
   EXPECT_EQ(empty_tmpdir.code, 0) << empty_tmpdir.err;
-  old_tmpdir ? ::setenv("TMPDIR", saved.c_str(), 1) : ::unsetenv("TMPDIR");
+  tmpdir.reset();
   EXPECT_TRUE(std::filesystem::is_empty(tmp));
   // A standard input that cannot be read is bad input (exit 2), as it is without the copy.
   const CliRun unreadable =

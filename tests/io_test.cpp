@@ -17,7 +17,6 @@
 #include <initializer_list>
 #include <iterator>
 #include <limits>
-#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -25,6 +24,7 @@
 #include "betamix/error.hpp"
 #include "io/reader.hpp"
 #include "io/writer.hpp"
+#include "support/scoped_env.hpp"
 #include "support/temp_dir.hpp"
 
 namespace betamix::io {
@@ -882,23 +882,6 @@ void run_and_kill(Work&& work) {
   ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
 }
 
-// Sets an environment variable for its lifetime, then puts back what was there.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const std::string& value) : name_(name) {
-    const char* old = std::getenv(name);
-    if (old) old_ = old;
-    ::setenv(name, value.c_str(), 1);
-  }
-  ~ScopedEnv() { old_ ? ::setenv(name_, old_->c_str(), 1) : ::unsetenv(name_); }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-
- private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
-
 std::vector<std::string> entries_of(const fs::path& dir) {
   std::vector<std::string> names;
   for (const auto& entry : fs::directory_iterator(dir)) {
@@ -930,7 +913,7 @@ TEST_F(IoTest, AKilledWriterLeavesNothingBehind) {
 // system), the output in progress is a hidden file beside the target, renamed onto it when
 // complete and removed when not.
 TEST_F(IoTest, NamedTemporaryFilesWhereThereAreNoUnnamedOnes) {
-  std::optional<ScopedEnv> named(std::in_place, "BETAMIX_NAMED_TEMPORARIES", "1");
+  const test::ScopedEnv named("BETAMIX_NAMED_TEMPORARIES", "1");
   const std::vector<double> d = grid(5);
   const auto hidden = [&] {
     std::size_t count = 0;
@@ -952,7 +935,7 @@ TEST_F(IoTest, NamedTemporaryFilesWhereThereAreNoUnnamedOnes) {
     out.write(d.data(), 2);
     EXPECT_EQ(hidden(), 1u);
   }  // unfinished: removed, the earlier file as it was
-  named.reset();
+  named.set(nullptr);
   EXPECT_EQ(read_file(path("out.f64")), f64_bytes(d));
   EXPECT_EQ(entries_of(dir_), std::vector<std::string>{"out.f64"});
 }
@@ -960,7 +943,7 @@ TEST_F(IoTest, NamedTemporaryFilesWhereThereAreNoUnnamedOnes) {
 // The copy of standard input that two readers share: its path reads back what was copied, and
 // it is gone when the object is, or (unnamed) when the process is killed.
 TEST_F(IoTest, ScratchFileReadsBackAndLeavesNothingBehind) {
-  const ScopedEnv tmpdir("TMPDIR", dir_.string());
+  const test::ScopedEnv tmpdir("TMPDIR", dir_.c_str());
   const std::string text = "x,w\n0.25,1\n0.5,2\n";
   {
     ScratchFile copy("stdin");

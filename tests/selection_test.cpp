@@ -303,6 +303,43 @@ TEST(SelectKTest, AStopEndsTheSelectionAtTheFitInProgress) {
   EXPECT_EQ(sel.notes[0], "stopped during K = 2: K = 3 not fitted");
 }
 
+// A stop while a K is fitted again from split starts (the case of the test below: Adam's K = 3
+// ends below K = 2) keeps K's first fit and says how far it got: here the stop comes at the
+// second iteration of the first split start.
+TEST(SelectKTest, AStopWhileAKIsFittedAgainKeepsItsFirstFit) {
+  const std::vector<double> x =
+      betamix::sample(MixtureParams{{0.5, 0.5}, {2.0, 8.0}, {8.0, 2.0}}, 2000, 1);
+  FitOptions o;
+  o.device = betamix::Device::Cpu;
+  o.standard_errors = false;
+  o.learning_rate = 1.0;
+  o.max_iterations = 100;
+  int polls = 0;
+  o.stop = [&polls] {
+    ++polls;
+    return false;
+  };
+  double ll3 = 0.0;
+  for (const int k : {1, 2, 3}) {  // the polls of the three first fits, one a pass
+    o.k = k;
+    const betamix::FitResult r = betamix::fit(x, o);
+    ASSERT_NE(r.status, betamix::FitStatus::Stopped);
+    if (k == 3) ll3 = r.log_likelihood;
+  }
+  const int first_fits = polls;
+  polls = 0;
+  o.stop = [&polls, first_fits] { return ++polls > first_fits + 1; };
+  const betamix::ModelSelection sel =
+      betamix::select_k(x.data(), x.size(), {1, 2, 3}, betamix::Criterion::BIC, o);
+  ASSERT_EQ(sel.fits.size(), 3u);
+  EXPECT_EQ(sel.fits[2].log_likelihood, ll3);
+  EXPECT_EQ(sel.fits[2].start_log_likelihoods.size(), 1u);
+  ASSERT_EQ(sel.notes.size(), 1u);
+  EXPECT_EQ(sel.notes[0],
+            "stopped while K = 3 was fitted again, after 0 of its 2 split starts; no K was "
+            "fitted again after it");
+}
+
 // A fit with more components can always match one with fewer (its extra components at weight
 // 0): where it ends below, more than 1e-6 relative, it is fitted again from the smaller fit with
 // a component split, and selection says so. On 5000 samples of a U-shaped and two skewed

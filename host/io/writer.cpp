@@ -141,21 +141,20 @@ void untrack(int& slot) {
   slot = -1;
 }
 
-// An unnamed file in the directory of `target` (Linux's O_TMPFILE), opened for `access` with
+// An unnamed file in directory `dir` (Linux's O_TMPFILE), opened for `access` with
 // permissions `mode`: it can be given a name later by linkat() through /proc/self/fd, and until
 // then no kill, however hard, leaves anything behind. -1 where the file system or the kernel
 // cannot, or /proc is not mounted, or BETAMIX_NAMED_TEMPORARIES=1 asks for named ones (what
 // file systems without unnamed files get, for tests); the caller then takes a named temporary
 // file.
-int open_unnamed(const std::filesystem::path& target, int access = O_WRONLY, mode_t mode = 0666) {
+int open_unnamed(const std::filesystem::path& dir, int access, mode_t mode) {
 #ifdef O_TMPFILE
   const char* named = std::getenv("BETAMIX_NAMED_TEMPORARIES");
   if (named && std::string(named) == "1") return -1;
   if (::access("/proc/self/fd", X_OK) != 0) return -1;
-  const std::filesystem::path dir = target.has_parent_path() ? target.parent_path() : ".";
   return ::open(dir.c_str(), O_TMPFILE | access | O_CLOEXEC, mode);
 #else
-  static_cast<void>(target);
+  static_cast<void>(dir);
   static_cast<void>(access);
   static_cast<void>(mode);
   return -1;
@@ -177,7 +176,8 @@ OutputFile::OutputFile(const std::string& path) : path_(path) {
     const fs::path target = missing ? fs::path(path) : fs::canonical(path, ec);
     if (!ec) {
       target_ = target.string();
-      const int fd = open_unnamed(target);
+      const int fd =
+          open_unnamed(target.has_parent_path() ? target.parent_path() : ".", O_WRONLY, 0666);
       if (fd >= 0) {
         if (!missing) static_cast<void>(::fchmod(fd, static_cast<mode_t>(st.permissions())));
         file_ = ::fdopen(fd, "wb");
@@ -277,7 +277,7 @@ ScratchFile::ScratchFile(const std::string& purpose) {
   const std::filesystem::path dir = tmpdir && *tmpdir ? tmpdir : "/tmp";
   // An unnamed file where the file system takes one (nothing to remove, whatever ends the
   // process), opened again through /proc by whoever reads it; else a named one.
-  fd_ = open_unnamed(dir / "x", O_RDWR, 0600);
+  fd_ = open_unnamed(dir, O_RDWR, 0600);
   if (fd_ >= 0) {
     path_ = "/proc/self/fd/" + std::to_string(fd_);
     name_ = (dir / ("(an unnamed file for " + purpose + ")")).string();

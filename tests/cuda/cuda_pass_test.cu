@@ -21,6 +21,7 @@
 #include "device_memory.cuh"
 #include "support/pass_cases.hpp"
 #include "support/pass_tolerance.hpp"
+#include "support/scoped_env.hpp"
 
 namespace betamix {
 namespace {
@@ -212,9 +213,9 @@ TEST(CudaPassDeterminism, RepeatedPassesAreBitIdentical) {
 // give the same bits call by call and show here as fewer launches.
 TEST(CudaPassGraph, ReplaysGiveTheBitsOfSeparateCalls) {
   if (!cuda_available()) GTEST_SKIP() << "no CUDA device";
-  ASSERT_EQ(setenv("BETAMIX_CUDA_GRAPHS", "0", 1), 0);
+  const test::ScopedEnv graphs("BETAMIX_CUDA_GRAPHS", "0");
   auto plain = detail::make_cuda_backend();
-  ASSERT_EQ(unsetenv("BETAMIX_CUDA_GRAPHS"), 0);
+  graphs.set(nullptr);
   auto graphed = detail::make_cuda_backend();
   const std::uint64_t launches_before = detail::CudaGraph::launch_count();
   for (const std::size_t n : {std::size_t{100003}, std::size_t{257}}) {

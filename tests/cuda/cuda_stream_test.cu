@@ -22,6 +22,7 @@
 #include "pass.cuh"
 #include "support/pass_cases.hpp"
 #include "support/pass_tolerance.hpp"
+#include "support/scoped_env.hpp"
 #include "support/worst.hpp"
 
 namespace betamix {
@@ -67,34 +68,7 @@ void expect_same_bits(const Posteriors& got, const Posteriors& want) {
   EXPECT_EQ(got.best, want.best);
 }
 
-// Sets (value != nullptr) or unsets an environment variable for its lifetime, then restores it.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    const char* old = std::getenv(name);
-    had_ = old != nullptr;
-    if (had_) old_ = old;
-    if (value) {
-      setenv(name, value, 1);
-    } else {
-      unsetenv(name);
-    }
-  }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-  ~ScopedEnv() {
-    if (had_) {
-      setenv(name_, old_.c_str(), 1);
-    } else {
-      unsetenv(name_);
-    }
-  }
-
- private:
-  const char* name_;
-  bool had_ = false;
-  std::string old_;
-};
+using test::ScopedEnv;
 
 constexpr const char* kChunkVariable = "BETAMIX_CUDA_STREAM_CHUNK";
 
